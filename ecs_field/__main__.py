@@ -1,0 +1,5 @@
+import sys
+
+from ecs_field.cli import main
+
+sys.exit(main())

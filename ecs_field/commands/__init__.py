@@ -1,0 +1,1 @@
+"""Command-line shells over the core, one module per area (see ecs_field.cli)."""

@@ -1,0 +1,1 @@
+"""compat core. No Qt here."""

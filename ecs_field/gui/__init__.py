@@ -1,0 +1,1 @@
+"""The Qt shell over the core. Only this package imports PySide6."""

@@ -1,0 +1,77 @@
+"""Starting the app, and the offscreen self-test used by CI on the packaged bundle."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
+
+from ecs_field import __version__
+from ecs_field.gui.crash import install_crash_handler
+from ecs_field.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    QCoreApplication.setOrganizationName("ecs-field")
+    QCoreApplication.setApplicationName("ECS Field Kit")
+    QCoreApplication.setApplicationVersion(__version__)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    if os.environ.get("ECS_FIELD_HOME"):
+        # Keep window state with the rest of the app's state when it is relocated (tests).
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                          os.path.join(os.environ["ECS_FIELD_HOME"], "qsettings"))
+    return QApplication(argv if argv is not None else sys.argv[:1])
+
+
+def run_gui() -> int:
+    setup_logging()
+    app = create_application()
+    install_crash_handler()
+    from ecs_field.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    return app.exec()
+
+
+def run_self_test() -> int:
+    """Start offscreen, visit every page, let each load real data; exit 0 only if all worked."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    setup_logging()
+    app = create_application()
+    from ecs_field.gui.main_window import MainWindow
+
+    started = time.monotonic()
+    window = MainWindow()
+    window.show()
+    failures: list[str] = []
+    for page in window.pages:
+        window.show_page(page.key)
+        app.processEvents()
+        try:
+            page.self_test()
+        except Exception as exc:
+            log.exception("self-test of page %s failed", page.key)
+            failures.append(f"{page.title}: {type(exc).__name__}: {exc}")
+        app.processEvents()
+        print(f"self-test: page {page.title}: {'ok' if not failures else 'see above'}", file=sys.stderr)
+    if window.catalog_version() == "not loaded":
+        failures.append("hardware catalog did not load")
+    for page in window.pages:
+        page.shutdown()
+    window.close()
+    app.processEvents()
+    for failure in failures:
+        print(f"self-test: FAILED {failure}", file=sys.stderr)
+    print(f"self-test: {len(window.pages)} pages in {time.monotonic() - started:.1f} s, "
+          f"{'ok' if not failures else 'FAILED'}", file=sys.stderr)
+    return 0 if not failures else 1

@@ -1,0 +1,8 @@
+"""The pages of the main window, in navigation order.
+
+Each entry names a module and a Page subclass; pages are created once, when the window opens.
+"""
+
+from __future__ import annotations
+
+PAGES: tuple[tuple[str, str], ...] = ()

@@ -1,0 +1,38 @@
+"""What every page of the main window offers the shell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+
+from ecs_field.gui.workers import JobRunner
+
+
+class Page(QWidget):
+    """A page: one primary action, long work in ``self.jobs``, drops handled where they make sense."""
+
+    key = "page"
+    title = "Page"
+    icon_name = ""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.jobs = JobRunner(self)
+
+    def activated(self) -> None:
+        """Called each time the page becomes visible."""
+
+    def accepts_drop(self, path: Path) -> bool:
+        """Whether a file or folder dropped on the window is for this page."""
+        return False
+
+    def open_path(self, path: Path) -> None:
+        """Open a dropped or chosen file or folder."""
+
+    def self_test(self) -> None:
+        """Load real data the way a user would (``ecs-field self-test``); raise on failure."""
+
+    def shutdown(self) -> None:
+        """The window is closing: cancel jobs, stop watchers."""
+        self.jobs.cancel_all()

@@ -1,0 +1,1 @@
+"""Hardware inventory: what a box has, from a local probe or imported dumps. No Qt here."""

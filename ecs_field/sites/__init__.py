@@ -1,0 +1,1 @@
+"""sites core. No Qt here."""

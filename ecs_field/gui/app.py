@@ -8,11 +8,13 @@ import sys
 import time
 
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from ecs_field import __version__
 from ecs_field.gui.crash import install_crash_handler
 from ecs_field.logs import setup_logging
+from ecs_field.resources import resource_path
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,11 @@ def create_application(argv: list[str] | None = None) -> QApplication:
         # Keep window state with the rest of the app's state when it is relocated (tests).
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
                           os.path.join(os.environ["ECS_FIELD_HOME"], "qsettings"))
-    return QApplication(argv if argv is not None else sys.argv[:1])
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    icon = resource_path("icons", "ecs-field.png")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    return app
 
 
 def run_gui() -> int:

@@ -1,0 +1,8 @@
+"""Entry point of the packaged app (PyInstaller starts this script)."""
+
+import sys
+
+from ecs_field.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

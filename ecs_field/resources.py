@@ -6,6 +6,8 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from ecs_field.errors import EcsFieldError
+
 
 @cache
 def resources_dir() -> Path:
@@ -19,9 +21,9 @@ def resources_dir() -> Path:
     for candidate in candidates:
         if (candidate / "catalog").is_dir():
             return candidate
-    raise FileNotFoundError(
-        "The app's resources folder is missing (looked in: " + ", ".join(map(str, candidates)) + "). "
-        "Reinstall ecs-field."
+    raise EcsFieldError(
+        "The app's resources folder is missing (looked in: " + ", ".join(map(str, candidates)) + ").",
+        "Reinstall ecs-field; the catalog and the demo site ship in that folder.",
     )
 
 

@@ -1,10 +1,304 @@
-"""Command-line shell: see ecs_field.cli. Filled in by its issue."""
+"""``ecs-field snapshot fetch|import`` and ``ecs-field status`` (DESIGN.md 4).
+
+Thin shell over ecs_field.sites.snapshot / sync. ``status`` exits 0 whenever it could compute
+a status (whatever the sync word); 2 for bad input, 3 when a fetch could not reach the host.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
+
+from ecs_field.commands.output import print_json, say, table
+from ecs_field.errors import BadInput
+from ecs_field.events import Progress
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Adds this module's sub-commands."""
+    snapshot = subparsers.add_parser(
+        "snapshot", help="fetch a status snapshot from a host's API, or import kubectl output"
+    )
+    actions = snapshot.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
+
+    fetch = actions.add_parser(
+        "fetch",
+        help="read Flux, VM and host configuration status from the host API and cache it",
+        description="Read Flux GitRepositories/Kustomizations, VMs, VM classes, namespaces, events and "
+        "esx.vmware.com objects from the host's Kubernetes API. With SITE the snapshot is cached for "
+        "the site; a failed fetch never replaces the last good snapshot.",
+    )
+    target = fetch.add_mutually_exclusive_group(required=True)
+    target.add_argument("site", nargs="?", metavar="SITE", help="a registered site (uses its host API)")
+    target.add_argument("--api", metavar="URL", help="a host API address, e.g. https://10.0.0.20:6443")
+    fetch.add_argument("--host", metavar="NAME", help="which host of the site (default: the first)")
+    fetch.add_argument("--token-env", metavar="VAR",
+                       help="read the bearer token from this environment variable "
+                       "(default: the site's token, or the keyring, service 'ecs-field')")
+    fetch.add_argument("--ca", metavar="FILE", type=Path, help="PEM file of the CA that signed the host's "
+                       "certificate (TLS verification stays on)")
+    fetch.add_argument("-o", "--output", metavar="FILE", type=Path, help="also write the snapshot to FILE")
+    fetch.add_argument("--timeout", metavar="SECONDS", type=float, default=20.0,
+                       help="read timeout per request (default 20; connect timeout 5)")
+    fetch.set_defaults(handler=_fetch)
+
+    imp = actions.add_parser(
+        "import",
+        help="cache a snapshot file or kubectl output (JSON/YAML) as the site's snapshot",
+    )
+    imp.add_argument("site", metavar="SITE")
+    imp.add_argument("file", metavar="FILE", type=Path)
+    imp.set_defaults(handler=_import)
+
+    status = subparsers.add_parser(
+        "status",
+        help="sync state (applied commit vs local HEAD) and workload health of a site",
+        description="Compare the commit the host applied with the local clone, and the objects in the "
+        "repository with those the host reports. Reads only local files: the clone and the cached "
+        "(or given) snapshot.",
+    )
+    where = status.add_mutually_exclusive_group(required=True)
+    where.add_argument("site", nargs="?", metavar="SITE", help="a registered site")
+    where.add_argument("--repo", metavar="PATH", type=Path, help="a local clone, without registering it")
+    status.add_argument("--path", metavar="P", help="manifests folder inside the repository "
+                        "(default: the site's path, else the whole repository)")
+    status.add_argument("--snapshot", metavar="FILE", type=Path,
+                        help="a snapshot file or kubectl -o json/yaml output, instead of the cached snapshot")
+    status.add_argument("--stale-after", metavar="SECONDS", type=float, default=3600.0,
+                        help="a snapshot older than this is marked stale (default 3600)")
+    status.add_argument("--json", action="store_true", help="print the status document as JSON")
+    status.set_defaults(handler=_status)
+
+
+# -- sites ---------------------------------------------------------------------------------------------
+def _find_site(name: str) -> Any:
+    from ecs_field.sites.demo import DEMO_SITE, ensure_demo_site
+    from ecs_field.sites.registry import Registry
+
+    site = Registry.load().find(name)
+    if site is None and name == DEMO_SITE:
+        site = ensure_demo_site()
+    if site is None:
+        raise BadInput(f"no site named {name!r}",
+                       "List sites with `ecs-field sites list`, or add one with `ecs-field sites add`.")
+    return site
+
+
+def _site_api(site: Any, host_name: str | None) -> tuple[str, str | None]:
+    """(API URL, token reference) of the chosen host of a site."""
+    hosts = list(getattr(site, "hosts", None) or [])
+    if host_name:
+        hosts = [h for h in hosts if _host_field(h, "name") == host_name]
+        if not hosts:
+            raise BadInput(f"site {site.name!r} has no host named {host_name!r}",
+                           "See the site's hosts with `ecs-field sites list`.")
+    for host in hosts:
+        api = _host_field(host, "api")
+        if api:
+            return str(api), _host_field(host, "token_ref") or None
+    raise BadInput(f"site {site.name!r} has no host API address",
+                   f"Add one with `ecs-field sites add {site.name} --repo ... --api URL`, or use --api URL.")
+
+
+def _host_field(host: Any, name: str) -> Any:
+    return host.get(name) if isinstance(host, dict) else getattr(host, name, None)
+
+
+# -- snapshot fetch / import ---------------------------------------------------------------------------
+def _fetch(args: argparse.Namespace) -> int:
+    from ecs_field.sites.kube_api import resolve_token
+    from ecs_field.sites.snapshot import fetch_snapshot, save_snapshot
+
+    site_name = ""
+    if args.site:
+        site = _find_site(args.site)
+        site_name = site.name
+        api, token_ref = _site_api(site, args.host)
+        if not token_ref and site.token_env:
+            token_ref = f"env:{site.token_env}"
+        elif not token_ref and site.token_keyring:
+            token_ref = f"keyring:{site.token_keyring}"
+    else:
+        api, token_ref = args.api, None
+    token = resolve_token(token_env=args.token_env, token_ref=token_ref or api, keyring_user=api)
+    say(f"Fetching status from {api} ...")
+    snapshot = fetch_snapshot(api, token=token, ca_file=args.ca, timeout=(5.0, args.timeout),
+                              progress=_progress_printer(), site=site_name)
+    counts = _kind_counts(snapshot.items)
+    say(f"Read {len(snapshot.items)} objects ({counts}).")
+    for note in snapshot.notes:
+        say(f"  note: {note}")
+    if site_name:
+        path = save_snapshot(site_name, snapshot)
+        say(f"Saved as the snapshot of site {site_name} ({path}).")
+    if args.output:
+        _write_output(args.output, snapshot.to_dict())
+        say(f"Wrote {args.output}.")
+    if not site_name and not args.output:
+        print_json(snapshot.to_dict())
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from ecs_field.sites.snapshot import import_snapshot, save_snapshot
+
+    site = _find_site(args.site)
+    snapshot = import_snapshot(args.file, site=site.name)
+    snapshot.site = site.name
+    path = save_snapshot(site.name, snapshot)
+    say(f"Imported {len(snapshot.items)} objects ({_kind_counts(snapshot.items)}) taken {snapshot.taken_at} "
+        f"as the snapshot of site {site.name} ({path}).")
+    return 0
+
+
+def _write_output(path: Path, document: dict[str, Any]) -> None:
+    from ecs_field import storage
+
+    try:
+        storage.atomic_write_json(path, document)
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot write ({exc.strerror})", "Choose another output file.") from None
+
+
+def _kind_counts(items: list[dict[str, Any]]) -> str:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[str(item.get("kind"))] = counts.get(str(item.get("kind")), 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing"
+
+
+def _progress_printer() -> Any:
+    interactive = sys.stderr.isatty()
+
+    def show(event: Progress) -> None:
+        if interactive and event.message:
+            say(f"  {event.message}")
+
+    return show
+
+
+# -- status ----------------------------------------------------------------------------------------------
+def _status(args: argparse.Namespace) -> int:
+    from ecs_field.sites.repo import SiteRepo
+    from ecs_field.sites.snapshot import import_snapshot, load_snapshot
+    from ecs_field.sites.sync import compute_status
+
+    problems: list[str] = []
+    snapshot = None
+    if args.site:
+        from ecs_field.sites.registry import local_repo_path
+
+        site = _find_site(args.site)
+        name = site.name
+        repo_path = Path(local_repo_path(site))
+        subpath = args.path if args.path is not None else (getattr(site, "path", None) or None)
+        if args.snapshot is None:
+            loaded = load_snapshot(name)
+            snapshot, problems = loaded.snapshot, loaded.problems
+    else:
+        repo_path = args.repo
+        name = repo_path.resolve().name
+        subpath = args.path
+    if args.snapshot is not None:
+        snapshot = import_snapshot(args.snapshot, site=name)
+    if not repo_path.exists():
+        if args.site:
+            raise BadInput(f"{repo_path}: the site's repository is not cloned yet",
+                           f"Clone it with `ecs-field sites pull {name}`.")
+        raise BadInput(f"{repo_path}: no such folder", "Give the folder of a local clone with --repo.")
+    repo = SiteRepo(repo_path)
+    status = compute_status(name, repo, snapshot, subpath=subpath, stale_after_s=args.stale_after,
+                            snapshot_problems=problems)
+    for problem in problems:
+        say(f"warning: {problem}")
+    if args.json:
+        print_json(status.to_dict())
+    else:
+        sys.stdout.write(render_status(status.to_dict()) + "\n")
+    return 0
+
+
+def render_status(data: dict[str, Any]) -> str:
+    """The human summary: sync word, applied vs HEAD, pending commits, workloads."""
+    from ecs_field.sites.snapshot import human_age
+
+    lines: list[str] = []
+    sync = data["sync"]
+    word = sync.upper()
+    if sync == "behind":
+        word += f" by {data['commits_behind']} commit" + ("s" if data["commits_behind"] != 1 else "")
+    elif sync == "ahead":
+        word += f" by {data.get('commits_ahead', 0)} commit" + ("s" if data.get("commits_ahead") != 1 else "")
+    lines.append(f"Site {data['site']}: {word}")
+    if data.get("sync_message"):
+        lines.append(f"  {data['sync_message']}")
+    repo = data["repo"]
+    state = "uncommitted changes" if repo["dirty"] else "clean"
+    upstream = ""
+    if repo.get("ahead") is not None:
+        upstream = f", {repo['ahead']} ahead / {repo['behind']} behind upstream"
+    head = (repo.get("head") or "")[:8] or "(no commits)"
+    lines.append(f"  Local HEAD   {head} on {repo.get('branch') or '(detached)'}"
+                 f" ({(repo.get('head_time') or '').replace('T', ' ').replace('Z', ' UTC')}, {state}{upstream})")
+    lines.append(f"  Applied      {data.get('applied_revision') or '(not reported)'}")
+    snap = data["snapshot"]
+    if snap.get("taken_at"):
+        stale = "  STALE" if snap.get("stale") else ""
+        lines.append(f"  Snapshot     {human_age(snap.get('age_s'))} old, taken {snap['taken_at']}, "
+                     f"from {snap.get('source')}{stale}")
+    else:
+        lines.append("  Snapshot     none (fetch one with `ecs-field snapshot fetch SITE`)")
+    lines.append(f"  Repository   {repo['path']}")
+    if data["pending"]:
+        lines.append("")
+        lines.append("Pending commits (not applied on the host, newest first):")
+        for commit in data["pending"]:
+            files = ", ".join(commit["files"][:4]) + (" ..." if len(commit["files"]) > 4 else "")
+            lines.append(f"  {commit['commit'][:8]}  {commit['subject']}")
+            if files:
+                lines.append(f"            {files}")
+    if data["kustomizations"]:
+        lines.append("")
+        lines.append("Kustomizations:")
+        rows = [[k["name"], {True: "True", False: "False"}.get(k["ready"], "Unknown"),
+                 "yes" if k.get("suspended") else "no", _short_revision(k.get("revision")),
+                 _clip(k.get("message") or k.get("reason") or "", 60)] for k in data["kustomizations"]]
+        lines.append(_indent(table(rows, ["NAME", "READY", "SUSPENDED", "REVISION", "MESSAGE"])))
+    if data["workloads"]:
+        lines.append("")
+        counts = data.get("counts") or {}
+        summary = ", ".join(f"{n} {word}" for word, n in counts.items() if n)
+        lines.append(f"Workloads ({summary}):")
+        rows = [[w["health"].upper(), w["kind"], f"{w['namespace']}/{w['name']}" if w["namespace"] else w["name"],
+                 _clip(w["desired"], 34), _clip(w["observed"], 34)] for w in data["workloads"]]
+        rendered = table(rows, ["HEALTH", "KIND", "NAME", "DESIRED", "OBSERVED"]).splitlines()
+        lines.append("  " + rendered[0])
+        for row_line, workload in zip(rendered[1:], data["workloads"]):
+            lines.append("  " + row_line)
+            if workload["message"] and (workload["health"] != "current" or "pending" in workload["message"]):
+                lines.append("           " + _clip(workload["message"], 100))
+    notes = snap.get("problems") or []
+    for note in notes:
+        lines.append(f"! {note}")
+    return "\n".join(lines)
+
+
+def _short_revision(revision: str | None) -> str:
+    from ecs_field.sites.sync import parse_revision
+
+    parsed = parse_revision(revision)
+    if parsed is None:
+        return "-"
+    if parsed.sha:
+        return f"{parsed.ref + '@' if parsed.ref else ''}{parsed.sha[:8]}"
+    return parsed.raw
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())

@@ -1,10 +1,378 @@
-"""Command-line shell: see ecs_field.cli. Filled in by its issue."""
+"""``ecs-field write IMAGE DEVICE [DEVICE ...]`` and ``ecs-field history`` (DESIGN.md 4).
+
+Exit codes: 0 written (and verified, unless --no-verify was asked for), 2 usage or bad image,
+4 refused by the safety rules (or not confirmed without a TTY), 5 I/O error or device lost,
+6 verification mismatch, 130 cancelled. With several devices, every stick is written in
+parallel and reported; the exit code is the first failing device's (in the order given).
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from ecs_field.commands.output import print_json, say, table
+from ecs_field.errors import BadInput, Cancelled, EcsFieldError, SafetyRefusal
+from ecs_field.events import CancelToken, Progress
+from ecs_field.media import history, safety
+from ecs_field.media.drives import Drive, find_drive, human_size
+from ecs_field.media.writejob import (
+    MODES,
+    DriveOutcome,
+    WriteRequest,
+    open_source,
+    resolve_mode,
+    write_many,
+    write_to_drive,
+)
+
+PHASE_WORDS = {"prepare": "Preparing", "write": "Writing", "flush": "Flushing", "verify": "Verifying",
+               "done": "Done", "error": "Failed"}
+
+
+def _rate(bps: float) -> str:
+    return f"{bps / 1e6:.1f} MB/s" if bps else "-"
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    return f", {minutes}:{secs:02d} left"
+
+
+class ProgressPrinter:
+    """JSON lines on stdout or a file (--progress json), or one updating line on stderr for people.
+
+    As the app's elevated helper (``--helper``), the last event of each device (done/error) is
+    held back until its history record exists and then carries it as ``record``: the app saves
+    it in the user's history, not root's.
+    """
+
+    def __init__(self, json_lines: bool, several: bool, *, progress_file: str | None = None,
+                 helper: bool = False) -> None:
+        self.json_lines = json_lines or progress_file is not None
+        self.several = several
+        self.helper = helper
+        self.tty = sys.stderr.isatty()
+        self.lock = threading.Lock()
+        self.last_phase: dict[str, str] = {}
+        self.held: dict[str, dict[str, Any]] = {}
+        self.reported = False  # the final error line went out already
+        self.stream: TextIO = sys.stdout
+        if progress_file is not None:
+            # The app made this file in its own private temp folder; never follow a link there.
+            fd = os.open(progress_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
+                         0o600)
+            self.stream = os.fdopen(fd, "w", encoding="utf-8")
+
+    def emit_json(self, document: dict[str, Any]) -> None:
+        with self.lock:
+            self.stream.write(json.dumps(document) + "\n")
+            self.stream.flush()
+
+    def __call__(self, device: str, event: Progress) -> None:
+        if self.json_lines:
+            document: dict[str, Any] = {
+                "phase": event.phase, "bytes_done": event.bytes_done, "bytes_total": event.bytes_total,
+                "rate_bps": round(event.rate_bps, 1),
+                "eta_s": None if event.eta_s is None else round(event.eta_s, 1),
+                "message": event.message, "device": device,
+            }
+            if self.helper and event.phase in ("done", "error"):
+                self.held[device] = document
+                return
+            self.emit_json(document)
+            return
+        with self.lock:
+            if event.phase == "error":
+                return  # the error itself is printed once, with its hint, at the end
+            prefix = f"{device}: " if self.several else ""
+            line = (f"{prefix}{PHASE_WORDS.get(event.phase, event.phase)} {event.fraction * 100:5.1f}% "
+                    f"({human_size(event.bytes_done)} of {human_size(event.bytes_total)}, "
+                    f"{_rate(event.rate_bps)}{_eta(event.eta_s)})")
+            if self.tty and not self.several:
+                end = "\n" if event.phase == "done" else ""
+                sys.stderr.write("\r\x1b[K" + line + end)
+                sys.stderr.flush()
+            elif self.last_phase.get(device) != event.phase:
+                self.last_phase[device] = event.phase
+                say(f"{prefix}{PHASE_WORDS.get(event.phase, event.phase)}: {event.message}")
+
+    def outcome(self, outcome: DriveOutcome) -> None:
+        """Helper mode: the device's final event, now with its exit code, hint and history record."""
+        if not (self.json_lines and self.helper):
+            return
+        device = outcome.drive.path
+        document = self.held.pop(device, None) or {
+            "phase": "error" if outcome.error else "done", "bytes_done": 0, "bytes_total": 0,
+            "rate_bps": 0.0, "eta_s": None, "message": outcome.error.message if outcome.error else "",
+            "device": device,
+        }
+        document["exit_code"] = outcome.exit_code
+        if outcome.error is not None:
+            document["message"] = outcome.error.message
+            document["hint"] = outcome.error.hint
+        document["record"] = outcome.record.to_dict() if outcome.record else None
+        document["warnings"] = outcome.warnings
+        self.emit_json(document)
+
+    def failure(self, exc: EcsFieldError) -> None:
+        """A failure before any stick was touched (bad image, refusal), as one final JSON line."""
+        if self.json_lines and not self.reported:
+            self.emit_json({"phase": "error", "bytes_done": 0, "bytes_total": 0, "rate_bps": 0.0,
+                            "eta_s": None, "message": exc.message, "hint": exc.hint,
+                            "exit_code": exc.exit_code, "device": None})
+
+    def finish_line(self) -> None:
+        if self.tty and not self.json_lines and not self.several:
+            sys.stderr.write("\n")
+
+    def close(self) -> None:
+        if self.stream is not sys.stdout:
+            self.stream.close()
+
+
+@contextlib.contextmanager
+def cancel_on_file(cancel: CancelToken, path: str | None) -> Iterator[None]:
+    """Cancel when ``path`` appears: how the unprivileged app reaches its elevated helper (no signals
+    cross that boundary, and UAC/osascript give no stdin)."""
+    if not path:
+        yield
+        return
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.2):
+            if os.path.exists(path):
+                cancel.cancel()
+                return
+
+    thread = threading.Thread(target=watch, name="cancel-file", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+@contextlib.contextmanager
+def cancel_on_signals(cancel: CancelToken) -> Iterator[None]:
+    """SIGINT/SIGTERM cancel cleanly (the writer re-wipes the first MiB) instead of killing mid-block."""
+    def handler(_signum: int, _frame: object) -> None:
+        cancel.cancel()
+
+    saved = {}
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        if sig is not None:
+            saved[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, previous in saved.items():
+            signal.signal(sig, previous)
+
+
+def _resolve_drives(devices: list[str]) -> list[Drive]:
+    if len(set(devices)) != len(devices):
+        raise BadInput("the same DEVICE is named twice", "Name each stick once.")
+    drives = []
+    for device in devices:
+        drive = find_drive(device)
+        if drive is None:
+            raise SafetyRefusal(f"{device} is not a drive this computer shows "
+                                "(not a whole disk, or unplugged)",
+                                "Nothing was written. `ecs-field drives --all` lists the drives.")
+        drives.append(drive)
+    return drives
+
+
+def _confirm(drives: list[Drive], image: Path, mode: str, size: int) -> None:
+    if not sys.stdin.isatty():
+        raise SafetyRefusal(
+            "not confirmed: writing erases the whole drive, and there is no terminal to ask",
+            "Nothing was written. Run it in a terminal to be asked, or add --yes after checking the device.",
+        )
+    say(f"About to write {image.name} ({mode}, {human_size(size)}) to:")
+    for drive in drives:
+        say(f"  {drive.display_path or drive.path}  {drive.label}  {human_size(drive.size_bytes)}"
+            + (f"  serial {drive.serial}" if drive.serial else ""))
+    say("EVERYTHING on " + ("these drives" if len(drives) > 1 else "this drive") + " will be erased.")
+    try:
+        answer = input("Type 'yes' to write: ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() != "yes":
+        raise Cancelled("Not confirmed; nothing was written.")
+
+
+def _summary(outcome: DriveOutcome) -> str:
+    drive = outcome.drive
+    name = f"{drive.display_path or drive.path} ({drive.label}, {human_size(drive.size_bytes)})"
+    result = outcome.result
+    if result is None:
+        return f"{name}: FAILED: {outcome.error.message if outcome.error else 'unknown error'}"
+    rates = ", ".join(f"{p.phase} {_rate(p.rate_bps)}" for p in result.phases
+                      if p.phase in ("write", "verify"))
+    seconds = result.ended_at - result.started_at
+    if result.verified:
+        head = f"{name}: written and verified"
+    else:
+        head = f"{name}: written but NOT VERIFIED (--no-verify was given; the stick was not read back)"
+    return f"{head} in {seconds:.0f} s ({rates}); sha256 {result.sha256}"
+
+
+def run_write(args: argparse.Namespace) -> int:
+    printer = ProgressPrinter(args.progress == "json", several=len(args.devices) > 1,
+                              progress_file=args.progress_file, helper=args.helper)
+    try:
+        return _run_write(args, printer)
+    except EcsFieldError as exc:
+        printer.failure(exc)
+        raise
+    finally:
+        printer.close()
+
+
+def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
+    image = Path(args.image)
+    if not image.is_file():
+        raise BadInput(f"{image}: no such image file" if not image.exists() else f"{image} is not a file",
+                       "Give the path of the .iso or .img file.")
+    if args.confirm_device and not args.allow_non_removable:
+        raise BadInput("--confirm-device only goes with --allow-non-removable",
+                       "Add --allow-non-removable, or drop --confirm-device for a removable stick.")
+    request = WriteRequest(
+        image_path=image, mode=args.mode, expected_sha256=args.sha256, verify=not args.no_verify,
+        allow_non_removable=args.allow_non_removable, confirm_devices=tuple(args.confirm_device or ()),
+        stall_timeout_s=args.stall_timeout,
+    )
+    mode = resolve_mode(image, args.mode)
+    source = open_source(image, mode)
+    try:
+        size = source.size_bytes
+    finally:
+        source.close()
+    drives = _resolve_drives(args.devices)
+    # Refuse before asking: a wrong device is named by the rules, not discovered after "yes".
+    shown: set[str] = set()
+    for drive in drives:
+        decision = safety.require_safe(drive, size, image, allow_non_removable=request.allow_non_removable,
+                                       confirm_device=request.confirmation_for(drive))
+        for warning in decision.warnings:
+            shown.add(warning)
+            say(f"warning: {drive.display_path or drive.path}: {warning}")
+    if not args.yes:
+        _confirm(drives, image, mode, size)
+    if args.no_verify:
+        say("note: --no-verify: the stick will not be read back; a bad stick will not be noticed.")
+    cancel = CancelToken()
+    keep = not args.helper
+    with cancel_on_signals(cancel), cancel_on_file(cancel, args.cancel_file):
+        if len(drives) == 1:
+            drive = drives[0]
+            outcomes = [write_to_drive(request, drive, progress=lambda e: printer(drive.path, e),
+                                       cancel=cancel, mode=mode, keep_record=keep)]
+        else:
+            outcomes = write_many(request, drives, progress=printer, cancel=cancel, keep_record=keep)
+    printer.finish_line()
+    for outcome in outcomes:
+        printer.outcome(outcome)
+        for warning in outcome.warnings:
+            if warning not in shown:
+                say(f"warning: {warning}")
+        if outcome.result is not None:
+            say(_summary(outcome))
+    failures = [o for o in outcomes if o.error is not None]
+    if len(outcomes) > 1:
+        for outcome in failures:
+            say(_summary(outcome))
+            if outcome.error and outcome.error.hint:
+                say(f"  hint: {outcome.error.hint}")
+        say(f"{len(outcomes) - len(failures)} of {len(outcomes)} sticks written"
+            + ("" if args.no_verify else " and verified"))
+        return failures[0].exit_code if failures else 0
+    if failures and failures[0].error is not None:
+        error = failures[0].error
+        # Already reported as this device's final JSON line; the CLI shell prints message + hint.
+        printer.reported = True
+        raise error
+    return 0
+
+
+def run_history(args: argparse.Namespace) -> int:
+    records = history.load_history()
+    if args.json:
+        print_json({"schema": history.SCHEMA, "records": [r.to_dict() for r in records]})
+        return 0
+    if not records:
+        say("No writes recorded yet.")
+        return 0
+    rows = []
+    for r in records:
+        stick = " ".join(p for p in (r.device_vendor, r.device_model) if p) or "-"
+        rows.append([
+            r.started_at.replace("T", " ").rstrip("Z"), r.image_name, r.mode or "-",
+            r.device_path, stick, r.device_serial or "-", human_size(r.device_size_bytes),
+            r.result.upper() if r.result != history.VERIFIED else "verified",
+            _rate(r.rate_bps("write")),
+        ])
+    sys.stdout.write(table(rows, ["STARTED (UTC)", "IMAGE", "MODE", "DEVICE", "STICK", "SERIAL", "SIZE",
+                                  "RESULT", "WRITE"]) + "\n")
+    for r in records:
+        if r.error and r.result != history.VERIFIED:
+            say(f"{r.started_at} {r.device_path}: {r.error.splitlines()[0]}")
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Adds this module's sub-commands."""
+    parser = subparsers.add_parser(
+        "write",
+        help="write an image to a USB stick and verify it",
+        description="Write IMAGE to DEVICE (the whole drive), then read it back and compare SHA-256. "
+        "ESXi ISOs without a hybrid MBR become a FAT32 stick that UEFI boots (--mode auto). Several "
+        "DEVICEs are written in parallel, each verified on its own. Exit codes: 0 written and verified, "
+        "2 usage or bad image, 4 refused by the safety rules, 5 I/O error or device lost, "
+        "6 verification mismatch, 130 cancelled.",
+    )
+    parser.add_argument("image", metavar="IMAGE", help="the .iso or disk image to write")
+    parser.add_argument("devices", metavar="DEVICE", nargs="+",
+                        help="the whole drive, e.g. /dev/sdb, /dev/disk4, \\\\.\\PhysicalDrive2")
+    parser.add_argument("--mode", choices=MODES, default="auto",
+                        help="raw: byte for byte; uefi-fat32: a FAT32 stick with the ISO's files; "
+                        "auto (default): what `ecs-field image inspect` says")
+    parser.add_argument("--sha256", metavar="HEX",
+                        help="the image file's expected SHA-256; a mismatch stops before the stick is made "
+                        "bootable (exit 2)")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="skip reading the stick back (faster; a bad stick goes unnoticed; the result "
+                        "says 'NOT verified')")
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--allow-non-removable", action="store_true",
+                        help="allow an internal, loop or virtual drive (never a system drive)")
+    parser.add_argument("--confirm-device", metavar="DEVICE", action="append",
+                        help="with --allow-non-removable: the device path typed again (once per device)")
+    parser.add_argument("--progress", choices=("json",),
+                        help="json: one JSON object per line on stdout: phase, bytes_done, bytes_total, "
+                        "rate_bps, eta_s, message (and device)")
+    parser.add_argument("--stall-timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="report the stick as not answering after this long without progress (60)")
+    # For the app's elevated helper (ecs_field.media.helper), not for people:
+    parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--progress-file", metavar="PATH", help=argparse.SUPPRESS)
+    parser.add_argument("--cancel-file", metavar="PATH", help=argparse.SUPPRESS)
+    parser.set_defaults(handler=run_write)
+
+    hist = subparsers.add_parser("history", help="past writes",
+                                 description="Every write this computer made: image, stick, result, speeds.")
+    hist.add_argument("--json", action="store_true", help="print the records as one JSON document")
+    hist.set_defaults(handler=run_history)
+

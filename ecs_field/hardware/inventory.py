@@ -42,7 +42,8 @@ class Cpu:
         """True when the CPU mixes P and E cores; None when the source cannot tell."""
         if self.p_cores is not None and self.e_cores is not None:
             return self.p_cores > 0 and self.e_cores > 0
-        if "hybrid" in self.flags:
+        # Linux names the CPUID bit "hybrid_cpu" (since 5.13); "hybrid" is kept for older documents.
+        if "hybrid" in self.flags or "hybrid_cpu" in self.flags:
             return True
         return None
 
@@ -69,6 +70,7 @@ class PciDevice:
     device_name: str = ""
     driver: str = ""  # driver bound on the OS that produced the data (Linux, ESXi)
     revision: str = ""
+    interface: str = ""  # OS name bound to it, when the source says ("vmnic0" from esxcli)
 
     @property
     def id(self) -> str:
@@ -98,6 +100,27 @@ class UsbDevice:
     @property
     def id(self) -> str:
         return f"{self.vendor_id}:{self.product_id}"
+
+
+@dataclass
+class NetInterface:
+    """A network interface as the producing OS saw it (Linux netdev, ESXi vmnic, Windows adapter).
+
+    ``bus``/``location`` tie it to its device in ``Inventory.pci``/``usb`` (PCI address or USB
+    path); the IDs are filled only when the source names them beside the interface.
+    """
+
+    name: str  # "enp86s0", "vmnic0", "vusb0", "Ethernet 2", "en7"
+    mac: str = ""  # lower-case "aa:bb:cc:dd:ee:ff"
+    link: str = "unknown"  # "up" | "down" | "unknown"
+    speed_mbps: int | None = None
+    driver: str = ""
+    bus: str = ""  # "pci" | "usb" | "" when unknown
+    location: str = ""  # PCI address "0000:58:00.0" or USB path "2-3"
+    description: str = ""
+    vendor_id: str = ""
+    device_id: str = ""
+    wireless: bool = False  # Wi-Fi: never an ESXi uplink, so never a Nic
 
 
 @dataclass
@@ -132,6 +155,7 @@ class Inventory:
     pci: list[PciDevice] = field(default_factory=list)
     usb: list[UsbDevice] = field(default_factory=list)
     nics: list[Nic] = field(default_factory=list)
+    interfaces: list[NetInterface] = field(default_factory=list)  # OS-level view, joined into nics
     sources: list[str] = field(default_factory=list)  # "probe:linux", "lspci -nn:report.txt", ...
     notes: list[str] = field(default_factory=list)  # what the sources could not tell
     schema: str = SCHEMA
@@ -154,6 +178,7 @@ class Inventory:
             pci=[_build(PciDevice, d) for d in data.get("pci") or []],
             usb=[_build(UsbDevice, d) for d in data.get("usb") or []],
             nics=[_build(Nic, d) for d in data.get("nics") or []],
+            interfaces=[_build(NetInterface, d) for d in data.get("interfaces") or []],
             sources=list(data.get("sources") or []),
             notes=list(data.get("notes") or []),
         )

@@ -5,4 +5,6 @@ Each entry names a module and a Page subclass; pages are created once, when the 
 
 from __future__ import annotations
 
-PAGES: tuple[tuple[str, str], ...] = ()
+PAGES: tuple[tuple[str, str], ...] = (
+    ("ecs_field.gui.pages.hardware", "HardwarePage"),
+)

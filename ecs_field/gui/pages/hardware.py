@@ -1,0 +1,538 @@
+"""Hardware page: probe this machine or import a report, see the verdict, its fixes and the NICs.
+
+The probe and the import run in worker jobs. A NetDeviceWatcher reports USB/network device
+changes from its own thread; a Qt signal carries them to the GUI thread, which re-probes so a
+USB NIC plugged into the laptop shows up in the NIC table within a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import time
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ecs_field import storage
+from ecs_field.compat.catalog import Catalog, load_catalog
+from ecs_field.compat.report import render_html
+from ecs_field.compat.verdict import Verdict, evaluate
+from ecs_field.errors import BadInput, EcsFieldError
+from ecs_field.events import CancelToken, Progress
+from ecs_field.gui.pages.base import Page
+from ecs_field.gui.widgets.verdict_banner import VerdictBanner
+from ecs_field.hardware.inventory import Inventory
+from ecs_field.resources import resource_path
+
+log = logging.getLogger(__name__)
+
+SAMPLE_INVENTORY = ("samples", "nuc11-usb-nic.inventory.json")
+SNIFF_BYTES = 64 * 1024
+MAX_DROP_BYTES = 16 * 1024 * 1024
+
+STATUS_STYLE = {"pass": ("✔ PASS", "#116329"), "warn": ("! ACTION", "#7d4e00"), "fail": ("✖ FAIL", "#a40e26")}
+SUPPORT_STYLE = {
+    "inbox": ("✔ inbox", "#116329"),
+    "driver-required": ("! driver required", "#7d4e00"),
+    "unsupported": ("✖ unsupported", "#a40e26"),
+    "unknown": ("? unknown", "#57606a"),
+}
+NIC_COLUMNS = ["ESXi name", "Interface", "Chip", "ID", "Link", "Driver", "Support", "Component"]
+
+
+class Watcher(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+ProbeFunction = Callable[[Collection[str]], Inventory]
+WatcherFactory = Callable[[Callable[[], None]], Watcher]
+
+
+def _default_probe(usb_nic_ids: Collection[str]) -> Inventory:
+    from ecs_field.hardware.probe import probe_local
+
+    return probe_local(usb_nic_ids=usb_nic_ids)
+
+
+def _default_watcher(callback: Callable[[], None]) -> Watcher:
+    from ecs_field.hardware.monitor import NetDeviceWatcher
+
+    return NetDeviceWatcher(callback, interval_s=1.0)
+
+
+class _DeviceBridge(QObject):
+    """Lives in the GUI thread; ``changed.emit`` from the watcher thread is delivered queued."""
+
+    changed = Signal()
+
+
+class HardwarePage(Page):
+    key = "hardware"
+    title = "Hardware"
+
+    verdict_changed = Signal(object)  # the verdict document (dict)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        probe: ProbeFunction | None = None,
+        watcher_factory: WatcherFactory | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._probe = probe or _default_probe
+        self._watcher_factory = watcher_factory or _default_watcher
+        self._watcher: Watcher | None = None
+        self._bridge = _DeviceBridge(self)
+        self._bridge.changed.connect(self._on_devices_changed)
+        self.inventory: Inventory | None = None
+        self.verdict: Verdict | None = None
+        self.origin = ""  # "this machine" or the imported file names
+        self.from_probe = False
+        self._busy = False
+        self._reprobe_pending = False
+        self.probe_count = 0
+        self.setAcceptDrops(True)
+        self._build()
+
+    # layout ----------------------------------------------------------------
+    def _build(self) -> None:
+        heading = QLabel("Hardware check")
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        heading.setFont(font)
+
+        self.release_box = QComboBox()
+        self.release_box.setAccessibleName("ESXi release")
+        self.release_box.setToolTip("The ESXi release the host image is built on")
+        release_label = QLabel("ESXi &release:")
+        release_label.setBuddy(self.release_box)
+
+        self.check_button = QPushButton("Check this machine")
+        self.check_button.setDefault(True)
+        self.check_button.setShortcut(QKeySequence("Ctrl+R"))
+        self.check_button.setToolTip("Probe this computer's hardware and check it (Ctrl+R)")
+        self.check_button.clicked.connect(self.check_this_machine)
+
+        self.import_button = QPushButton("Import report…")
+        self.import_button.setShortcut(QKeySequence.StandardKey.Open)
+        self.import_button.setToolTip(
+            "Open lspci / lsusb / dmidecode / esxcli output or an inventory JSON of ONE box (Ctrl+O); "
+            "several files merge"
+        )
+        self.import_button.clicked.connect(self.choose_files)
+
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        self.export_json_action = QAction("Verdict as &JSON…", self)
+        self.export_json_action.triggered.connect(lambda: self.choose_export("json"))
+        self.export_html_action = QAction("Report as &HTML…", self)
+        self.export_html_action.triggered.connect(lambda: self.choose_export("html"))
+        menu.addAction(self.export_json_action)
+        menu.addAction(self.export_html_action)
+        self.export_button.setMenu(menu)
+        self.export_button.setEnabled(False)
+
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addStretch(1)
+        top.addWidget(release_label)
+        top.addWidget(self.release_box)
+        top.addSpacing(12)
+        top.addWidget(self.import_button)
+        top.addWidget(self.export_button)
+        top.addWidget(self.check_button)
+
+        self.banner = VerdictBanner()
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumHeight(6)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.hide()
+        self.error_label = QLabel()
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #a40e26;")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+
+        self.checks_view = QTextBrowser()
+        self.checks_view.setObjectName("checksView")
+        self.checks_view.setAccessibleName("Checks and fixes")
+        self.checks_view.setOpenExternalLinks(False)
+
+        self.nic_table = QTableWidget(0, len(NIC_COLUMNS))
+        self.nic_table.setObjectName("nicTable")
+        self.nic_table.setAccessibleName("Network adapters")
+        self.nic_table.setHorizontalHeaderLabels(NIC_COLUMNS)
+        self.nic_table.verticalHeader().setVisible(False)
+        self.nic_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.nic_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.nic_table.setAlternatingRowColors(True)
+        header = self.nic_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+
+        checks_box = QWidget()
+        checks_layout = QVBoxLayout(checks_box)
+        checks_layout.setContentsMargins(0, 0, 0, 0)
+        checks_layout.addWidget(self._section_label("Checks and fixes"))
+        checks_layout.addWidget(self.checks_view)
+        nics_box = QWidget()
+        nics_layout = QVBoxLayout(nics_box)
+        nics_layout.setContentsMargins(0, 0, 0, 0)
+        nics_layout.addWidget(self._section_label("Network adapters (as ESXi will name them)"))
+        nics_layout.addWidget(self.nic_table)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(checks_box)
+        splitter.addWidget(nics_box)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 170])  # checks need the room; a box rarely has more than four NICs
+        splitter.setChildrenCollapsible(False)
+
+        self.footer = QLabel()
+        self.footer.setObjectName("hardwareFooter")
+        self.footer.setStyleSheet("color: #57606a;")
+        self.footer.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 8)
+        layout.addLayout(top)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.busy_bar)
+        layout.addWidget(self.error_label)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.footer)
+        self._fill_releases()
+        self.release_box.currentIndexChanged.connect(self._release_changed)
+        self._render_checks(None)
+
+    @staticmethod
+    def _section_label(text: str) -> QLabel:
+        label = QLabel(text)
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+        return label
+
+    def catalog(self) -> Catalog:
+        return load_catalog()
+
+    def _fill_releases(self) -> None:
+        try:
+            catalog = self.catalog()
+        except Exception as exc:
+            log.exception("catalog not loaded")
+            self._show_error(f"The hardware catalog could not be loaded: {exc}", "Reinstall ecs-field.")
+            return
+        self.release_box.blockSignals(True)
+        self.release_box.clear()
+        newest = catalog.default_release.id if catalog.releases else None
+        for release in catalog.releases:
+            suffix = " (newest)" if release.id == newest else ""
+            self.release_box.addItem(f"{release.name}{suffix}", release.id)
+        self.release_box.setCurrentIndex(self.release_box.count() - 1)
+        self.release_box.blockSignals(False)
+        problems = ""
+        if catalog.errors:
+            problems = f" · {len(catalog.errors)} catalog problem(s), see `ecs-field catalog`"
+        self.footer.setText(f"Catalog {catalog.version}{problems}")
+
+    @property
+    def release_id(self) -> str | None:
+        data = self.release_box.currentData()
+        return str(data) if data else None
+
+    def set_release(self, release_id: str) -> None:
+        index = self.release_box.findData(release_id)
+        if index < 0:
+            raise BadInput(f"Unknown ESXi release {release_id!r}")
+        self.release_box.setCurrentIndex(index)
+
+    # actions ---------------------------------------------------------------
+    def check_this_machine(self) -> None:
+        """Primary action: probe in a worker, then evaluate."""
+        if self._busy:
+            self._reprobe_pending = True
+            return
+        catalog = self.catalog()
+        probe = self._probe
+        ids = catalog.usb_nic_ids()
+
+        def job(_progress: Callable[[Progress], None], cancel: CancelToken) -> Inventory:
+            inventory = probe(ids)
+            cancel.check()
+            return inventory
+
+        self._set_busy(True, "Probing this machine…")
+        self.jobs.run(job, name="probe this machine",
+                      on_success=lambda inv: self._show_inventory(inv, "this machine", from_probe=True),
+                      on_failure=self._job_failed).signals.finished.connect(self._job_finished)
+
+    def import_files(self, paths: list[Path]) -> None:
+        """Read one box's report files in a worker, merge them, evaluate."""
+        if not paths:
+            return
+        ids = self.catalog().usb_nic_ids()
+        names = ", ".join(p.name for p in paths)
+
+        def job(_progress: Callable[[Progress], None], _cancel: CancelToken) -> Inventory:
+            from ecs_field.hardware.importer import load_inputs
+
+            return load_inputs(paths, usb_nic_ids=ids)
+
+        self._set_busy(True, f"Reading {names}…")
+        self.jobs.run(job, name="import hardware report",
+                      on_success=lambda inv: self._show_inventory(inv, names, from_probe=False),
+                      on_failure=self._job_failed).signals.finished.connect(self._job_finished)
+
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Import hardware report of one box", "",
+            "Reports (*.json *.txt *.log *.out);;All files (*)",
+        )
+        self.import_files([Path(f) for f in files])
+
+    def choose_export(self, kind: str) -> None:
+        if self.verdict is None:
+            return
+        suggested = f"ecs-verdict-{self.verdict.release.id}.{kind}"
+        pattern = "JSON (*.json)" if kind == "json" else "HTML (*.html)"
+        target, _ = QFileDialog.getSaveFileName(self, "Export verdict", suggested, pattern)
+        if target:
+            try:
+                self.export(Path(target), kind)
+            except OSError as exc:
+                self._show_error(f"{target}: could not be written ({exc.strerror or exc})",
+                                 "Choose another folder.")
+
+    def export(self, path: Path, kind: str) -> None:
+        """Write the verdict as JSON (ecs-field/verdict@1) or as a standalone HTML report."""
+        if self.verdict is None:
+            raise BadInput("There is no verdict to export yet.",
+                           "Check this machine or import a report first.")
+        doc = self.verdict.to_dict()
+        if kind == "json":
+            storage.atomic_write_json(path, doc)
+        elif kind == "html":
+            storage.atomic_write_text(path, render_html(doc))
+        else:
+            raise BadInput(f"Unknown export format {kind!r}", "Use json or html.")
+
+    # drops -----------------------------------------------------------------
+    def accepts_drop(self, path: Path) -> bool:
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_DROP_BYTES:
+                return False
+            with path.open("rb") as handle:
+                head = handle.read(SNIFF_BYTES)
+        except OSError:
+            return False
+        from ecs_field.hardware.importer import decode, sniff_kind
+
+        try:
+            return sniff_kind(decode(head)) is not None
+        except (UnicodeDecodeError, ValueError):
+            return False
+        except Exception:  # a half-read JSON head, say: let the full import decide
+            return path.suffix.lower() == ".json" and b"ecs-field/inventory@1" in head
+
+    def open_path(self, path: Path) -> None:
+        self.import_files([path])
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_files(paths)
+
+    # hot-plug --------------------------------------------------------------
+    def activated(self) -> None:
+        self._start_watcher()
+
+    def _start_watcher(self) -> None:
+        if self._watcher is not None:
+            return
+        try:
+            self._watcher = self._watcher_factory(self._bridge.changed.emit)
+            self._watcher.start()
+        except Exception:
+            log.exception("device watcher could not start; hot-plug updates are off")
+            self._watcher = None
+
+    def _on_devices_changed(self) -> None:
+        # Only a result that describes this machine is refreshed; an imported report stays as it is.
+        if self.from_probe:
+            log.info("network/USB devices changed; re-probing")
+            self.check_this_machine()
+
+    def shutdown(self) -> None:
+        if self._watcher is not None:
+            try:
+                self._watcher.stop()
+            except Exception:
+                log.exception("device watcher did not stop cleanly")
+            self._watcher = None
+        super().shutdown()
+
+    # results ---------------------------------------------------------------
+    def _set_busy(self, busy: bool, message: str = "") -> None:
+        self._busy = busy
+        self.busy_bar.setVisible(busy)
+        self.check_button.setEnabled(not busy)
+        self.import_button.setEnabled(not busy)
+        if busy:
+            self.error_label.hide()
+            if self.verdict is None:
+                self.banner.show_state("busy", message, "")
+            else:
+                self.footer.setText(message)
+
+    def _job_finished(self) -> None:
+        self._set_busy(False)
+        if self._reprobe_pending:
+            self._reprobe_pending = False
+            self.check_this_machine()
+
+    def _job_failed(self, message: str, hint: str) -> None:
+        self._show_error(message, hint)
+        if self.verdict is None:
+            self.banner.show_state("error", message, hint)
+
+    def _show_error(self, message: str, hint: str) -> None:
+        text = html.escape(message) + (f"<br><b>Hint:</b> {html.escape(hint)}" if hint else "")
+        self.error_label.setText(text)
+        self.error_label.show()
+
+    def _show_inventory(self, inventory: Inventory, origin: str, *, from_probe: bool) -> None:
+        self.inventory = inventory
+        self.origin = origin
+        self.from_probe = from_probe
+        if from_probe:
+            self.probe_count += 1
+        self.refresh()
+
+    def show_inventory(self, inventory: Inventory, origin: str) -> None:
+        """Evaluate and show an inventory that is already in memory (tests, self-test)."""
+        self._show_inventory(inventory, origin, from_probe=False)
+
+    def _release_changed(self) -> None:
+        if self.inventory is not None:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Re-evaluate the current inventory against the selected release (fast: no I/O)."""
+        if self.inventory is None:
+            return
+        try:
+            verdict = evaluate(self.inventory, self.catalog(), self.release_id)
+        except EcsFieldError as exc:
+            self._show_error(exc.message, exc.hint or "")
+            return
+        self.verdict = verdict
+        doc = verdict.to_dict()
+        stamp = time.strftime("%H:%M:%S")
+        origin = f"from {self.origin}, {stamp}" if self.origin else stamp
+        self.banner.show_verdict(doc, origin)
+        self.error_label.hide()
+        self._render_checks(doc)
+        self._render_nics(doc)
+        self.export_button.setEnabled(True)
+        catalog_note = f"Catalog {doc['catalog_version']}"
+        watch = " · watching for USB/network changes" if self.from_probe and self._watcher is not None else ""
+        self.footer.setText(f"{catalog_note}{watch}")
+        self.verdict_changed.emit(doc)
+
+    def _render_checks(self, doc: dict[str, Any] | None) -> None:
+        if doc is None:
+            self.checks_view.setHtml(
+                "<p style='color:#57606a'>No checks yet. <b>Check this machine</b> probes this computer; "
+                "<b>Import report…</b> or drag and drop reads the lspci / lsusb / dmidecode / esxcli output "
+                "or inventory JSON of another box.</p>"
+            )
+            return
+        order = {"fail": 0, "warn": 1, "pass": 2}
+        rows = []
+        for check in sorted(doc["checks"], key=lambda c: order.get(c["status"], 3)):
+            word, colour = STATUS_STYLE.get(check["status"], ("?", "#57606a"))
+            fix = (f"<div style='margin-top:3px;padding:4px 6px;background:#fff8c5;'><b>Fix:</b> "
+                   f"{html.escape(check['fix'])}</div>") if check.get("fix") else ""
+            rows.append(
+                "<tr>"
+                f"<td style='color:{colour};font-weight:bold;white-space:nowrap;padding:4px 10px 4px 0'>"
+                f"{word}</td>"
+                f"<td style='padding:4px 0'><b>{html.escape(check['title'])}</b><br>"
+                f"<span style='color:#424a53'>{html.escape(check.get('detail') or '')}</span>{fix}</td>"
+                "</tr>"
+            )
+        self.checks_view.setHtml("<table width='100%' cellspacing='0'>" + "".join(rows) + "</table>")
+
+    def _render_nics(self, doc: dict[str, Any]) -> None:
+        nics = doc["nics"]
+        self.nic_table.setRowCount(len(nics))
+        for row, nic in enumerate(nics):
+            word, colour = SUPPORT_STYLE.get(nic["support"], ("?", "#57606a"))
+            values = [
+                nic.get("esxi_name") or "—",
+                nic.get("name") or "—",
+                nic.get("chip") or "unknown device",
+                f"{str(nic.get('bus', '')).upper()} {nic.get('id')}",
+                nic.get("link") or "unknown",
+                nic.get("driver") or "—",
+                word,
+                nic.get("component") or "—",
+            ]
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(str(value))
+                tip = "\n".join([*(nic.get("notes") or []), f"Location: {nic.get('location') or '?'}"])
+                item.setToolTip(tip)
+                if column == 6:
+                    item.setForeground(QBrush(QColor(colour)))
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.nic_table.setItem(row, column, item)
+
+    # self-test -------------------------------------------------------------
+    def self_test(self) -> None:
+        catalog = self.catalog()
+        if catalog.errors:
+            raise RuntimeError(f"catalog has {len(catalog.errors)} problem(s): {catalog.errors[0]}")
+        sample = resource_path(*SAMPLE_INVENTORY)
+        inventory = Inventory.from_dict(json.loads(sample.read_text(encoding="utf-8")))
+        self.show_inventory(inventory, f"sample {sample.name}")
+        if self.verdict is None or not self.verdict.nics:
+            raise RuntimeError("the sample inventory gave no verdict")

@@ -1,0 +1,450 @@
+"""Boot media: pick an image, pick one or more sticks, write and verify them.
+
+The page never touches a device itself: listing and inspecting run as background jobs, the
+safety verdict for each drive comes from ecs_field.media.safety (the same rules the CLI and
+the writer apply), and the write goes through a runner (widgets/media_runner.py): the
+privileged helper normally, in-process when the app already has admin rights (tests as root).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ecs_field.events import Progress
+from ecs_field.gui.pages.base import Page
+from ecs_field.gui.widgets.media_confirm import ConfirmWriteDialog
+from ecs_field.gui.widgets.media_drives import DriveList
+from ecs_field.gui.widgets.media_image import ImageDropZone, ImageFacts, LibraryList, is_image_file
+from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, default_runner, merge_progress
+from ecs_field.gui.widgets.media_speed import SpeedGraph, format_rate
+from ecs_field.media import safety
+from ecs_field.media.drives import Drive, DriveWatcher, list_drives
+from ecs_field.media.image import ImageInfo, inspect_image
+
+log = logging.getLogger(__name__)
+
+PHASE_WORDS = {"prepare": "Preparing", "write": "Writing", "flush": "Flushing the stick's cache",
+               "verify": "Verifying (reading back)", "done": "Done", "error": "Failed"}
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min left"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60} s left"
+    return f"{seconds} s left"
+
+
+def inspect_for_writing(path: Path) -> tuple[ImageInfo, int]:
+    """The image's facts and the number of bytes that will go on the stick (FAT32 image or file)."""
+    info = inspect_image(path)
+    size = info.size_bytes
+    if info.write_mode != "raw":
+        try:
+            from ecs_field.media.writejob import open_source
+
+            source = open_source(path, info.write_mode)
+            try:
+                size = source.size_bytes
+            finally:
+                source.close()
+        except ImportError:
+            pass
+    return info, size
+
+
+class MediaPage(Page):
+    key = "media"
+    title = "Boot media"
+
+    _drives_changed = Signal()  # from the watcher's thread
+
+    def __init__(self, parent: QWidget | None = None, *, runner: WriteRunner | None = None,
+                 watch: bool = True) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.image_path: Path | None = None
+        self.image_info: ImageInfo | None = None
+        self.write_size = 0
+        self.drives: list[Drive] = []
+        self.last_outcomes: list[RunOutcome] = []
+        self._progress: dict[str, Progress] = {}
+        self._status_note = ""  # the last write's outcome, shown until the user changes something
+        self._watch = watch
+        self._watcher: DriveWatcher | None = None
+        self._drive_job_running = False
+        self._drive_reload_pending = False
+        # Tests replace this to answer the confirmation dialog.
+        self.confirm_hook: Callable[[ConfirmWriteDialog], bool] = \
+            lambda dialog: dialog.exec() == QDialog.DialogCode.Accepted
+        self.runner = runner or default_runner(self)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_finished)
+        self._build()
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(400)  # one reload for a burst of hot-plug events
+        self._reload_timer.timeout.connect(self.reload_drives)
+        self._drives_changed.connect(self._reload_timer.start)
+        self._loaded_once = False
+        self._closed = False
+
+    # ----------------------------------------------------------------- layout
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        heading = QLabel("<h2 style='margin:0'>Boot media</h2>Write the ESXi / ECS installer to USB sticks "
+                         "that boot. Each stick is read back and checked after writing.")
+        heading.setWordWrap(True)
+        outer.addWidget(heading)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        image_box = QGroupBox("1 · Image")
+        image_layout = QVBoxLayout(image_box)
+        self.drop_zone = ImageDropZone()
+        self.drop_zone.path_chosen.connect(self.open_path)
+        image_layout.addWidget(self.drop_zone)
+        image_layout.addWidget(QLabel("From the library:"))
+        self.library = LibraryList()
+        self.library.path_chosen.connect(self.open_path)
+        image_layout.addWidget(self.library)
+        self.facts = ImageFacts()
+        image_layout.addWidget(self.facts)
+        image_layout.addStretch(1)
+        splitter.addWidget(image_box)
+
+        drive_box = QGroupBox("2 · Drives")
+        drive_layout = QVBoxLayout(drive_box)
+        bar = QHBoxLayout()
+        self.show_all = QCheckBox("Show all drives")
+        self.show_all.setToolTip("Also list internal disks and loop devices. They are flagged, and "
+                                 "writing one needs its device path typed below.")
+        self.show_all.toggled.connect(self._show_all_toggled)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.reload_drives)
+        self.drive_status = QLabel("")
+        self.drive_status.setStyleSheet("color: palette(dark);")
+        bar.addWidget(self.show_all)
+        bar.addWidget(self.drive_status, 1)
+        bar.addWidget(self.refresh_button)
+        drive_layout.addLayout(bar)
+        self.drive_list = DriveList()
+        self.drive_list.selection_changed.connect(self._update_write_button)
+        self.drive_list.user_toggled.connect(self._clear_note)
+        drive_layout.addWidget(self.drive_list, 1)
+        self.override_row = QWidget()
+        override_layout = QHBoxLayout(self.override_row)
+        override_layout.setContentsMargins(0, 0, 0, 0)
+        override_layout.addWidget(QLabel("To allow an internal drive, type its device path:"))
+        self.confirm_edit = QLineEdit()
+        self.confirm_edit.setPlaceholderText("e.g. /dev/sdb")
+        self.confirm_edit.setAccessibleName("Confirm internal device")
+        self.confirm_edit.textChanged.connect(self._apply_rules)
+        override_layout.addWidget(self.confirm_edit, 1)
+        self.override_row.setVisible(False)
+        drive_layout.addWidget(self.override_row)
+        splitter.addWidget(drive_box)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        outer.addWidget(splitter, 1)
+
+        write_box = QGroupBox("3 · Write")
+        write_layout = QVBoxLayout(write_box)
+        row = QHBoxLayout()
+        self.write_button = QPushButton("Write")
+        self.write_button.setDefault(True)
+        self.write_button.setMinimumWidth(120)
+        self.write_button.setStyleSheet("QPushButton:enabled { font-weight: bold; }")
+        self.write_button.clicked.connect(self.start_write)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_write)
+        self.phase_label = QLabel("Choose an image and a drive.")
+        row.addWidget(self.write_button)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.phase_label, 1)
+        write_layout.addLayout(row)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(False)
+        write_layout.addWidget(self.progress_bar)
+        self.speed_graph = SpeedGraph()
+        write_layout.addWidget(self.speed_graph)
+        self.result_label = QLabel("")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        write_layout.addWidget(self.result_label)
+        outer.addWidget(write_box)
+        self._update_write_button()
+
+    def _alive(self) -> bool:
+        # A background job can finish after the page (or the window) was closed and deleted.
+        return not self._closed and shiboken6.isValid(self)
+
+    # ----------------------------------------------------------------- page hooks
+    def activated(self) -> None:
+        if not self._loaded_once:
+            self._loaded_once = True
+            self.reload_library()
+            self.reload_drives()
+        if self._watch and self._watcher is None:
+            self._watcher = DriveWatcher(self._drives_changed.emit)
+            try:
+                self._watcher.start()
+            except Exception as exc:  # no hot-plug: the Refresh button still works
+                log.info("drive watcher not started: %s", exc)
+                self._watcher = None
+
+    def accepts_drop(self, path: Path) -> bool:
+        return is_image_file(path)
+
+    def self_test(self) -> None:
+        list_drives(include_internal=True)
+        self.reload_library()
+
+    def shutdown(self) -> None:
+        self._closed = True
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        if self.runner.is_running():
+            self.runner.cancel()
+        super().shutdown()
+
+    # ----------------------------------------------------------------- image
+    def reload_library(self) -> None:
+        problem = self.library.reload()
+        if problem:
+            self.library.setToolTip(problem)
+
+    def open_path(self, path: Path) -> None:
+        path = Path(path)
+        self.image_path = path
+        self.image_info = None
+        self._status_note = ""
+        self.write_size = 0
+        self.facts.fields["file"].setText(path.name)
+        self.facts.fields["notes"].setText("Reading the image…")
+        self._update_write_button()
+
+        def done(result: tuple[ImageInfo, int]) -> None:
+            if not self._alive() or self.image_path != path:
+                return  # another image was chosen meanwhile
+            self.image_info, self.write_size = result
+            self.facts.show_info(self.image_info, self.write_size)
+            self._apply_rules()
+
+        def failed(message: str, hint: str) -> None:
+            if not self._alive() or self.image_path != path:
+                return
+            self.image_info = None
+            self.facts.show_error(path, message + (f" {hint}" if hint else ""))
+            self._apply_rules()
+
+        self.jobs.run(lambda _p, _c: inspect_for_writing(path), name="inspect image",
+                      on_success=done, on_failure=failed)
+
+    # ----------------------------------------------------------------- drives
+    def _show_all_toggled(self, on: bool) -> None:
+        self.override_row.setVisible(on)
+        if not on:
+            self.confirm_edit.clear()
+        self.reload_drives()
+
+    def reload_drives(self) -> None:
+        if self._drive_job_running:
+            self._drive_reload_pending = True
+            return
+        self._drive_job_running = True
+        include_internal = self.show_all.isChecked()
+        self.drive_status.setText("Looking for drives…")
+
+        def done(drives: list[Drive]) -> None:
+            if not self._alive():
+                return
+            self.drives = drives
+            self._apply_rules()
+            count = len(drives)
+            self.drive_status.setText(f"{count} drive{'s' if count != 1 else ''}" if count else
+                                      "No USB stick found: plug one in.")
+
+        def failed(message: str, hint: str) -> None:
+            if not self._alive():
+                return
+            self.drives = []
+            self._apply_rules()
+            self.drive_status.setText(f"✖ {message}")
+            self.drive_status.setToolTip(hint)
+
+        def finished() -> None:
+            if not self._alive():
+                return
+            self._drive_job_running = False
+            if self._drive_reload_pending:
+                self._drive_reload_pending = False
+                self.reload_drives()
+
+        job = self.jobs.run(lambda _p, _c: list_drives(include_internal=include_internal), name="list drives",
+                            on_success=done, on_failure=failed)
+        job.signals.finished.connect(finished)
+
+    def typed_devices(self) -> list[str]:
+        """Device paths typed to allow internal drives (several: separated by spaces or commas)."""
+        return [t for t in self.confirm_edit.text().replace(",", " ").split() if t]
+
+    def decision_for(self, drive: Drive) -> safety.SafetyDecision:
+        typed = next((t for t in self.typed_devices() if t in {drive.path, drive.display_path}), None)
+        return safety.evaluate(
+            drive,
+            self.write_size or None,
+            self.image_path if self.image_info is not None else None,
+            allow_non_removable=typed is not None,
+            confirm_device=typed,
+        )
+
+    def _apply_rules(self) -> None:
+        decisions = {d.path: self.decision_for(d) for d in self.drives}
+        self.drive_list.set_drives(self.drives, decisions)
+        self._update_write_button()
+
+    # ----------------------------------------------------------------- write
+    def _clear_note(self) -> None:
+        self._status_note = ""
+
+    def chosen_drives(self) -> list[Drive]:
+        chosen = self.drive_list.checked_drives()
+        return [d for d in chosen if self.drive_list.decisions[d.path].allowed]
+
+    def _update_write_button(self) -> None:
+        running = self.runner.is_running() if hasattr(self, "runner") else False
+        checked = self.drive_list.checked_drives()
+        allowed = self.chosen_drives()
+        ready = self.image_info is not None and bool(checked) and len(allowed) == len(checked) and not running
+        self.write_button.setEnabled(ready)
+        count = len(checked)
+        self.write_button.setText(f"Write {count} sticks" if count > 1 else "Write")
+        if running:
+            return
+        if self._status_note:
+            hint = self._status_note
+        elif self.image_info is None:
+            hint = "Choose an image."
+        elif not checked:
+            hint = "Tick the drive(s) to write."
+        elif len(allowed) != len(checked):
+            hint = "A ticked drive is not allowed yet: see its reasons."
+        else:
+            hint = "Ready. Everything on the ticked drive(s) will be erased."
+        self.phase_label.setText(hint)
+
+    def start_write(self) -> None:
+        drives = self.chosen_drives()
+        if self.image_info is None or self.image_path is None or not drives:
+            return
+        dialog = ConfirmWriteDialog(self.image_path.name, self.image_info.write_mode, self.write_size,
+                                    drives, self)
+        if not self.confirm_hook(dialog):
+            self._status_note = "Not written: cancelled at the confirmation."
+            self.phase_label.setText(self._status_note)
+            return
+        self._status_note = ""
+        from ecs_field.media.writejob import WriteRequest
+
+        needs_override = any(self.drive_list.decisions[d.path].needs_override for d in drives)
+        request = WriteRequest(
+            image_path=self.image_path,
+            mode=self.image_info.write_mode,
+            allow_non_removable=needs_override,
+            confirm_devices=tuple(self.typed_devices()) if needs_override else (),
+        )
+        self._progress.clear()
+        self.speed_graph.clear()
+        self.progress_bar.setValue(0)
+        self.result_label.setText("")
+        self.last_outcomes = []
+        self.runner.start(request, drives)
+        self.write_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.show_all.setEnabled(False)
+        self.phase_label.setText("Starting…")
+
+    def cancel_write(self) -> None:
+        self.runner.cancel()
+        self.cancel_button.setEnabled(False)
+        self.phase_label.setText("Cancelling: the stick is being left without a partition table…")
+
+    def _on_progress(self, device: str, event: Progress) -> None:
+        if not self._alive():
+            return
+        self._progress[device] = event
+        merged = merge_progress(self._progress)
+        self.progress_bar.setValue(int(1000 * merged.fraction))
+        parts = [PHASE_WORDS.get(merged.phase, merged.phase)]
+        if merged.bytes_total:
+            parts.append(f"{100 * merged.fraction:.0f}%")
+        if merged.rate_bps > 0:
+            parts.append(format_rate(merged.rate_bps))
+        eta = format_eta(merged.eta_s)
+        if eta:
+            parts.append(eta)
+        if len(self._progress) > 1:
+            parts.append(f"{len(self._progress)} sticks")
+        self.phase_label.setText(" · ".join(parts))
+        if merged.phase in ("write", "verify", "flush"):
+            self.speed_graph.add(merged.rate_bps, merged.phase)
+
+    def _on_finished(self, outcomes: list[RunOutcome]) -> None:
+        if not self._alive():
+            return
+        self.last_outcomes = outcomes
+        self.cancel_button.setEnabled(False)
+        self.show_all.setEnabled(True)
+        lines = []
+        for outcome in outcomes:
+            colour = "#1a7f37" if outcome.ok and outcome.verified else "#9a6700" if outcome.ok else "#cf222e"
+            mark = "✔" if outcome.ok else "✖"
+            text = html.escape(outcome.summary)
+            if outcome.hint and not outcome.ok:
+                text += f"<br><i>{html.escape(outcome.hint)}</i>"
+            lines.append(f"<p style='color:{colour}; margin:2px'>{mark} {text}</p>")
+        self.result_label.setText("".join(lines))
+        good = sum(1 for o in outcomes if o.ok and o.verified)
+        self._status_note = f"Finished: {good} of {len(outcomes)} written and verified."
+        self.phase_label.setText(self._status_note)
+        if all(o.ok for o in outcomes):
+            self.progress_bar.setValue(1000)
+        self.reload_drives()
+        self._update_write_button()
+
+    def result_text(self) -> str:
+        return "\n".join(o.summary for o in self.last_outcomes)
+
+    # tests and keyboard users
+    def drive_paths(self) -> list[str]:
+        return [d.path for d in self.drives]
+
+    @property
+    def busy(self) -> bool:
+        """A drive listing or a write is still running."""
+        return self._drive_job_running or self.runner.is_running()

@@ -1,0 +1,44 @@
+"""The last question before erasing: names each device, its model, size and serial."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+
+from ecs_field.media.drives import Drive, human_size
+
+
+def confirmation_text(image_name: str, mode: str, size: int, drives: list[Drive]) -> str:
+    rows = "".join(
+        f"<li><b>{html.escape(d.display_path or d.path)}</b> — {html.escape(d.label)}, "
+        f"{human_size(d.size_bytes)}" + (f", serial {html.escape(d.serial)}" if d.serial else "") + "</li>"
+        for d in drives
+    )
+    what = "these drives" if len(drives) > 1 else "this drive"
+    return (f"<p>Write <b>{html.escape(image_name)}</b> ({html.escape(mode)}, {human_size(size)}) to:</p>"
+            f"<ul>{rows}</ul><p><b>Everything on {what} will be erased.</b></p>")
+
+
+class ConfirmWriteDialog(QDialog):
+    def __init__(self, image_name: str, mode: str, size: int, drives: list[Drive],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Erase and write?")
+        self.setModal(True)
+        layout = QVBoxLayout(self)
+        self.label = QLabel(confirmation_text(image_name, mode, size, drives))
+        self.label.setWordWrap(True)
+        self.label.setMinimumWidth(420)
+        layout.addWidget(self.label)
+        self.buttons = QDialogButtonBox()
+        self.write_button = self.buttons.addButton("Erase and write", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        # Cancel is the default: Enter must never erase a drive by accident.
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def text(self) -> str:
+        return self.label.text()

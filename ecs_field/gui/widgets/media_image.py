@@ -1,0 +1,177 @@
+"""The image side of the Boot media page: a drop zone, the image library and the image's facts."""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ecs_field.media.drives import human_size
+from ecs_field.media.image import ImageInfo
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".iso", ".img", ".raw", ".bin")
+MODE_WORDS = {
+    "raw": "Raw copy (byte for byte)",
+    "uefi-fat32": "FAT32 stick with the ISO's files (UEFI boot)",
+}
+
+
+def is_image_file(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+class ImageDropZone(QFrame):
+    """A framed area that takes a dropped image file, or opens a file chooser."""
+
+    path_chosen = Signal(Path)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("imageDropZone")
+        self.setAcceptDrops(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._set_highlight(False)
+        layout = QVBoxLayout(self)
+        self.label = QLabel("Drop an ESXi / ECS installer ISO here")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setWordWrap(True)
+        self.choose_button = QPushButton("Choose image file…")
+        self.choose_button.clicked.connect(self.choose)
+        layout.addWidget(self.label)
+        layout.addWidget(self.choose_button, 0, Qt.AlignmentFlag.AlignHCenter)
+
+    def _set_highlight(self, on: bool) -> None:
+        border = "#0969da" if on else "#8c959f"
+        self.setStyleSheet(f"#imageDropZone {{ border: 2px dashed {border}; border-radius: 6px; }}")
+
+    def choose(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Choose an image", "",
+                                              "Images (*.iso *.img *.raw *.bin);;All files (*)")
+        if name:
+            self.path_chosen.emit(Path(name))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            self._set_highlight(True)
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: Any) -> None:
+        self._set_highlight(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._set_highlight(False)
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.path_chosen.emit(Path(url.toLocalFile()))
+                event.acceptProposedAction()
+                return
+
+
+class LibraryList(QListWidget):
+    """Images in the app's library (ecs_field.media.library); choosing one emits its path."""
+
+    path_chosen = Signal(Path)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Image library")
+        self.itemActivated.connect(self._chosen)
+        self.itemClicked.connect(self._chosen)
+        self.setMaximumHeight(130)
+
+    def reload(self) -> str:
+        """Fill from the library; returns a problem in words, or ""."""
+        self.clear()
+        try:
+            from ecs_field.media.library import ImageLibrary
+
+            records = ImageLibrary().list()
+        except ImportError:
+            return "The image library is not available in this build."
+        except Exception as exc:  # a corrupt index is reported by the library itself; show it here
+            log.warning("library: %s", exc)
+            return str(getattr(exc, "message", exc))
+        for record in records:
+            esxi = record.esxi or {}
+            facts = [human_size(record.size_bytes)]
+            if esxi.get("version"):
+                facts.append(f"ESXi {esxi['version']} build {esxi.get('build', '?')}")
+            facts.append("checksum verified" if record.checksum_verified else "no checksum check")
+            item = QListWidgetItem(f"{record.name}  ·  {' · '.join(facts)}")
+            item.setData(Qt.ItemDataRole.UserRole, record.path)
+            item.setToolTip(record.path)
+            self.addItem(item)
+        if not records:
+            item = QListWidgetItem("No images in the library yet (ecs-field images add FILE).")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.addItem(item)
+        return ""
+
+    def _chosen(self, item: QListWidgetItem) -> None:
+        path = item.data(Qt.ItemDataRole.UserRole)
+        if path:
+            self.path_chosen.emit(Path(str(path)))
+
+
+class ImageFacts(QWidget):
+    """What inspect_image found, in a form."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.fields: dict[str, QLabel] = {}
+        for key, title in (("file", "File"), ("size", "Size"), ("format", "Format"), ("esxi", "ESXi"),
+                           ("boot", "Boots"), ("mode", "Written as"), ("notes", "")):
+            label = QLabel("–" if key != "notes" else "")
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = label
+            form.addRow(title + (":" if title else ""), label)
+
+    def show_info(self, info: ImageInfo, write_size: int) -> None:
+        yes_no = {True: "yes", False: "no"}
+        f = self.fields
+        f["file"].setText(Path(info.path).name)
+        f["file"].setToolTip(info.path)
+        size = human_size(info.size_bytes)
+        if write_size and write_size != info.size_bytes:
+            size += f" (stick image {human_size(write_size)})"
+        f["size"].setText(size)
+        names = {"iso9660": "ISO 9660", "disk-image": "Disk image", "unknown": "Unknown"}
+        fmt = names.get(info.format, info.format)
+        if info.volume_id:
+            fmt += f", volume {info.volume_id}"
+        if info.format == "iso9660":
+            fmt += ", hybrid" if info.hybrid else ", no hybrid MBR"
+        f["format"].setText(fmt)
+        f["esxi"].setText(f"{info.esxi['version']} build {info.esxi['build']}" if info.esxi
+                          else "not an ESXi installer")
+        f["boot"].setText(f"BIOS {yes_no[info.bios]} · UEFI {yes_no[info.uefi]}")
+        f["mode"].setText(MODE_WORDS.get(info.write_mode, info.write_mode))
+        f["notes"].setText("<br>".join(html.escape(n) for n in info.notes))
+        f["notes"].setStyleSheet("color: palette(dark);")
+
+    def show_error(self, path: Path, message: str) -> None:
+        for label in self.fields.values():
+            label.setText("–")
+        self.fields["file"].setText(path.name)
+        self.fields["notes"].setText(f"<span style='color:#cf222e'>✖ {html.escape(message)}</span>")

@@ -1,0 +1,158 @@
+"""Who performs a write for the Boot media page: the page talks to a runner, never to the writer.
+
+``InProcessRunner`` runs ``writejob.write_many`` on a worker thread; it needs the app to have
+write access to the device (root, or a test). ``HelperRunner`` starts the privileged helper
+(``ecs_field.media.helper``: ``ecs-field write ... --progress json`` in its own elevated process)
+so the window itself stays unprivileged. ``default_runner()`` picks: in-process when already
+root, else the helper. Both emit the same signals, so the page (and its tests) do not care.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ecs_field.events import CancelToken, Progress
+from ecs_field.media.drives import Drive, human_size
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOutcome:
+    """What happened on one drive, in words a technician can repeat."""
+
+    device: str
+    label: str
+    ok: bool
+    verified: bool
+    exit_code: int
+    summary: str  # says exactly what was (or was not) verified
+    hint: str = ""
+
+
+def describe_result(drive: Drive, result: Any, expected_sha256: str | None) -> str:
+    name = f"{drive.display_path or drive.path} ({drive.label}, {human_size(drive.size_bytes)})"
+    written = f"{result.bytes_written:,} bytes".replace(",", " ")
+    if result.verified:
+        text = (f"{name}: written and verified. All {written} were read back from the stick with the "
+                f"cache bypassed, and their SHA-256 {result.sha256[:16]}… matches what was written")
+        if expected_sha256 and result.expected_sha256:
+            text += "; the image also matched its expected SHA-256"
+        return text + "."
+    return (f"{name}: written but NOT verified (verification was switched off); {written} written, "
+            f"SHA-256 {result.sha256[:16]}…")
+
+
+def outcome_from_job(outcome: Any, expected_sha256: str | None) -> RunOutcome:
+    drive = outcome.drive
+    if outcome.error is None and outcome.result is not None:
+        return RunOutcome(drive.path, drive.label, True, bool(outcome.result.verified), 0,
+                          describe_result(drive, outcome.result, expected_sha256))
+    error = outcome.error
+    return RunOutcome(drive.path, drive.label, False, False, getattr(error, "exit_code", 1),
+                      f"{drive.display_path or drive.path} ({drive.label}): "
+                      f"{getattr(error, 'message', error)}",
+                      getattr(error, "hint", "") or "")
+
+
+class WriteRunner(QObject):
+    """``start(request, drives)``; emits ``progress(device, Progress)``, then ``finished([RunOutcome])``."""
+
+    progress = Signal(str, object)
+    finished = Signal(list)
+
+    def start(self, request: Any, drives: list[Drive]) -> None:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        raise NotImplementedError
+
+    def is_running(self) -> bool:
+        raise NotImplementedError
+
+
+class InProcessRunner(WriteRunner):
+    """Writes from this process on a worker thread (the process must be allowed to open the device)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: threading.Thread | None = None
+        self._cancel = CancelToken()
+
+    def start(self, request: Any, drives: list[Drive]) -> None:
+        if self.is_running():
+            raise RuntimeError("a write is already running")
+        self._cancel = CancelToken()
+        cancel = self._cancel
+
+        def work() -> None:
+            from ecs_field.errors import EcsFieldError
+            from ecs_field.media.writejob import write_many
+
+            outcomes: list[RunOutcome]
+            try:
+                results = write_many(request, drives, cancel=cancel,
+                                     progress=self.progress.emit)
+                outcomes = [outcome_from_job(o, request.expected_sha256) for o in results]
+            except EcsFieldError as exc:  # the image could not be used: nothing was written
+                outcomes = [RunOutcome(d.path, d.label, False, False, exc.exit_code, exc.message,
+                                       exc.hint or "") for d in drives]
+            except Exception as exc:
+                log.exception("write crashed")
+                outcomes = [RunOutcome(d.path, d.label, False, False, 70, f"Unexpected error: {exc}",
+                                       "Details are in the log (Help > Open log folder).") for d in drives]
+            self.finished.emit(outcomes)
+
+        self._thread = threading.Thread(target=work, name="ecs-gui-write", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.cancel()
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, seconds: float = 30.0) -> bool:
+        if self._thread is not None:
+            self._thread.join(seconds)
+        return not self.is_running()
+
+
+def helper_available() -> bool:
+    try:
+        import ecs_field.media.helper  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def default_runner(parent: QObject | None = None) -> WriteRunner:
+    """In-process when the app already runs with admin rights; otherwise the privileged helper."""
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if not is_root and helper_available():
+        try:
+            from ecs_field.gui.widgets.media_helper_runner import HelperRunner
+        except ImportError:
+            log.warning("privileged helper runner unavailable; writing in-process")
+        else:
+            return HelperRunner(parent)
+    return InProcessRunner(parent)
+
+
+def merge_progress(events: dict[str, Progress]) -> Progress:
+    """One event for several sticks: bytes summed, rates summed, the slowest phase shown."""
+    if len(events) == 1:
+        return next(iter(events.values()))
+    order = ["prepare", "write", "flush", "verify", "done", "error"]
+    phase = min((e.phase for e in events.values()), key=lambda p: order.index(p) if p in order else 0)
+    done = sum(e.bytes_done for e in events.values())
+    total = sum(e.bytes_total for e in events.values())
+    rate = sum(e.rate_bps for e in events.values() if e.phase not in ("done", "error"))
+    etas = [e.eta_s for e in events.values() if e.eta_s is not None]
+    return Progress(phase, done, total, rate, max(etas) if etas else None, f"{len(events)} sticks")

@@ -1,0 +1,178 @@
+"""A drawing of the host network from the HostConfiguration profile.
+
+vSwitches as boxes with their port groups and VLANs; under them the host's NICs from the site
+inventory, with a line per uplink (solid: active, dashed: standby). A NIC a switch names but the
+box does not have is drawn red with "missing": the profile would fail on that host.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ecs_field.gui.widgets.sites_badge import GREEN, GREY, RED
+from ecs_field.sites.overview import NetworkView, NicView, SwitchView
+
+SWITCH_W = 230
+ROW_H = 24
+HEADER_H = 30
+GAP = 28
+NIC_W = 150
+NIC_H = 48
+MARGIN = 16
+WIRE_H = 70
+
+
+class NetworkDiagram(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = NetworkView()
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAccessibleName("Host network drawing")
+        self.setObjectName("networkDiagram")
+
+    def set_view(self, view: NetworkView) -> None:
+        self.view = view
+        self.setToolTip(view.inventory_note)
+        self.updateGeometry()
+        self.update()
+
+    # -- layout -------------------------------------------------------------------------------------------
+    def _switch_height(self, switch: SwitchView) -> int:
+        return HEADER_H + max(1, len(switch.port_groups)) * ROW_H + 10
+
+    def _layout(self) -> tuple[dict[str, QRectF], dict[str, QRectF], float]:
+        switches: dict[str, QRectF] = {}
+        x = float(MARGIN)
+        tallest = 0
+        for switch in self.view.switches:
+            height = self._switch_height(switch)
+            switches[switch.name] = QRectF(x, MARGIN + 22, SWITCH_W, height)
+            x += SWITCH_W + GAP
+            tallest = max(tallest, height)
+        nic_y = MARGIN + 22 + tallest + WIRE_H
+        nics: dict[str, QRectF] = {}
+        n_nics = len(self.view.nics)
+        total_w = max(x - GAP, MARGIN + n_nics * (NIC_W + 16))
+        nx = float(MARGIN)
+        for nic in self.view.nics:
+            nics[nic.name] = QRectF(nx, nic_y, NIC_W, NIC_H)
+            nx += NIC_W + 16
+        return switches, nics, max(total_w, nx) + MARGIN
+
+    def sizeHint(self) -> QSize:
+        switches, nics, width = self._layout()
+        bottom = max([r.bottom() for r in nics.values()] + [r.bottom() for r in switches.values()] + [120.0])
+        return QSize(int(width), int(bottom + MARGIN + 40))
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    # -- painting -------------------------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        text_colour = palette.windowText().color()
+        painter.fillRect(self.rect(), palette.base())
+        if not self.view.switches:
+            painter.setPen(text_colour)
+            painter.drawText(self.rect().adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                             "No vSwitches declared: the repository has no HostConfiguration with "
+                             "esx.network_vss.switches.")
+            return
+        switches, nics, _ = self._layout()
+        bold = QFont(self.font())
+        bold.setBold(True)
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.85))
+        painter.setFont(bold)
+        painter.setPen(text_colour)
+        painter.drawText(QPointF(MARGIN, MARGIN + 12), "Host network (from the HostConfiguration profile)")
+        # wires first, so boxes sit on top
+        for switch in self.view.switches:
+            box = switches[switch.name]
+            for index, uplink in enumerate(switch.uplinks):
+                nic_box = nics.get(uplink)
+                if nic_box is None:
+                    continue
+                nic = next(n for n in self.view.nics if n.name == uplink)
+                colour = QColor(RED) if not nic.present else QColor(GREEN if uplink in switch.active else GREY)
+                pen = QPen(colour, 2.2)
+                if uplink in switch.standby and uplink not in switch.active:
+                    pen.setStyle(Qt.PenStyle.DashLine)
+                painter.setPen(pen)
+                start = QPointF(box.left() + 30 + index * 26, box.bottom())
+                end = QPointF(nic_box.center().x(), nic_box.top())
+                mid_y = (start.y() + end.y()) / 2
+                painter.drawLine(start, QPointF(start.x(), mid_y))
+                painter.drawLine(QPointF(start.x(), mid_y), QPointF(end.x(), mid_y))
+                painter.drawLine(QPointF(end.x(), mid_y), end)
+        for switch in self.view.switches:
+            self._paint_switch(painter, switch, switches[switch.name], bold, small, text_colour)
+        for nic in self.view.nics:
+            self._paint_nic(painter, nic, nics[nic.name], bold, small, text_colour)
+        painter.setFont(small)
+        painter.setPen(text_colour)
+        legend_y = max(r.bottom() for r in nics.values()) + 24 if nics else 0
+        legend = "solid: active uplink   dashed: standby   red: named in the profile, not on this box"
+        if not self.view.has_inventory:
+            legend = self.view.inventory_note or "No inventory: NICs not checked."
+        painter.drawText(QPointF(MARGIN, legend_y), legend)
+        painter.end()
+
+    def _paint_switch(self, painter: QPainter, switch: SwitchView, box: QRectF, bold: QFont, small: QFont,
+                      text_colour: QColor) -> None:
+        painter.setPen(QPen(QColor("#57606a"), 1.4))
+        painter.setBrush(self.palette().alternateBase())
+        painter.drawRoundedRect(box, 8, 8)
+        painter.setFont(bold)
+        painter.setPen(text_colour)
+        title = switch.name + (f"  ·  MTU {switch.mtu}" if switch.mtu else "")
+        painter.drawText(box.adjusted(10, 6, -10, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, title)
+        painter.setFont(small)
+        metrics = QFontMetrics(small)
+        y = box.top() + HEADER_H
+        if not switch.port_groups:
+            painter.drawText(QPointF(box.left() + 12, y + 16), "no port groups")
+        for group in switch.port_groups:
+            row = QRectF(box.left() + 8, y, box.width() - 16, ROW_H - 4)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self.palette().base())
+            painter.drawRoundedRect(row, 4, 4)
+            painter.setPen(text_colour)
+            name = metrics.elidedText(group.name, Qt.TextElideMode.ElideRight, int(row.width() - 70))
+            painter.drawText(row.adjusted(8, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, name)
+            vlan = "no VLAN" if not group.vlan_id else f"VLAN {group.vlan_id}"
+            tag = QRectF(row.right() - 64, row.top() + 3, 60, row.height() - 6)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#0969da") if group.vlan_id else QColor(GREY))
+            painter.drawRoundedRect(tag, 6, 6)
+            painter.setPen(QColor("white"))
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, vlan)
+            y += ROW_H
+
+    def _paint_nic(self, painter: QPainter, nic: NicView, box: QRectF, bold: QFont, small: QFont,
+                   text_colour: QColor) -> None:
+        border = QColor(RED) if not nic.present else QColor("#57606a")
+        pen = QPen(border, 2.0 if not nic.present else 1.3)
+        if not nic.present:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(QColor("#ffebe9") if not nic.present else self.palette().alternateBase())
+        painter.drawRoundedRect(box, 6, 6)
+        painter.setFont(bold)
+        painter.setPen(QColor(RED) if not nic.present else text_colour)
+        painter.drawText(box.adjusted(8, 4, -8, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                         f"{nic.name}  {nic.bus.upper()}")
+        painter.setFont(small)
+        metrics = QFontMetrics(small)
+        if not nic.present:
+            detail = "missing on this box"
+        else:
+            speed = f" · {nic.speed_mbps / 1000:g} Gb/s" if nic.speed_mbps else ""
+            detail = (nic.chip or "unknown chip") + speed
+        painter.drawText(box.adjusted(8, 24, -8, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                         metrics.elidedText(detail, Qt.TextElideMode.ElideRight, int(box.width() - 16)))

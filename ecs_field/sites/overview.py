@@ -1,0 +1,271 @@
+"""What the Sites page shows, computed without Qt: the overview of all sites and one site's detail.
+
+The overview must be instant for hundreds of sites, so it reads only small cached files: the
+head of each snapshot (time, source) and the last computed status summary. The detail runs
+git, the manifest loader, the linter and the status comparison; the GUI calls it in a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecs_field import storage
+from ecs_field.errors import EcsFieldError
+from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
+from ecs_field.sites.snapshot import SnapshotStore, parse_time, utc_now
+from ecs_field.sites.sync import DEFAULT_STALE_AFTER_S, Status, compute_status
+
+log = logging.getLogger(__name__)
+
+SUMMARY_SCHEMA = "ecs-field/status-summary@1"
+DIFF_LIMIT_BYTES = 200_000  # a diff bigger than this is cut: the GUI shows text, not a patch tool
+
+
+# -- overview ---------------------------------------------------------------------------------------------
+@dataclass
+class SiteOverview:
+    name: str
+    sync: str  # last computed sync word, "unknown" before the first computation
+    commits_behind: int
+    counts: dict[str, int]
+    snapshot_taken_at: str | None
+    snapshot_age_s: float | None
+    stale: bool
+    computed_at: str | None
+
+
+def summary_path(site: str) -> Path:
+    return SnapshotStore(site).folder / "status-summary.json"
+
+
+def save_summary(site: str, status: Status) -> None:
+    """Remember the result of the last status computation for the instant overview."""
+    document = {
+        "schema": SUMMARY_SCHEMA,
+        "site": site,
+        "computed_at": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sync": status.sync,
+        "commits_behind": status.commits_behind,
+        "counts": status.counts(),
+        "head": status.head,
+        "applied_revision": status.applied_revision,
+    }
+    try:
+        storage.atomic_write_json(summary_path(site), document)
+    except OSError as exc:  # a read-only data folder costs only the cache
+        log.warning("could not cache status of %s: %s", site, exc)
+
+
+def site_overview(names: Sequence[str], *, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> list[SiteOverview]:
+    now = utc_now()
+    rows = []
+    for name in names:
+        store = SnapshotStore(name)
+        info = store.info()
+        taken = info[0] if info else None
+        taken_time = parse_time(taken) if taken else None
+        age = (now - taken_time).total_seconds() if taken_time else None
+        summary: dict[str, Any] | None = None
+        try:
+            summary = storage.load_json_document(summary_path(name), SUMMARY_SCHEMA)
+        except storage.CorruptFile as exc:
+            log.warning("%s", exc.message)
+        rows.append(SiteOverview(
+            name=name,
+            sync=str((summary or {}).get("sync") or "unknown"),
+            commits_behind=int((summary or {}).get("commits_behind") or 0),
+            counts=dict((summary or {}).get("counts") or {}),
+            snapshot_taken_at=taken,
+            snapshot_age_s=age,
+            stale=age is None or age > stale_after_s,
+            computed_at=(summary or {}).get("computed_at"),
+        ))
+    return rows
+
+
+# -- the host network drawing's model ------------------------------------------------------------------
+@dataclass(frozen=True)
+class PortGroupView:
+    name: str
+    vlan_id: int | None
+
+
+@dataclass(frozen=True)
+class SwitchView:
+    name: str
+    port_groups: tuple[PortGroupView, ...]
+    uplinks: tuple[str, ...]
+    active: tuple[str, ...]
+    standby: tuple[str, ...]
+    mtu: int | None
+    source: str  # "HostConfiguration/esx-system/network (edge-host-config/network.yaml)"
+
+
+@dataclass(frozen=True)
+class NicView:
+    name: str  # vmnicN / vusbN
+    bus: str
+    chip: str
+    link: str
+    speed_mbps: int | None
+    present: bool  # False: named by a switch but not in the site's inventory
+
+
+@dataclass
+class NetworkView:
+    switches: list[SwitchView] = field(default_factory=list)
+    nics: list[NicView] = field(default_factory=list)
+    has_inventory: bool = False
+    inventory_note: str = ""
+
+    @property
+    def missing(self) -> list[str]:
+        return [n.name for n in self.nics if not n.present]
+
+
+def network_view(manifests: Any, inventory: Any | None, inventory_note: str = "") -> NetworkView:
+    view = NetworkView(has_inventory=inventory is not None, inventory_note=inventory_note)
+    for host_config in manifests.host_configurations():
+        profile = host_config.profile
+        if profile is None:
+            continue
+        for switch in profile.switches:
+            view.switches.append(SwitchView(
+                name=switch.name,
+                port_groups=tuple(PortGroupView(pg.name, pg.vlan_id) for pg in switch.port_groups),
+                uplinks=tuple(switch.uplinks),
+                active=tuple(switch.effective_active),
+                standby=tuple(switch.standby_nics),
+                mtu=switch.mtu,
+                source=f"{host_config.obj.ref} ({host_config.obj.file})",
+            ))
+    known: dict[str, NicView] = {}
+    if inventory is not None:
+        for nic in inventory.nics:
+            if nic.esxi_name:
+                known[nic.esxi_name] = NicView(nic.esxi_name, nic.bus, nic.chip or nic.id, nic.link,
+                                               nic.speed_mbps, True)
+    named = [u for s in view.switches for u in s.uplinks]
+    for name in dict.fromkeys(named):
+        if name not in known:
+            bus = "usb" if name.startswith("vusb") else "pci"
+            known[name] = NicView(name, bus, "", "unknown", None, inventory is None)
+    view.nics = sorted(known.values(), key=_nic_order)
+    return view
+
+
+def _nic_order(nic: NicView) -> tuple[int, int, str]:
+    digits = "".join(ch for ch in nic.name if ch.isdigit())
+    return (0 if nic.name.startswith("vmnic") else 1, int(digits) if digits else 0, nic.name)
+
+
+# -- one site's detail -----------------------------------------------------------------------------------
+@dataclass
+class SiteDetail:
+    name: str
+    status: dict[str, Any]
+    lint: dict[str, Any] | None
+    lint_error: str
+    diffs: dict[str, str]  # pending commit sha -> diff text against its parent
+    network: NetworkView
+    repo_path: str
+    problems: list[str]
+    timings: dict[str, float]
+
+
+def load_site_detail(
+    site: Any,
+    *,
+    repo_path: Path,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    diff_limit: int = 10,
+) -> SiteDetail:
+    """Everything the site page shows for ``site`` (a registry Site or anything with name/path/inventory)."""
+    from ecs_field.sites.manifests import load_manifests
+    from ecs_field.sites.repo import SiteRepo
+
+    cancel = cancel or CancelToken()
+    timings: dict[str, float] = {}
+    name = str(site.name)
+    subpath = getattr(site, "path", None) or None
+    started = time.perf_counter()
+    progress(Progress("load", 0, 4, message="Reading the snapshot"))
+    loaded = SnapshotStore(name).load()
+    timings["snapshot"] = time.perf_counter() - started
+    cancel.check()
+    progress(Progress("load", 1, 4, message="Reading the manifests"))
+    mark = time.perf_counter()
+    manifests = load_manifests(repo_path, subpath)
+    timings["manifests"] = time.perf_counter() - mark
+    cancel.check()
+    inventory, inventory_note = _load_inventory(getattr(site, "inventory", None))
+    progress(Progress("load", 2, 4, message="Comparing with the host"))
+    mark = time.perf_counter()
+    repo = SiteRepo(repo_path)
+    status = compute_status(name, repo, loaded.snapshot, subpath=subpath, stale_after_s=stale_after_s,
+                            manifests=manifests, snapshot_problems=loaded.problems)
+    save_summary(name, status)
+    timings["status"] = time.perf_counter() - mark
+    cancel.check()
+    progress(Progress("load", 3, 4, message="Checking the manifests"))
+    mark = time.perf_counter()
+    lint_doc, lint_error = _lint(repo_path, subpath, getattr(site, "inventory", None))
+    timings["lint"] = time.perf_counter() - mark
+    diffs: dict[str, str] = {}
+    for commit in status.pending[:diff_limit]:
+        cancel.check()
+        sha = str(commit["commit"])
+        try:
+            text = repo.diff(sha + "^", sha) if _has_parent(repo, sha) else ""
+        except EcsFieldError as exc:
+            text = f"(diff not available: {exc.message})"
+        diffs[sha] = text if len(text) <= DIFF_LIMIT_BYTES else text[:DIFF_LIMIT_BYTES] + "\n… (cut)\n"
+    progress(Progress("load", 4, 4, message="Done"))
+    timings["total"] = time.perf_counter() - started
+    return SiteDetail(name, status.to_dict(), lint_doc, lint_error, diffs,
+                      network_view(manifests, inventory, inventory_note), str(repo_path), loaded.problems, timings)
+
+
+def _has_parent(repo: Any, sha: str) -> bool:
+    return repo.resolve(sha + "^") is not None
+
+
+def _load_inventory(value: Any) -> tuple[Any | None, str]:
+    if not value:
+        return None, "No inventory for this site: NICs cannot be checked against the box."
+    if isinstance(value, dict):  # embedded from the Hardware page
+        from ecs_field.hardware.inventory import Inventory
+
+        try:
+            return Inventory.from_dict(value), "NICs from the inventory saved with the site"
+        except (ValueError, TypeError) as exc:
+            return None, f"The inventory saved with the site is not usable: {exc}"
+    path = Path(str(value))
+    try:
+        from ecs_field.hardware.importer import read_input
+
+        return read_input(path), f"NICs from {path.name}"
+    except EcsFieldError as exc:
+        return None, f"Inventory {path.name} not usable: {exc.message}"
+    except OSError as exc:
+        return None, f"Inventory {path.name} not readable: {exc.strerror}"
+
+
+def _lint(root: Path, subpath: str | None, inventory: Any) -> tuple[dict[str, Any] | None, str]:
+    try:
+        from ecs_field.sites.lint import lint
+    except ImportError:
+        return None, "The site linter is not available in this build."
+    try:
+        report = lint(root, subpath=subpath, inventory=Path(str(inventory)) if inventory else None)
+    except EcsFieldError as exc:
+        return None, exc.message
+    to_dict = getattr(report, "to_dict", None)
+    return (to_dict() if callable(to_dict) else dict(report)), ""

@@ -1,0 +1,245 @@
+"""The technician's list of sites (``sites.yaml`` in the config folder).
+
+A site is a Git repository (URL or local folder), the branch and folder inside it that the
+hosts sync, and the hosts' API endpoints. Tokens are never stored here: a site names the
+environment variable or keyring entry that holds them.
+
+The file is written atomically and carries a schema id. A file that cannot be read is set
+aside (``sites.yaml.corrupt-<time>``) and reported, never silently overwritten.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+from ecs_field import paths, storage
+from ecs_field.errors import BadInput
+
+SCHEMA = "ecs-field/sites@1"
+FILE_NAME = "sites.yaml"
+MAX_HOSTS = 2  # an ECS site is one host, or two for a pair
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")  # git@host:org/repo.git
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    api: str  # https://host:port of the host's Kubernetes API
+    token_ref: str = ""  # "env:VAR" or "keyring:SERVICE" (the token itself is never stored)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "api": self.api, "token_ref": self.token_ref}
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    repo: str  # URL or local path
+    branch: str = ""  # "" = the repository's default branch
+    path: str = "./"  # folder inside the repository that the hosts sync
+    hosts: tuple[Host, ...] = ()
+    token_env: str = ""  # environment variable holding the API / Git token
+    token_keyring: str = ""  # keyring service holding the token ("" = not used)
+    release: str = ""  # ECS release the site runs (for hardware checks)
+    inventory: str | dict[str, Any] | None = None  # inventory file, or one embedded from the Hardware page
+    notes: str = ""
+
+    @property
+    def is_remote(self) -> bool:
+        return is_remote_repo(self.repo)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "repo": self.repo}
+        if self.branch:
+            data["branch"] = self.branch
+        data["path"] = self.path
+        data["hosts"] = [h.to_dict() for h in self.hosts]
+        for key in ("token_env", "token_keyring", "release", "notes"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        if self.inventory is not None:
+            data["inventory"] = self.inventory
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Site:
+        if not isinstance(data, dict):
+            raise TypeError("a site must be a mapping")
+        hosts = []
+        for i, h in enumerate(data.get("hosts") or []):
+            if not isinstance(h, dict) or not isinstance(h.get("api"), str):
+                raise ValueError(f"site {data.get('name')!r}: host {i + 1} needs an api URL")
+            hosts.append(Host(str(h.get("name") or f"host-{i + 1}"), h["api"], str(h.get("token_ref") or "")))
+        inventory = data.get("inventory")
+        if inventory is not None and not isinstance(inventory, str | dict):
+            raise ValueError(f"site {data.get('name')!r}: inventory must be a path or a mapping")
+        token_keyring = data.get("token_keyring") or ""
+        if token_keyring is True:
+            token_keyring = "ecs-field"
+        site = cls(
+            name=str(data["name"]),
+            repo=str(data["repo"]),
+            branch=str(data.get("branch") or ""),
+            path=str(data.get("path") or "./"),
+            hosts=tuple(hosts),
+            token_env=str(data.get("token_env") or ""),
+            token_keyring=str(token_keyring),
+            release=str(data.get("release") or ""),
+            inventory=inventory,
+            notes=str(data.get("notes") or ""),
+        )
+        validate_site(site)
+        return site
+
+
+def is_remote_repo(repo: str) -> bool:
+    """URLs (https, ssh, git, file) and scp-like "git@host:org/repo" are cloned; anything else is a folder."""
+    if _SCP_LIKE.match(repo):
+        return True
+    scheme = urlparse(repo).scheme.lower()
+    return scheme in ("http", "https", "ssh", "git", "file", "git+ssh", "ssh+git")
+
+
+def validate_site(site: Site) -> None:
+    """Raise BadInput naming the field when the site cannot work as given."""
+    if not _NAME.match(site.name):
+        raise BadInput(
+            f"site name {site.name!r} is not allowed",
+            "Use lower-case letters, digits, '.', '-' or '_' (up to 63), starting with a letter or digit.",
+        )
+    if not site.repo.strip():
+        raise BadInput(f"site {site.name}: --repo is empty", "Give a Git URL or the folder of a clone.")
+    inner = site.path.replace("\\", "/")
+    if inner.startswith("/") or ".." in inner.split("/"):
+        raise BadInput(
+            f"site {site.name}: path {site.path!r} must stay inside the repository",
+            "Use a relative folder such as ./ or sites/depot-7.",
+        )
+    if len(site.hosts) > MAX_HOSTS:
+        raise BadInput(
+            f"site {site.name}: {len(site.hosts)} hosts given, at most {MAX_HOSTS}",
+            "An ECS site has one host, or two.",
+        )
+    names = [h.name for h in site.hosts]
+    if len(set(names)) != len(names):
+        raise BadInput(f"site {site.name}: two hosts share a name", "Give each host its own name.")
+    for host in site.hosts:
+        parsed = urlparse(host.api)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise BadInput(
+                f"site {site.name}: host API {host.api!r} is not an http(s) URL",
+                "Use the host's API address, e.g. https://10.0.0.10:6443.",
+            )
+    if site.token_env and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", site.token_env):
+        raise BadInput(
+            f"site {site.name}: {site.token_env!r} is not an environment variable name",
+            "Give the variable's name (e.g. ECS_TOKEN), not the token itself.",
+        )
+
+
+@dataclass
+class Registry:
+    path: Path
+    sites: list[Site] = field(default_factory=list)
+
+    @classmethod
+    def default_path(cls) -> Path:
+        return paths.config_dir() / FILE_NAME
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Registry:
+        """Read sites.yaml (empty when there is none).
+
+        A corrupt file is set aside and reported with storage.CorruptFile; the next load
+        starts empty, so the technician is told once and never loses the bad file.
+        """
+        path = path or cls.default_path()
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return cls(path)
+        try:
+            document = yaml.safe_load(raw.decode("utf-8")) if raw.strip() else {"schema": SCHEMA, "sites": []}
+            if not isinstance(document, dict):
+                raise ValueError("not a mapping")
+            if document.get("schema") != SCHEMA:
+                raise ValueError(f"schema is {document.get('schema')!r}, expected {SCHEMA!r}")
+            entries = document.get("sites") or []
+            if not isinstance(entries, list):
+                raise ValueError("'sites' is not a list")
+            sites = [Site.from_dict(entry) for entry in entries]
+            names = [s.name for s in sites]
+            if len(set(names)) != len(names):
+                raise ValueError("two sites share a name")
+        except (yaml.YAMLError, UnicodeDecodeError, ValueError, TypeError, KeyError, BadInput) as exc:
+            why = exc.message if isinstance(exc, BadInput) else str(exc).splitlines()[0]
+            aside = storage.set_aside(path, why)
+            raise storage.CorruptFile(path, aside, f"unreadable ({why})") from exc
+        return cls(path, sites)
+
+    def save(self) -> None:
+        storage.atomic_write_yaml(self.path, {"schema": SCHEMA, "sites": [s.to_dict() for s in self.sites]})
+
+    def names(self) -> list[str]:
+        return [s.name for s in self.sites]
+
+    def get(self, name: str) -> Site:
+        for site in self.sites:
+            if site.name == name:
+                return site
+        known = ", ".join(self.names()) or "none yet"
+        raise BadInput(
+            f"unknown site {name!r} (known: {known})",
+            "List sites with `ecs-field sites list`; add one with `ecs-field sites add NAME --repo URL`.",
+        )
+
+    def find(self, name: str) -> Site | None:
+        return next((s for s in self.sites if s.name == name), None)
+
+    def add(self, site: Site) -> Site:
+        validate_site(site)
+        if self.find(site.name) is not None:
+            raise BadInput(
+                f"site {site.name!r} already exists",
+                "Remove it first (`ecs-field sites remove NAME`) or pick another name.",
+            )
+        self.sites.append(site)
+        self.save()
+        return site
+
+    def update(self, site: Site) -> Site:
+        validate_site(site)
+        for i, existing in enumerate(self.sites):
+            if existing.name == site.name:
+                self.sites[i] = site
+                self.save()
+                return site
+        self.get(site.name)  # raises with the known names
+        return site
+
+    def update_fields(self, name: str, **changes: Any) -> Site:
+        return self.update(replace(self.get(name), **changes))
+
+    def remove(self, name: str) -> Site:
+        site = self.get(name)
+        self.sites = [s for s in self.sites if s.name != name]
+        self.save()
+        return site
+
+
+def repos_dir() -> Path:
+    return paths.data_dir() / "repos"
+
+
+def local_repo_path(site: Site) -> Path:
+    """Where the site's files are: the folder as given, or our clone of a URL."""
+    if site.is_remote:
+        return repos_dir() / site.name
+    return Path(site.repo).expanduser()

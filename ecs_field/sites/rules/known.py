@@ -1,0 +1,80 @@
+"""Facts the lint rules check against, kept as data in one place (each with its source).
+
+Change these tables, not the rules, when VMware ships new classes or names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BuiltinClass:
+    cpus: int
+    memory_gib: int
+    reserved: bool  # "guaranteed-*" classes reserve CPU and memory
+
+
+# The default VM classes of vSphere with Tanzu / VM Service (vm-operator); source: VMware's
+# "Virtual Machine Classes for TKG clusters" table (best-effort-* and guaranteed-*, xsmall..8xlarge).
+_SIZES = {
+    "xsmall": (2, 2), "small": (2, 4), "medium": (2, 8), "large": (4, 16), "xlarge": (4, 32),
+    "2xlarge": (8, 64), "4xlarge": (16, 128), "8xlarge": (32, 128),
+}
+BUILTIN_VM_CLASSES: dict[str, BuiltinClass] = {
+    **{f"best-effort-{size}": BuiltinClass(cpu, mem, False) for size, (cpu, mem) in _SIZES.items()},
+    **{f"guaranteed-{size}": BuiltinClass(cpu, mem, True) for size, (cpu, mem) in _SIZES.items()},
+}
+
+# vm-operator v1alpha1 VirtualMachineMetadataTransport values (api/v1alpha1/virtualmachine_types.go).
+VM_METADATA_TRANSPORTS = frozenset({"ExtraConfig", "OvfEnv", "vAppConfig", "CloudInit", "Sysprep"})
+# vm-operator v1alpha1 VirtualMachinePowerState values.
+VM_POWER_STATES = frozenset({"poweredOn", "poweredOff", "suspended"})
+# Keys vm-operator reads the bootstrap data from, per transport (v1alpha1 -> v1alpha3 conversion).
+CLOUD_INIT_KEYS = ("user-data", "userdata", "guestinfo.userdata")  # blogs also use the loose "userdata"
+SYSPREP_KEYS = ("unattend",)
+
+# Namespaces that exist on an ECS host without the repository declaring them: Kubernetes'
+# own, Flux's, and the two ECS uses (esx-system for HostConfiguration, ec-system for the worker
+# node; the public ECS example declares ec-system itself, which is harmless).
+WELL_KNOWN_NAMESPACES = frozenset({
+    "default", "kube-system", "kube-public", "kube-node-lease", "flux-system", "esx-system", "ec-system",
+})
+
+# Kinds that live outside namespaces (Kubernetes core + the vm-operator class as ECS uses it).
+CLUSTER_SCOPED_KINDS = frozenset({
+    "Namespace", "Node", "PersistentVolume", "StorageClass", "PriorityClass", "RuntimeClass", "IngressClass",
+    "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "APIService", "CSIDriver", "CSINode",
+    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "VolumeSnapshotClass",
+    "VirtualMachineClass", "VirtualMachineImage", "ClusterVirtualMachineImage",
+})
+
+# ESXi's own names: port groups that exist on a fresh host (vSwitch0).
+ESXI_DEFAULT_PORT_GROUPS = frozenset({"VM Network", "Management Network"})
+
+# The USB NIC Fling driver and the option that makes it claim adapters during boot, so vusbN
+# exists before the network (and the management uplink) comes up. Source: USB Network Native
+# Driver for ESXi (Fling) documentation; the public ECS example sets exactly this.
+USB_NIC_MODULE = "vmkusb_nic_fling"
+USB_BOOT_SCAN_OPTION = "usbBusFullScanOnBootEnabled"
+
+# Memory ESXi keeps for itself on a small host (estimate for the overcommit warning only).
+ESXI_MEMORY_RESERVE_GIB = 4
+
+# Kubernetes API versions that no longer serve these kinds (removed in 1.16 / 1.22 / 1.25).
+REMOVED_APIS = {
+    ("extensions/v1beta1", "Deployment"): "apps/v1",
+    ("extensions/v1beta1", "DaemonSet"): "apps/v1",
+    ("extensions/v1beta1", "ReplicaSet"): "apps/v1",
+    ("apps/v1beta1", "Deployment"): "apps/v1",
+    ("apps/v1beta2", "Deployment"): "apps/v1",
+    ("extensions/v1beta1", "Ingress"): "networking.k8s.io/v1",
+    ("networking.k8s.io/v1beta1", "Ingress"): "networking.k8s.io/v1",
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRole"): "rbac.authorization.k8s.io/v1",
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"): "rbac.authorization.k8s.io/v1",
+    ("rbac.authorization.k8s.io/v1beta1", "Role"): "rbac.authorization.k8s.io/v1",
+    ("rbac.authorization.k8s.io/v1beta1", "RoleBinding"): "rbac.authorization.k8s.io/v1",
+    ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"): "apiextensions.k8s.io/v1",
+    ("policy/v1beta1", "PodSecurityPolicy"): "(removed, no replacement)",
+    ("batch/v1beta1", "CronJob"): "batch/v1",
+}

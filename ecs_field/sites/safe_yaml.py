@@ -1,0 +1,466 @@
+"""YAML loading that a hostile or broken repository cannot turn into a crash or a hang.
+
+Why not ``yaml.safe_load_all``: it drops line numbers, and its C composer recurses without a
+limit (a deeply nested document crashes the interpreter with a segfault) while alias
+expansion is only bounded by memory. So we take *events* from PyYAML's parser (libyaml's C
+parser when present: it is an explicit state machine, fast, and builds no tree) and build
+plain Python values here with an explicit stack, recording the line of every key and item,
+and counting nesting depth and alias expansion as we go. Only the standard YAML scalar tags
+are understood (like SafeLoader); any other tag is reported and ignored, never constructed.
+
+Limits (a finding each, never an exception): file size, undecodable or binary content,
+nesting depth, alias expansion, total node count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from yaml.nodes import ScalarNode
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 100  # Kubernetes manifests rarely pass 20; CRD schemas reach ~40.
+MAX_NODES = 1_000_000  # per file, aliases counted with their full expanded size
+MAX_ALIAS_EXPANSION = 100_000  # nodes brought in through aliases, per file
+# libyaml's parser gets quadratic on deep *flow* nesting ("[[[[..."), so we refuse that
+# before handing the text over; block nesting costs it nothing.
+MAX_FLOW_NESTING = 256
+
+Path_ = tuple[Any, ...]
+
+_EVENT_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PY_LOADER: type[Any] = yaml.SafeLoader
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_MERGE = "tag:yaml.org,2002:merge"
+# Kept as text: Kubernetes reads these as strings, and text stays JSON-serialisable.
+_AS_TEXT = {_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:value"}
+_STANDARD_COLLECTION_TAGS = {
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:omap",
+    "tag:yaml.org,2002:pairs",
+    "tag:yaml.org,2002:set",
+}
+
+
+@dataclass
+class LoadIssue:
+    """A problem found while loading; manifests.py turns it into a Finding."""
+
+    rule: str
+    line: int  # 1-based, 0 = whole file
+    message: str
+    hint: str = ""
+    severity: str = "error"
+
+
+@dataclass
+class Document:
+    """One YAML document: its value, and the 1-based line of each path inside it."""
+
+    value: Any
+    index: int  # position in the file, from 0
+    line: int  # line of the document's root node
+    lines: dict[Path_, int] = field(default_factory=dict)
+    # Literal block scalars ("|") keep their lines, so line i of the text is file line
+    # start + i: used to point into the JSON profile embedded in a manifest.
+    block_starts: dict[Path_, int] = field(default_factory=dict)
+
+    def line_of(self, *path: Any) -> int:
+        """Line of ``path``, or of its nearest ancestor the loader saw."""
+        p: Path_ = tuple(path)
+        while p:
+            found = self.lines.get(p)
+            if found is not None:
+                return found
+            p = p[:-1]
+        return self.line
+
+
+@dataclass
+class LoadResult:
+    documents: list[Document] = field(default_factory=list)
+    issues: list[LoadIssue] = field(default_factory=list)
+
+
+class _Abandon(Exception):
+    """The current document broke a limit; skip the rest of it."""
+
+    def __init__(self, issue: LoadIssue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+def decode(data: bytes) -> tuple[str | None, LoadIssue | None]:
+    """Bytes to text, or the reason the bytes are not a text file."""
+    if b"\x00" in data[:8192]:
+        return None, LoadIssue(
+            "file-binary",
+            0,
+            "binary file (NUL bytes): not YAML",
+            "Move binary files out of the manifests folder or rename them.",
+        )
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, LoadIssue(
+            "file-encoding", line, f"not valid UTF-8 (byte {exc.start})", "Save the file as UTF-8."
+        )
+
+
+def too_large(size: int) -> LoadIssue:
+    return LoadIssue(
+        "file-too-large",
+        0,
+        f"file is {size / 1048576:.1f} MB, over the {MAX_FILE_BYTES // 1048576} MB limit; not read",
+        "Manifests this large are almost certainly not meant to be here; split or remove it.",
+    )
+
+
+def load_bytes(data: bytes) -> LoadResult:
+    if len(data) > MAX_FILE_BYTES:
+        return LoadResult(issues=[too_large(len(data))])
+    text, issue = decode(data)
+    if text is None:
+        assert issue is not None
+        return LoadResult(issues=[issue])
+    return load_text(text)
+
+
+def load_text(text: str) -> LoadResult:
+    result = LoadResult()
+    deep = _flow_nesting_problem(text)
+    if deep is not None:
+        result.issues.append(deep)
+        return result
+    loader = _EVENT_LOADER(text)
+    try:
+        _Builder(loader, result).run()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+        result.issues.append(
+            LoadIssue(
+                "yaml-syntax", line, message, "Fix the YAML at that line; `yamllint` shows the same place."
+            )
+        )
+    finally:
+        loader.dispose()
+    return result
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_nesting_problem(text: str) -> LoadIssue | None:
+    """Refuse text whose flow collections nest deeper than MAX_FLOW_NESTING.
+
+    Counting brackets overestimates (brackets in strings count too), so only a text that
+    passes the cheap bound is checked exactly with the Python scanner.
+    """
+    if text.count("[") + text.count("{") <= MAX_FLOW_NESTING:
+        return None
+    depth = worst = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        depth = max(depth, 0)
+        worst = max(worst, depth)
+        if worst > MAX_FLOW_NESTING:
+            break
+    if worst <= MAX_FLOW_NESTING:
+        return None
+    loader = _PY_LOADER(text)
+    depth = 0
+    try:
+        while loader.check_token():
+            token = loader.get_token()
+            if isinstance(token, yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken):
+                depth += 1
+                if depth > MAX_FLOW_NESTING:
+                    return LoadIssue(
+                        "yaml-too-deep",
+                        token.start_mark.line + 1,
+                        f"flow collections nested deeper than {MAX_FLOW_NESTING} levels; not read",
+                        "No manifest needs this; the file is probably generated wrongly or hostile.",
+                    )
+            elif isinstance(token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the real load reports the syntax error with its line
+    finally:
+        loader.dispose()
+    return None
+
+
+class _Frame:
+    __slots__ = ("anchor", "is_map", "key", "key_line", "line", "merges", "path", "size", "value")
+
+    def __init__(self, value: Any, path: Path_, anchor: str | None, line: int) -> None:
+        self.value = value
+        self.is_map = isinstance(value, dict)
+        self.path = path
+        self.anchor = anchor
+        self.line = line
+        self.size = 1
+        self.key: Any = _NO_KEY
+        self.key_line = 0
+        self.merges: list[dict[Any, Any]] = []
+
+
+_NO_KEY = object()
+
+
+class _Builder:
+    def __init__(self, loader: Any, result: LoadResult) -> None:
+        self.loader = loader
+        self.result = result
+        self.resolver = yaml.resolver.Resolver()
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.nodes = 0
+        self.expanded = 0
+
+    def run(self) -> None:
+        loader = self.loader
+        index = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, DocumentStartEvent):
+                try:
+                    document = self._document(index)
+                except _Abandon as abandon:
+                    self.result.issues.append(abandon.issue)
+                    self._skip_to_document_end()
+                    document = None
+                if document is not None:
+                    self.result.documents.append(document)
+                index += 1
+
+    def _skip_to_document_end(self) -> None:
+        while self.loader.check_event():
+            if isinstance(self.loader.get_event(), DocumentEndEvent):
+                return
+
+    def _document(self, index: int) -> Document | None:
+        anchors: dict[str, tuple[Any, int]] = {}  # name -> (value, expanded size)
+        lines: dict[Path_, int] = {}
+        block_starts: dict[Path_, int] = {}
+        stack: list[_Frame] = []
+        root: list[Any] = []
+        root_line = 0
+        loader = self.loader
+        while True:
+            event = loader.get_event()
+            if isinstance(event, DocumentEndEvent):
+                break
+            line = event.start_mark.line + 1
+            if isinstance(event, ScalarEvent | AliasEvent | MappingStartEvent | SequenceStartEvent):
+                parent = stack[-1] if stack else None
+                if parent is not None and parent.is_map and parent.key is _NO_KEY:
+                    # A mapping key.
+                    if not isinstance(event, ScalarEvent | AliasEvent):
+                        raise _Abandon(
+                            LoadIssue(
+                                "yaml-complex-key",
+                                line,
+                                "a mapping key that is itself a mapping or list",
+                                "Kubernetes manifests only use plain text keys.",
+                            )
+                        )
+                    if isinstance(event, AliasEvent):
+                        key, _size = self._alias(anchors, event.anchor or "", line)
+                    else:
+                        key, tag = self._scalar(event, line)
+                        if tag == _MERGE:
+                            key = _MERGE
+                    if isinstance(key, list | dict):
+                        raise _Abandon(
+                            LoadIssue(
+                                "yaml-complex-key",
+                                line,
+                                "a mapping key that is a list or mapping",
+                                "Kubernetes manifests only use plain text keys.",
+                            )
+                        )
+                    parent.key = key
+                    parent.key_line = line
+                    continue
+                path: Path_ = (
+                    ()
+                    if parent is None
+                    else parent.path + ((parent.key,) if parent.is_map else (len(parent.value),))
+                )
+                self._count(1, line)
+                if len(stack) >= MAX_DEPTH:
+                    raise _Abandon(
+                        LoadIssue(
+                            "yaml-too-deep",
+                            line,
+                            f"nested deeper than {MAX_DEPTH} levels; document skipped",
+                            "No manifest needs this; the file is probably broken or hostile.",
+                        )
+                    )
+                node_line = parent.key_line if parent is not None and parent.is_map else line
+                if isinstance(event, ScalarEvent):
+                    value, _tag = self._scalar(event, line)
+                    size = 1
+                    if event.style == "|":
+                        block_starts[path] = line + 1
+                    if event.anchor:
+                        anchors[event.anchor] = (value, 1)
+                elif isinstance(event, AliasEvent):
+                    value, size = self._alias(anchors, event.anchor or "", line)
+                else:
+                    self._check_collection_tag(event, line)
+                    container: Any = {} if isinstance(event, MappingStartEvent) else []
+                    frame = _Frame(container, path, event.anchor, line)
+                    stack.append(frame)
+                    lines[path] = node_line
+                    if parent is None:
+                        root_line = line
+                    continue
+                lines[path] = node_line
+                if parent is None:
+                    root.append(value)
+                    root_line = line
+                else:
+                    self._attach(parent, value, size, line)
+            elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+                frame = stack.pop()
+                if frame.is_map and frame.merges:
+                    for merged in frame.merges:
+                        for k, v in merged.items():
+                            frame.value.setdefault(k, v)
+                if frame.anchor:
+                    anchors[frame.anchor] = (frame.value, frame.size)
+                if stack:
+                    self._attach(stack[-1], frame.value, frame.size, frame.line)
+                else:
+                    root.append(frame.value)
+        if not root:
+            return None
+        return Document(root[0], index, root_line or 1, lines, block_starts)
+
+    def _attach(self, parent: _Frame, value: Any, size: int, line: int) -> None:
+        parent.size += size
+        if not parent.is_map:
+            parent.value.append(value)
+            return
+        key = parent.key
+        parent.key = _NO_KEY
+        if key == _MERGE:
+            sources = value if isinstance(value, list) else [value]
+            for source in sources:
+                if not isinstance(source, dict):
+                    raise _Abandon(
+                        LoadIssue(
+                            "yaml-merge",
+                            line,
+                            "a merge key (<<) needs a mapping",
+                            "Use `<<: *anchor` with an anchored mapping.",
+                        )
+                    )
+                parent.merges.append(source)
+            return
+        if key in parent.value:
+            self.result.issues.append(
+                LoadIssue(
+                    "yaml-duplicate-key",
+                    parent.key_line,
+                    f"duplicate key {key!r} (the later value wins here; Kubernetes tools reject it)",
+                    "Remove one of the two entries.",
+                )
+            )
+        try:
+            parent.value[key] = value
+        except TypeError as exc:
+            raise _Abandon(LoadIssue("yaml-complex-key", line, f"unusable mapping key: {exc}")) from exc
+
+    def _alias(self, anchors: dict[str, tuple[Any, int]], name: str, line: int) -> tuple[Any, int]:
+        if name not in anchors:
+            raise _Abandon(LoadIssue("yaml-syntax", line, f"alias *{name} used before its anchor &{name}"))
+        value, size = anchors[name]
+        self.expanded += size
+        self._count(size, line)
+        if self.expanded > MAX_ALIAS_EXPANSION:
+            raise _Abandon(
+                LoadIssue(
+                    "yaml-alias-bomb",
+                    line,
+                    f"aliases expand to over {MAX_ALIAS_EXPANSION:,} nodes (alias bomb?); document skipped",
+                    "Expand the anchors by hand or remove them; manifests do not need this.",
+                )
+            )
+        # The value is shared, not copied: the expansion count above bounds every later walk.
+        return value, size
+
+    def _count(self, n: int, line: int) -> None:
+        self.nodes += n
+        if self.nodes > MAX_NODES:
+            raise _Abandon(
+                LoadIssue(
+                    "yaml-too-large",
+                    line,
+                    f"more than {MAX_NODES:,} YAML nodes in one file; document skipped",
+                    "Split the file.",
+                )
+            )
+
+    def _check_collection_tag(self, event: Any, line: int) -> None:
+        tag = event.tag
+        if tag and tag != "!" and tag not in _STANDARD_COLLECTION_TAGS:
+            self.result.issues.append(
+                LoadIssue(
+                    "yaml-tag", line, f"unsupported YAML tag {tag}; ignored", "Remove the tag.", "warning"
+                )
+            )
+
+    def _scalar(self, event: ScalarEvent, line: int) -> tuple[Any, str]:
+        value = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolver.resolve(ScalarNode, value, event.implicit)
+        if tag in _AS_TEXT:
+            return value, tag
+        if tag == _NULL:
+            return None, tag
+        if tag == _BOOL:
+            return self.constructor.bool_values[value.lower()], tag
+        if tag in (_INT, _FLOAT):
+            node = ScalarNode(tag, value)
+            construct = (
+                self.constructor.construct_yaml_int if tag == _INT else self.constructor.construct_yaml_float
+            )
+            try:
+                return construct(node), tag
+            except (ValueError, yaml.YAMLError):
+                return value, _STR
+        if tag == _MERGE:
+            return value, tag
+        self.result.issues.append(
+            LoadIssue(
+                "yaml-tag", line, f"unsupported YAML tag {tag}; read as text", "Remove the tag.", "warning"
+            )
+        )
+        return value, _STR

@@ -1,0 +1,103 @@
+"""`ecs-field drives` against this machine's real drives plus loop devices made here; hot-plug watcher."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from ecs_field.media.drives import DriveWatcher, PollingWatcher
+from tests.conftest import needs_root
+from tests.e2e.test_safety_loop import MiB, loop_device
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in this process (fast); stdout and stderr captured like a subprocess's."""
+    import contextlib
+    import io
+
+    from ecs_field.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+CONTRACT = ["path", "size_bytes", "vendor", "model", "serial", "bus", "removable", "read_only", "system",
+            "mountpoints", "writable", "reasons"]
+
+
+def test_drives_json_contract_on_this_machine() -> None:
+    done = cli("drives", "--all", "--json")
+    assert done.returncode == 0, done.stderr
+    drives = json.loads(done.stdout)
+    assert isinstance(drives, list)
+    for drive in drives:
+        assert list(drive)[: len(CONTRACT)] == CONTRACT
+        assert isinstance(drive["size_bytes"], int) and drive["size_bytes"] > 0
+        assert drive["writable"] == (not drive["reasons"])
+        if drive["system"]:
+            assert not drive["writable"]
+
+
+@needs_root
+def test_loop_device_only_with_all(tmp_path: Path) -> None:
+    with loop_device(tmp_path / "stick.bin", 8 * MiB) as device:
+        shown = json.loads(cli("drives", "--json").stdout)
+        assert device not in [d["path"] for d in shown]
+        everything = json.loads(cli("drives", "--all", "--json").stdout)
+        (entry,) = [d for d in everything if d["path"] == device]
+        assert entry["kind"] == "loop" and entry["bus"] == "loop"
+        assert entry["size_bytes"] == 8 * MiB and entry["removable"] is False
+        assert entry["writable"] is False and entry["system"] is False
+        assert entry["reasons"] == [f"a loop device, not a removable or USB drive: to write it anyway, "
+                                    f"use --allow-non-removable --confirm-device {device}"]
+        human = cli("drives", "--all")
+        assert human.returncode == 0
+        line = next(ln for ln in human.stdout.splitlines() if ln.startswith(device))
+        assert "8.4 MB" in line and "OVERRIDE" in line
+        assert "--confirm-device" in human.stdout
+
+
+@needs_root
+def test_system_disk_shown_as_system_in_table() -> None:
+    done = cli("drives", "--all")
+    root = subprocess.run(["findmnt", "-n", "-o", "SOURCE", "/"], capture_output=True, text=True).stdout.strip()
+    if not root.startswith("/dev/"):
+        pytest.skip(f"/ is on {root or 'nothing'}, not a device")
+    assert "SYSTEM" in done.stdout and "system drive" in done.stdout
+
+
+@needs_root
+def test_watcher_sees_a_loop_device_come_and_go(tmp_path: Path) -> None:
+    seen = threading.Event()
+    watcher = DriveWatcher(seen.set)
+    watcher.start()
+    try:
+        with loop_device(tmp_path / "hotplug.bin", 4 * MiB):
+            assert seen.wait(10), f"no event from {watcher.mechanism}"
+            seen.clear()
+        assert seen.wait(10), "no event when the device went away"
+    finally:
+        watcher.stop()
+    assert watcher.mechanism == "stopped"
+
+
+@needs_root
+def test_polling_watcher(tmp_path: Path) -> None:
+    from ecs_field.media.drives import linux
+
+    seen = threading.Event()
+    watcher = PollingWatcher(seen.set, interval_s=0.2, lister=linux.list_all)
+    watcher.start()
+    try:
+        with loop_device(tmp_path / "poll.bin", 4 * MiB):
+            assert seen.wait(10)
+    finally:
+        watcher.stop()

@@ -1,0 +1,45 @@
+"""``ecs-field probe`` as a technician runs it: a real process on this machine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from ecs_field.hardware.importer import load_inputs
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecs_field", "probe", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_probe_prints_one_inventory_document() -> None:
+    done = run()
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["schema"] == "ecs-field/inventory@1"
+    assert document["cpu"]["threads"] and document["memory_bytes"]
+    assert {"platform", "cpu", "memory_bytes", "disks", "pci", "usb", "nics", "sources", "notes"} <= set(
+        document
+    )
+
+
+def test_probe_writes_file_that_check_inputs_read_back(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "box.json"
+    done = run("-o", str(target))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert "wrote" in done.stderr
+    assert [p.name for p in target.parent.iterdir()] == ["box.json"]  # no temp file left behind
+    document = json.loads(target.read_text())
+    inv = load_inputs([target])
+    assert [n.esxi_name for n in inv.nics] == [n["esxi_name"] for n in document["nics"]]
+
+
+def test_probe_refuses_a_folder_as_output(tmp_path: Path) -> None:
+    done = run("-o", str(tmp_path))
+    assert done.returncode == 2
+    assert "is a folder" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,193 @@
+"""The Boot media page: image facts, drive list with safety badges, and real writes to loop devices."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from ecs_field.gui.pages.media import MediaPage
+from ecs_field.gui.widgets.media_confirm import ConfirmWriteDialog
+from ecs_field.gui.widgets.media_runner import InProcessRunner, merge_progress
+from ecs_field.gui.widgets.media_speed import SpeedGraph
+from ecs_field.events import Progress
+from tests.conftest import needs_root
+from tests.e2e.test_safety_loop import MiB, loop_device, mounted, small_image
+from tests.unit.media.test_image_inspect import build_esxi_iso, pytestmark as iso_tools  # noqa: F401
+
+SHOTS = os.environ.get("ECS_FIELD_SCREENSHOTS")  # set to a folder to keep screenshots for review
+
+
+def shot(widget, name: str) -> None:
+    if SHOTS:
+        widget.grab().save(str(Path(SHOTS) / f"{name}.png"))
+
+
+def close_page(page: MediaPage) -> None:
+    from PySide6.QtCore import QThreadPool
+
+    page.shutdown()
+    runner = page.runner
+    if isinstance(runner, InProcessRunner):
+        runner.wait(30)
+    QThreadPool.globalInstance().waitForDone(10000)
+
+
+def make_page(qtbot) -> MediaPage:
+    page = MediaPage(runner=InProcessRunner(), watch=False)
+    qtbot.addWidget(page, before_close_func=close_page)
+    page.resize(1000, 700)
+    page.show()
+    return page
+
+
+def wait_drives(qtbot, page: MediaPage) -> None:
+    qtbot.waitUntil(lambda: not page._drive_job_running and "Looking" not in page.drive_status.text(),
+                    timeout=10000)
+
+
+def load_image(qtbot, page: MediaPage, path: Path) -> None:
+    page.open_path(path)
+    qtbot.waitUntil(lambda: page.image_info is not None or "✖" in page.facts.fields["notes"].text(),
+                    timeout=10000)
+
+
+@iso_tools
+def test_image_facts_and_drop(qtbot, tmp_path: Path) -> None:
+    page = make_page(qtbot)
+    iso = build_esxi_iso(tmp_path)
+    assert page.accepts_drop(iso) and not page.accepts_drop(tmp_path)
+    load_image(qtbot, page, iso)
+    facts = page.facts.fields
+    assert facts["esxi"].text() == "8.0.2 build 22380479"
+    assert facts["boot"].text() == "BIOS yes · UEFI yes"
+    assert "FAT32" in facts["mode"].text()
+    assert "no hybrid MBR" in facts["format"].text()
+    assert page.write_size >= iso.stat().st_size  # the FAT32 stick image, not the ISO file
+    shot(page, "media-image")
+
+
+def test_bad_image_is_shown_in_place(qtbot, tmp_path: Path) -> None:
+    page = make_page(qtbot)
+    junk = tmp_path / "notes.iso"
+    junk.write_text("not an image" * 1000)
+    load_image(qtbot, page, junk)
+    assert page.image_info is None
+    assert "not a disk or ISO image" in page.facts.fields["notes"].text()
+    assert not page.write_button.isEnabled()
+
+
+@needs_root
+def test_loop_device_needs_typed_path_then_writes_and_verifies(qtbot, tmp_path: Path) -> None:
+    image = small_image(tmp_path / "stick.img", 3 * MiB)
+    with loop_device(tmp_path / "target.bin", 8 * MiB) as device:
+        page = make_page(qtbot)
+        page.activated()
+        wait_drives(qtbot, page)
+        assert device not in page.drive_paths()  # loop devices are hidden by default
+        page.show_all.setChecked(True)
+        wait_drives(qtbot, page)
+        assert device in page.drive_paths()
+        load_image(qtbot, page, image)
+        item = page.drive_list.item_for(device)
+        assert item is not None and "Internal" in item.text(3)
+        page.drive_list.set_checked(device)
+        assert not page.write_button.isEnabled()  # not confirmed yet
+        assert "not allowed yet" in page.phase_label.text()
+        qtbot.keyClicks(page.confirm_edit, device)
+        item = page.drive_list.item_for(device)
+        assert item is not None and "Check" in item.text(3)  # allowed, with the override warning
+        assert page.drive_list.checked_paths() == [device]  # ticks survive the refresh
+        assert page.write_button.isEnabled()
+        shot(page, "media-ready")
+
+        asked: list[str] = []
+
+        def confirm(dialog: ConfirmWriteDialog) -> bool:
+            asked.append(dialog.text())
+            return True
+
+        page.confirm_hook = confirm
+        qtbot.mouseClick(page.write_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(page.last_outcomes), timeout=30000)
+        assert device in asked[0] and "8.4 MB" in asked[0] and "erased" in asked[0]
+        (outcome,) = page.last_outcomes
+        assert outcome.ok and outcome.verified, outcome.summary
+        assert "read back" in outcome.summary and "matches what was written" in outcome.summary
+        assert "written and verified" in page.result_label.text()
+        assert page.progress_bar.value() == 1000
+        with open(device, "rb") as handle:
+            assert hashlib.sha256(handle.read(3 * MiB)).digest() == hashlib.sha256(image.read_bytes()).digest()
+        shot(page, "media-done")
+        page.shutdown()
+
+
+@needs_root
+def test_two_sticks_at_once(qtbot, tmp_path: Path) -> None:
+    image = small_image(tmp_path / "stick.img", 2 * MiB)
+    with loop_device(tmp_path / "a.bin", 4 * MiB) as first, loop_device(tmp_path / "b.bin", 4 * MiB) as second:
+        page = make_page(qtbot)
+        page.show_all.setChecked(True)
+        wait_drives(qtbot, page)
+        load_image(qtbot, page, image)
+        page.confirm_edit.setText(f"{first}, {second}")
+        page.drive_list.set_checked(first)
+        page.drive_list.set_checked(second)
+        assert page.write_button.text() == "Write 2 sticks"
+        page.confirm_hook = lambda dialog: True
+        page.start_write()
+        qtbot.waitUntil(lambda: len(page.last_outcomes) == 2, timeout=30000)
+        assert all(o.ok and o.verified for o in page.last_outcomes)
+        assert "2 of 2 written and verified" in page.phase_label.text()
+        for device in (first, second):
+            with open(device, "rb") as handle:
+                assert handle.read(2 * MiB) == image.read_bytes()
+
+
+@needs_root
+def test_mounted_loop_is_blocked_and_cancelled_confirmation_writes_nothing(qtbot, tmp_path: Path) -> None:
+    image = small_image(tmp_path / "stick.img", MiB)
+    with loop_device(tmp_path / "m.bin", 16 * MiB) as busy, mounted(busy, tmp_path / "mnt"), \
+            loop_device(tmp_path / "free.bin", 4 * MiB) as free:
+        page = make_page(qtbot)
+        page.show_all.setChecked(True)
+        wait_drives(qtbot, page)
+        load_image(qtbot, page, image)
+        page.confirm_edit.setText(f"{busy} {free}")
+        item = page.drive_list.item_for(busy)
+        assert item is not None and "Blocked" in item.text(3)
+        assert not item.flags() & Qt.ItemFlag.ItemIsUserCheckable
+        reasons = [item.child(i).text(1) for i in range(item.childCount())]
+        assert any("never written, even with the override" in r for r in reasons)
+        with pytest.raises(KeyError):
+            page.drive_list.set_checked(busy)
+        shot(page, "media-blocked")
+        before = open(free, "rb").read(MiB)
+        page.drive_list.set_checked(free)
+        page.confirm_hook = lambda dialog: False
+        page.start_write()
+        assert "cancelled at the confirmation" in page.phase_label.text()
+        assert not page.runner.is_running()
+        assert open(free, "rb").read(MiB) == before
+
+
+def test_speed_graph_and_progress_merge(qtbot) -> None:
+    graph = SpeedGraph()
+    qtbot.addWidget(graph)
+    graph.resize(400, 90)
+    for i in range(50):
+        graph.add(30e6 + i * 1e6, "write" if i < 35 else "verify")
+    assert graph.peak == pytest.approx(79e6)
+    image = graph.grab().toImage()
+    assert image.width() == 400
+    # the line is drawn: some pixels carry the write colour
+    colours = {image.pixelColor(x, y).name() for x in range(0, 400, 4) for y in range(0, 90, 3)}
+    assert "#0969da" in colours
+    shot(graph, "speed-graph")
+    merged = merge_progress({"/dev/a": Progress("write", 10, 100, 5.0, 18.0),
+                             "/dev/b": Progress("verify", 50, 100, 7.0, 7.0)})
+    assert (merged.phase, merged.bytes_done, merged.bytes_total, merged.rate_bps, merged.eta_s) == \
+        ("write", 60, 200, 12.0, 18.0)

@@ -22,7 +22,10 @@ def make_iso(
     (tree / "ISOLINUX.BIN").write_bytes(b"\xeb\x3c" + bytes(2046))
     (tree / "EFIBOOT.IMG").write_bytes(bytes(64 * 1024))
     (tree / "EFI" / "BOOT" / "BOOTX64.EFI").write_bytes(b"MZ" + bytes(4094))
-    (tree / "BOOT.CFG").write_text("bootstate=0\ntitle=Loading ESXi installer\nkernel=/b.b00\n")
+    # the "build=" line is where ESXi ISOs state their version (what image inspection reads)
+    (tree / "BOOT.CFG").write_text(
+        "bootstate=0\ntitle=Loading ESXi installer\nbuild=8.0.3-0.0.24022510\nkernel=/b.b00\n"
+    )
     subprocess.run(
         ["xorriso", "-as", "mkisofs", "-quiet", "-o", str(path), "-V", volume_id, "-J", "-R",
          "-b", "ISOLINUX.BIN", "-c", "BOOT.CAT", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",

@@ -110,7 +110,8 @@ class _StderrProgress:
 def _checksum_text(record: ImageRecord) -> str:
     if record.checksum_verified:
         return f"verified against {record.checksum_source}"
-    return "NOT VERIFIED (no published or given checksum to compare with)"
+    return ("NOT VERIFIED against a published checksum (none was given or found); "
+            "compare the sha256 with the orchestrator's")
 
 
 def _esxi_text(record: ImageRecord) -> str:

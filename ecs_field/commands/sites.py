@@ -41,19 +41,38 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     add.add_argument("name", metavar="NAME", help="short name: lower-case letters, digits, - . _")
     add.add_argument("--repo", required=True, metavar="PATH_OR_URL", help="Git URL or local clone folder")
-    add.add_argument("--branch", metavar="B", default="", help="branch the hosts follow (default: the remote's)")
+    add.add_argument(
+        "--branch", metavar="B", default="", help="branch the hosts follow (default: the remote's)"
+    )
     add.add_argument("--path", metavar="P", default="./", help="folder inside the repository the hosts sync")
-    add.add_argument("--api", metavar="URL", action="append", default=[],
-                     help="a host's API address (https://HOST:PORT); give it twice for two hosts")
-    add.add_argument("--token-env", metavar="VAR", default="",
-                     help="environment variable holding the API / Git token (the token is never stored)")
+    add.add_argument(
+        "--api",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="a host's API address (https://HOST:PORT); give it twice for two hosts",
+    )
+    add.add_argument(
+        "--token-env",
+        metavar="VAR",
+        default="",
+        help="environment variable holding the API / Git token (the token is never stored)",
+    )
     add.add_argument("--release", metavar="R", default="", help="ECS release the site runs")
-    add.add_argument("--inventory", metavar="FILE", default=None,
-                     help="the site's hardware inventory (for `lint`): any file `check` takes")
+    add.add_argument(
+        "--inventory",
+        metavar="FILE",
+        default=None,
+        help="the site's hardware inventory (for `lint`): any file `check` takes",
+    )
     add.set_defaults(handler=run_add)
 
-    rm = sub.add_parser("remove", help="forget a site", description="Remove a site from the list. "
-                        "A clone the app made is kept on disk; its folder is printed.")
+    rm = sub.add_parser(
+        "remove",
+        help="forget a site",
+        description="Remove a site from the list. "
+        "A clone the app made is kept on disk; its folder is printed.",
+    )
     rm.add_argument("name", metavar="NAME")
     rm.set_defaults(handler=run_remove)
 
@@ -75,8 +94,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "name). Exit 0 no errors, 1 errors found, 2 bad input.",
     )
     lint.add_argument("path", metavar="PATH", help="repository folder, a folder inside it, or a site name")
-    lint.add_argument("--inventory", metavar="FILE", type=Path, default=None,
-                      help="the box's inventory JSON or raw dumps (anything `check` takes)")
+    lint.add_argument(
+        "--inventory",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="the box's inventory JSON or raw dumps (anything `check` takes)",
+    )
     lint.add_argument("--json", action="store_true", help="print findings as JSON")
     lint.set_defaults(handler=run_lint)
 
@@ -96,11 +120,22 @@ def run_list(args: argparse.Namespace) -> int:
     if not rows:
         say("No sites yet. Add one: ecs-field sites add NAME --repo URL_OR_FOLDER [--api https://HOST:6443]")
         return 0
-    print(table(
-        [[r["name"], r["repo"], r.get("branch") or "(default)", r["path"],
-          ", ".join(h["api"] for h in r["hosts"]) or "-", "yes" if r["cloned"] else "no"] for r in rows],
-        ["NAME", "REPO", "BRANCH", "PATH", "HOSTS", "LOCAL"],
-    ))
+    print(
+        table(
+            [
+                [
+                    r["name"],
+                    r["repo"],
+                    r.get("branch") or "(default)",
+                    r["path"],
+                    ", ".join(h["api"] for h in r["hosts"]) or "-",
+                    "yes" if r["cloned"] else "no",
+                ]
+                for r in rows
+            ],
+            ["NAME", "REPO", "BRANCH", "PATH", "HOSTS", "LOCAL"],
+        )
+    )
     return 0
 
 
@@ -110,8 +145,10 @@ def run_add(args: argparse.Namespace) -> int:
     if not site_probe.is_remote:
         folder = Path(repo).expanduser()
         if not folder.is_dir():
-            raise BadInput(f"--repo {repo}: no such folder",
-                           "Give an existing clone's folder, or a Git URL (https://..., git@host:org/repo.git).")
+            raise BadInput(
+                f"--repo {repo}: no such folder",
+                "Give an existing clone's folder, or a Git URL (https://..., git@host:org/repo.git).",
+            )
         repo = str(folder.resolve())
     hosts = tuple(
         Host(f"host-{i + 1}", url.strip(), f"env:{args.token_env}" if args.token_env else "")
@@ -121,11 +158,19 @@ def run_add(args: argparse.Namespace) -> int:
     if args.inventory:
         inventory_path = Path(args.inventory).expanduser()
         if not inventory_path.is_file():
-            raise BadInput(f"--inventory {args.inventory}: no such file", "Give an inventory JSON or a dump file.")
+            raise BadInput(
+                f"--inventory {args.inventory}: no such file", "Give an inventory JSON or a dump file."
+            )
         inventory = str(inventory_path.resolve())
     site = Site(
-        name=args.name, repo=repo, branch=args.branch.strip(), path=args.path.strip() or "./", hosts=hosts,
-        token_env=args.token_env.strip(), release=args.release.strip(), inventory=inventory,
+        name=args.name,
+        repo=repo,
+        branch=args.branch.strip(),
+        path=args.path.strip() or "./",
+        hosts=hosts,
+        token_env=args.token_env.strip(),
+        release=args.release.strip(),
+        inventory=inventory,
     )
     Registry.load().add(site)
     say(f"Added site {site.name} ({site.repo}).")
@@ -153,7 +198,7 @@ def _token(site: Site) -> str | None:
             import keyring
 
             return keyring.get_password(site.token_keyring, site.name)
-        except Exception:  # noqa: BLE001 - a missing keyring backend must not stop a pull
+        except Exception:  # a missing keyring backend must not stop a pull
             return None
     return None
 
@@ -186,11 +231,14 @@ def run_pull(args: argparse.Namespace) -> int:
     try:
         if site.is_remote and not (local / ".git").exists():
             local.parent.mkdir(parents=True, exist_ok=True)
-            repo = SiteRepo.clone(site.repo, local, branch=site.branch or None, progress=progress, token=token)
+            repo = SiteRepo.clone(
+                site.repo, local, branch=site.branch or None, progress=progress, token=token
+            )
             _end_progress()
             head = repo.head()
             print(f"Cloned {site.repo} into {local}")
-            print(f"  {repo.branch or '(detached)'} at {head.short} {head.subject} ({head.time:%Y-%m-%d %H:%M %z})")
+            when = f"{head.time:%Y-%m-%d %H:%M %z}"
+            print(f"  {repo.branch or '(detached)'} at {head.short} {head.subject} ({when})")
             return 0
         repo = SiteRepo(local)
         if not repo.repo.remotes:
@@ -200,9 +248,12 @@ def run_pull(args: argparse.Namespace) -> int:
     finally:
         _end_progress()
     if result.status == "fast-forwarded":
-        print(f"Updated {site.name}: {result.old_sha[:8]}..{result.new_sha[:8]} ({len(result.commits)} new commit(s))")
+        span = f"{result.old_sha[:8]}..{result.new_sha[:8]}"
+        print(f"Updated {site.name}: {span} ({len(result.commits)} new commit(s))")
         for commit in result.commits:
-            files = ", ".join(commit.files[:4]) + (f" (+{len(commit.files) - 4} more)" if len(commit.files) > 4 else "")
+            files = ", ".join(commit.files[:4]) + (
+                f" (+{len(commit.files) - 4} more)" if len(commit.files) > 4 else ""
+            )
             print(f"  {commit.short} {commit.time:%Y-%m-%d %H:%M} {commit.author}: {commit.subject}")
             if files:
                 print(f"      {files}")
@@ -230,10 +281,12 @@ def _load_inventory(path: Path) -> Any:
         from ecs_field.compat.catalog import load_catalog
 
         usb_ids: Any = load_catalog().usb_nic_ids()
-    except Exception:  # noqa: BLE001 - without the catalog, USB NICs are found by interface class only
+    except Exception:  # without the catalog, USB NICs are found by interface class only
         usb_ids = ()
     if not path.exists():
-        raise BadInput(f"--inventory {path}: no such file", "Give an inventory JSON (ecs-field probe -o) or a dump.")
+        raise BadInput(
+            f"--inventory {path}: no such file", "Give an inventory JSON (ecs-field probe -o) or a dump."
+        )
     return load_inputs([path], usb_ids)
 
 
@@ -245,8 +298,10 @@ def _lint_target(given: str) -> tuple[Path, str | None, Any]:
     registry = Registry.load()
     site = registry.find(given)
     if site is None:
-        raise BadInput(f"{given}: no such folder or site",
-                       "Give the folder of a site repository, or the name of a site (ecs-field sites list).")
+        raise BadInput(
+            f"{given}: no such folder or site",
+            "Give the folder of a site repository, or the name of a site (ecs-field sites list).",
+        )
     local = local_repo_path(site)
     if not local.exists():
         raise BadInput(f"site {site.name} is not cloned yet", f"Run: ecs-field sites pull {site.name}")
@@ -268,8 +323,10 @@ def run_lint(args: argparse.Namespace) -> int:
         try:
             inventory = Inventory.from_dict(site_inventory)
         except (ValueError, TypeError) as exc:
-            raise BadInput(f"the inventory stored with the site is unreadable: {exc}",
-                           "Re-import it from the Hardware page or pass --inventory FILE.") from exc
+            raise BadInput(
+                f"the inventory stored with the site is unreadable: {exc}",
+                "Re-import it from the Hardware page or pass --inventory FILE.",
+            ) from exc
     if root.is_file():
         raise BadInput(f"{root} is a file", "Give the repository folder (or a folder inside it).")
     report = lint(root, subpath, inventory)
@@ -280,15 +337,19 @@ def run_lint(args: argparse.Namespace) -> int:
     return 1 if report.has_errors else 0
 
 
-def _print_report(findings: list[Finding], counts: dict[str, int], objects: int, files: int, hw: bool) -> None:
+def _print_report(
+    findings: list[Finding], counts: dict[str, int], objects: int, files: int, hw: bool
+) -> None:
     for f in findings:
         where = f"{f.file}:{f.line}" if f.line else f.file or "(repository)"
         subject = f" {f.object}:" if f.object else ""
         print(f"{where}: {f.severity} [{f.rule}]{subject} {f.message}")
         if f.hint:
             print(f"    hint: {f.hint}")
-    summary = (f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info "
-               f"in {objects} object(s) from {files} file(s)")
+    summary = (
+        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info "
+        f"in {objects} object(s) from {files} file(s)"
+    )
     if not hw:
         summary += "; hardware fit not checked (add --inventory FILE)"
     print(summary)

@@ -85,57 +85,33 @@ def _find_site(name: str) -> Any:
     return site
 
 
-def _site_api(site: Any, host_name: str | None) -> tuple[str, str | None]:
-    """(API URL, token reference) of the chosen host of a site."""
-    hosts = list(getattr(site, "hosts", None) or [])
-    if host_name:
-        hosts = [h for h in hosts if _host_field(h, "name") == host_name]
-        if not hosts:
-            raise BadInput(f"site {site.name!r} has no host named {host_name!r}",
-                           "See the site's hosts with `ecs-field sites list`.")
-    for host in hosts:
-        api = _host_field(host, "api")
-        if api:
-            return str(api), _host_field(host, "token_ref") or None
-    raise BadInput(f"site {site.name!r} has no host API address",
-                   f"Add one with `ecs-field sites add {site.name} --repo ... --api URL`, or use --api URL.")
-
-
-def _host_field(host: Any, name: str) -> Any:
-    return host.get(name) if isinstance(host, dict) else getattr(host, name, None)
-
-
 # -- snapshot fetch / import ---------------------------------------------------------------------------
 def _fetch(args: argparse.Namespace) -> int:
     from ecs_field.sites.kube_api import resolve_token
-    from ecs_field.sites.snapshot import fetch_snapshot, save_snapshot
+    from ecs_field.sites.snapshot import fetch_snapshot, fetch_site_snapshot, site_api
 
-    site_name = ""
+    timeout = (5.0, args.timeout)
     if args.site:
         site = _find_site(args.site)
-        site_name = site.name
-        api, token_ref = _site_api(site, args.host)
-        if not token_ref and site.token_env:
-            token_ref = f"env:{site.token_env}"
-        elif not token_ref and site.token_keyring:
-            token_ref = f"keyring:{site.token_keyring}"
+        api, _ = site_api(site, args.host)
+        say(f"Fetching status of site {site.name} from {api} ...")
+        snapshot, path = fetch_site_snapshot(site, host_name=args.host, token_env=args.token_env,
+                                             ca_file=args.ca, timeout=timeout, progress=_progress_printer())
     else:
-        api, token_ref = args.api, None
-    token = resolve_token(token_env=args.token_env, token_ref=token_ref or api, keyring_user=api)
-    say(f"Fetching status from {api} ...")
-    snapshot = fetch_snapshot(api, token=token, ca_file=args.ca, timeout=(5.0, args.timeout),
-                              progress=_progress_printer(), site=site_name)
-    counts = _kind_counts(snapshot.items)
-    say(f"Read {len(snapshot.items)} objects ({counts}).")
+        say(f"Fetching status from {args.api} ...")
+        token = resolve_token(token_env=args.token_env, token_ref=args.api, keyring_user=args.api)
+        snapshot = fetch_snapshot(args.api, token=token, ca_file=args.ca, timeout=timeout,
+                                  progress=_progress_printer())
+        path = None
+    say(f"Read {len(snapshot.items)} objects ({_kind_counts(snapshot.items)}).")
     for note in snapshot.notes:
         say(f"  note: {note}")
-    if site_name:
-        path = save_snapshot(site_name, snapshot)
-        say(f"Saved as the snapshot of site {site_name} ({path}).")
+    if path is not None:
+        say(f"Saved as the snapshot of site {snapshot.site} ({path}).")
     if args.output:
         _write_output(args.output, snapshot.to_dict())
         say(f"Wrote {args.output}.")
-    if not site_name and not args.output:
+    if path is None and not args.output:
         print_json(snapshot.to_dict())
     return 0
 
@@ -210,6 +186,10 @@ def _status(args: argparse.Namespace) -> int:
     repo = SiteRepo(repo_path)
     status = compute_status(name, repo, snapshot, subpath=subpath, stale_after_s=args.stale_after,
                             snapshot_problems=problems)
+    if args.site and args.snapshot is None:
+        from ecs_field.sites.overview import save_summary
+
+        save_summary(name, status)  # the GUI's site list shows it at once
     for problem in problems:
         say(f"warning: {problem}")
     if args.json:

@@ -305,18 +305,34 @@ def _component_fix(component: Component, mac: str, esxi_name: str) -> str:
     return text + "."
 
 
+class _KeepUnknown(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill_template(text: str, **values: str) -> str:
+    """Fill {version}/{component}/{release} in a catalog fix; anything else is left as written.
+
+    Fix texts come from YAML a technician may edit: a stray brace must not crash a verdict.
+    """
+    try:
+        return text.format_map(_KeepUnknown(values))
+    except (ValueError, IndexError, AttributeError):
+        return text
+
+
 def _nic_fix(nic: Nic, match: NicMatch, component: Component | None, release: Release) -> str:
     entry = match.entry
     if match.support == "inbox":
         return ""
     if match.support == "driver-required" and component is not None:
         if entry is not None and entry.fix:
-            return entry.fix.format(
-                version=component.version, component=component.label, release=release.name
+            return fill_template(
+                entry.fix, version=component.version, component=component.label, release=release.name
             )
         return _component_fix(component, nic.mac, nic.esxi_name)
     if entry is not None and entry.fix:
-        return entry.fix.format(version="", component="", release=release.name).replace("  ", " ")
+        return fill_template(entry.fix, version="", component="", release=release.name).replace("  ", " ")
     if match.support == "unknown" and entry is None:
         subsystem = (
             f" (subsystem {nic.subsystem_vendor_id}:{nic.subsystem_device_id})"
@@ -374,7 +390,7 @@ def _nic_checks(nics: list[NicResult], catalog: Catalog, release: Release, check
                 "nic-usable",
                 "fail",
                 "A network adapter ESXi can use",
-                f"No NIC with a {release.name} driver: {listed}.",
+                f"No NIC has a driver on {release.name}: {listed}.",
                 fix,
             )
         )

@@ -46,7 +46,7 @@ ACCEPTED_HINT = (
     "lspci -nn / lspci -vvnn, lsusb / lsusb -v, sudo dmidecode (Linux: e.g. lspci -nn > box.txt), "
     "esxcli network nic list / esxcli hardware pci list (ESXi shell), "
     "the ecs-field Windows script's JSON, or system_profiler -json SPHardwareDataType SPPCIDataType "
-    "SPUSBDataType SPEthernetDataType SPNetworkDataType (macOS)."
+    "SPUSBDataType SPEthernetDataType SPNetworkDataType (macOS). One command's output per file."
 )
 MAX_BYTES = 32 << 20  # far above any real dump; a bigger file is something else
 

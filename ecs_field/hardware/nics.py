@@ -46,9 +46,12 @@ def derive_nics(inv: Inventory, usb_nic_ids: Collection[str] = ()) -> None:
         interface = _take(free, "usb", device.path, device.vendor_id, device.product_id)
         if interface or device.id in wanted or CDC_NETWORK_CLASSES.intersection(device.interface_classes):
             usb_nics.append(_usb_nic(device, interface))
-    known_pci = {d.address for d in inv.pci if d.address}
+    known_pci = {d.address for d in inv.pci if d.address} | {d.id for d in inv.pci if not d.address}
     for interface in free:  # interfaces whose device the sources did not list (esxcli nic list alone)
-        if interface.bus == "pci" and interface.location in known_pci:
+        if (
+            interface.bus == "pci"
+            and (interface.location or f"{interface.vendor_id}:{interface.device_id}") in known_pci
+        ):
             continue  # a non-Ethernet PCI function (e.g. a modem) with a netdev: not an uplink
         if interface.bus == "pci" or interface.name.startswith("vmnic"):
             pci_nics.append(_nic_from_interface("pci", interface))
@@ -62,15 +65,21 @@ def derive_nics(inv: Inventory, usb_nic_ids: Collection[str] = ()) -> None:
 
 
 def _take(free: list[NetInterface], bus: str, location: str, vendor: str, device: str) -> NetInterface | None:
-    """The interface bound to this device, removed from ``free``: by location, else by unique ID."""
+    """The interface bound to this device, removed from ``free``: by location, else by ID.
+
+    The ID fallback is for sources without addresses (macOS, Windows without LocationInfo):
+    ports of the same chip then pair up in listing order.
+    """
     match = next((i for i in free if i.location and i.location == location and i.bus in (bus, "")), None)
     if match is None and vendor:
-        same_id = [
-            i
-            for i in free
-            if i.bus == bus and not i.location and (i.vendor_id, i.device_id) == (vendor, device)
-        ]
-        match = same_id[0] if len(same_id) == 1 else None
+        match = next(
+            (
+                i
+                for i in free
+                if i.bus == bus and not i.location and (i.vendor_id, i.device_id) == (vendor, device)
+            ),
+            None,
+        )
     if match is not None:
         free.remove(match)
     return match

@@ -25,6 +25,7 @@ import posixpath
 import queue
 import re
 import shutil
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ SIDECAR_MAX_BYTES = 1 << 20
 # Network reads are smaller than disk chunks: urllib3 drops the bytes of a read that a broken
 # connection interrupts, so this bounds what a break costs; at 100 MB/s it is ~800 reads/s.
 NET_CHUNK = 128 * 1024
+SYNC_EVERY = 32 << 20
+_datasync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have only fsync
 _HEX64 = re.compile(r"\b([0-9a-fA-F]{64})\b")
 _BSD_LINE = re.compile(r"^SHA256 \((?P<name>.+)\) = (?P<hex>[0-9a-fA-F]{64})$")
 
@@ -108,6 +111,7 @@ class _WriteAndHash:
         self._hasher = hasher
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
+        self._unsynced = 0
         self._thread = threading.Thread(target=self._run, name="download-writer", daemon=True)
         self._thread.start()
 
@@ -121,6 +125,13 @@ class _WriteAndHash:
             try:
                 self._handle.write(chunk)
                 self._hasher.update(chunk)
+                self._unsynced += len(chunk)
+                if self._unsynced >= SYNC_EVERY:
+                    # Flushing as we go overlaps the disk with the network; one fsync of 2 GB
+                    # at the end would stall for seconds before the rename.
+                    self._handle.flush()
+                    _datasync(self._handle.fileno())
+                    self._unsynced = 0
             except BaseException as exc:
                 self._error = exc
 
@@ -136,6 +147,42 @@ class _WriteAndHash:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
+
+
+class _AbortOnCancel:
+    """Cuts the connection when the user cancels, so a stalled server cannot delay a cancel.
+
+    Without it a cancel is only seen when the next block arrives, which on a hung server is
+    the read timeout (60 s). Shutting the socket down makes the blocked read return at once.
+    """
+
+    def __init__(self, response: requests.Response, cancel: CancelToken) -> None:
+        self._response = response
+        self._cancel = cancel
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="download-cancel", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            if self._cancel.wait(0.05):
+                if not self._done.is_set():
+                    self._cut()
+                return
+
+    def _cut(self) -> None:
+        connection = getattr(self._response.raw, "connection", None)
+        sock = getattr(connection, "sock", None)
+        if sock is None:
+            return
+        # the plain socket's shutdown, not SSLSocket's (that one tears down TLS state the
+        # reading thread still uses); the blocked read then ends with an error
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 # ----- URL and token helpers
@@ -517,6 +564,7 @@ class _Downloader:
         try:
             with self.part.open("ab" if append else "wb") as handle:
                 sink = _WriteAndHash(handle, self._hasher)
+                watcher = _AbortOnCancel(response, self.cancel)
                 try:
                     for chunk in response.iter_content(NET_CHUNK):
                         self.cancel.check()
@@ -525,17 +573,22 @@ class _Downloader:
                         self.bytes_received += len(chunk)
                         meter.update(done)
                 except requests.exceptions.RequestException as exc:
-                    broken = _Retry(
-                        f"the connection broke after {human_bytes(done)}: "
-                        f"{_reason(exc, self.url, self.token.value)}",
-                        progressed=done > have,
-                    )
+                    if not self.cancel.cancelled:  # a cancel cuts the connection on purpose
+                        broken = _Retry(
+                            f"the connection broke after {human_bytes(done)}: "
+                            f"{_reason(exc, self.url, self.token.value)}",
+                            progressed=done > have,
+                        )
                 finally:
+                    watcher.stop()
                     sink.close()  # every received byte is on disk and hashed (or its error raised)
                 self._hashed = done
+                self.cancel.check()
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:
+            if self.cancel.cancelled and not is_disk_full(exc):
+                raise self._cancelled() from None  # the cut connection surfaced as a socket error
             if is_disk_full(exc):
                 remaining = (total - self._part_size()) if total else None
                 raise disk_full_error(self.dest_dir, remaining, self.part, self.name) from None
@@ -545,16 +598,19 @@ class _Downloader:
                 exit_code=5,
             ) from None
         except Cancelled:
-            raise Cancelled(
-                f"Download cancelled; {self.part.name} ({human_bytes(self._part_size())}) was kept.",
-                "Run the same command again to continue where it stopped.",
-            ) from None
+            raise self._cancelled() from None
         if broken is not None:
             raise broken
         meter.update(done, force=True)
         if total is not None and done < total:
             raise _Retry(f"the connection closed after {done} of {total} bytes", progressed=done > have)
         return True
+
+    def _cancelled(self) -> Cancelled:
+        return Cancelled(
+            f"Download cancelled; {self.part.name} ({human_bytes(self._part_size())}) was kept.",
+            "Run the same command again to continue where it stopped.",
+        )
 
     # -- the whole job
 

@@ -445,7 +445,7 @@ class ImageLibrary:
             if mtime_changed:
                 report.problems.append(
                     f"modified time changed: recorded {record.mtime}, now {_utc_iso(stat.st_mtime_ns / 1e9)} "
-                    "(the file was written to since it was added; run a full verify to compare content)"
+                    "(the file was changed or touched since it was added; a full verify compares the content)"
                 )
             if not report.problems:
                 report.notes.append("size and modified time as recorded; content not re-read (use --full)")

@@ -7,9 +7,14 @@ buffer so the hot loop allocates nothing.
 
 from __future__ import annotations
 
+import io
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
+
+
+_HAVE_PREADV = hasattr(os, "preadv")
 
 
 class ImageSource(Protocol):
@@ -35,6 +40,8 @@ class FileSource:
         self.path = path
         self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         self._size = os.fstat(self._fd).st_size
+        self._file = io.FileIO(self._fd, "rb", closefd=False)
+        self._lock = threading.Lock()
 
     @property
     def size_bytes(self) -> int:
@@ -47,16 +54,20 @@ class FileSource:
     def read_into(self, offset: int, buffer: memoryview) -> int:
         done = 0
         while done < len(buffer):
-            chunk = os.preadv(self._fd, [buffer[done:]], offset + done) if hasattr(os, "preadv") else \
-                self._pread_fallback(offset + done, buffer[done:])
+            chunk = self._pread(offset + done, buffer[done:])
             if chunk == 0:
                 break
             done += chunk
         return done
 
-    def _pread_fallback(self, offset: int, buffer: memoryview) -> int:
-        os.lseek(self._fd, offset, os.SEEK_SET)
-        return os.readv(self._fd, [buffer])
+    def _pread(self, offset: int, buffer: memoryview) -> int:
+        if _HAVE_PREADV:
+            return os.preadv(self._fd, [buffer], offset)
+        # Windows has no preadv: seek + readinto under a lock (the writer reads from one thread,
+        # but the verify phase and a re-check may share the source).
+        with self._lock:
+            os.lseek(self._fd, offset, os.SEEK_SET)
+            return self._file.readinto(buffer) or 0
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -9,8 +9,8 @@ The order of work is chosen so that a stick is never left looking bootable when 
    image's SHA-256 is known and matched against the expected hash and the source file is
    confirmed unchanged; a wrong image therefore never gets a partition table.
 3. flush: fsync, its own phase because a stick's cache can take a while to drain.
-4. verify: read back with the cache bypassed, SHA-256 compared to what was written; per-block
-   CRC32s kept while writing name the first differing block without re-reading the image.
+4. verify: read back with the cache bypassed, SHA-256 compared to what was written; after a
+   mismatch, one more pass compares the device with the image to name the first differing byte.
 
 Cancelling or failing after the wipe re-wipes the first MiB: no valid partition table remains.
 All progress callbacks run on the caller's thread, every ~250 ms, which also watches for stalls.
@@ -25,7 +25,6 @@ import logging
 import queue
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -184,7 +183,6 @@ class _Writer:
         self.shared = _Shared(bytes_total=self.size)
         self.meter = RateMeter()
         self.timings: list[PhaseTiming] = []
-        self.block_crcs: list[int] = []
         self.written_sha256 = ""
         self.verify_sha256: str | None = None
         self.device: BlockDevice | None = None
@@ -420,7 +418,6 @@ class _Writer:
         to_hash: queue.Queue[_Block | None] = queue.Queue(maxsize=self.queue_depth)
         to_write: queue.Queue[_Block | None] = queue.Queue(maxsize=self.queue_depth)
         digest = hashlib.sha256()
-        crcs: list[int] = []
 
         def reader() -> None:
             for index, offset, length in self.blocks(self.size):
@@ -442,8 +439,7 @@ class _Writer:
         def hasher() -> None:
             while (block := self.get(to_hash)) is not None:
                 view = memoryview(block.buffer)[: block.length]
-                digest.update(view)  # hashlib and zlib release the GIL on large buffers
-                crcs.append(zlib.crc32(view))
+                digest.update(view)  # hashlib releases the GIL on large buffers
                 self.put(to_write, block)
             self.put(to_write, None)
 
@@ -458,7 +454,6 @@ class _Writer:
                 self.write_block(device, block)
                 free.put(block.buffer)
             self.written_sha256 = digest.hexdigest()
-            self.block_crcs = crcs
             self.check_source(fingerprint)
             assert first is not None
             self.write_block(device, first)
@@ -537,15 +532,7 @@ class _Writer:
 
         def hasher() -> None:
             while (block := self.get(to_hash)) is not None:
-                view = memoryview(block.buffer)[: block.length]
-                digest.update(view)
-                if zlib.crc32(view) != self.block_crcs[block.index]:
-                    raise VerifyMismatch(
-                        f"{self.device_path}: verification failed: the data read back differs from what "
-                        f"was written, first at offset {self.first_difference(block)}",
-                        "The stick does not keep what is written to it (fake capacity, worn out, or a bad "
-                        "port). The stick was wiped so it cannot boot a broken installer; use another stick.",
-                    )
+                digest.update(memoryview(block.buffer)[: block.length])
                 with self.shared.lock:
                     self.shared.bytes_done += block.length
                 free.put(block.buffer)
@@ -554,32 +541,54 @@ class _Writer:
         threads = [self.spawn("verify-read", reader), self.spawn("verify-hash", hasher)]
         self.supervise(threads, "Verifying: reading the stick back", stall_limit_s=self.stall_timeout_s)
         if self.verify_sha256 != self.written_sha256:
-            raise VerifyMismatch(
-                f"{self.device_path}: verification failed: read back SHA-256 {self.verify_sha256}, "
-                f"written {self.written_sha256}",
-                "The stick does not keep what is written to it. Use another stick.",
-            )
+            self.raise_mismatch()
         self.timings.append(PhaseTiming("verify", self.size, time.monotonic() - t0))
 
-    def first_difference(self, block: _Block) -> int:
-        """The exact offset of the first differing byte in ``block`` (block start if the image moved)."""
-        scratch = aligned_buffer(self.block_size)
-        try:
-            expected = memoryview(scratch)[: block.length]
-            if self.source.read_into(block.offset, expected) != block.length:
-                return block.offset
-            actual = memoryview(block.buffer)[: block.length]
-            if zlib.crc32(expected) != self.block_crcs[block.index]:
-                return block.offset  # the image changed since it was written; the block is all we know
-            step = 64 * 1024
-            for start in range(0, block.length, step):
-                if expected[start : start + step] != actual[start : start + step]:
-                    for i in range(start, min(start + step, block.length)):
-                        if expected[i] != actual[i]:
-                            return block.offset + i
-            return block.offset
-        except OSError:
-            return block.offset
+    def raise_mismatch(self) -> None:
+        """Find the first differing byte (device against image, block by block), then fail.
+
+        Only done after a mismatch: keeping per-block checksums while writing would cost CPU on
+        every good write (this pass costs one more read, and only on a bad stick).
+        """
+        message = "Verification failed: locating the first difference"
+        self.enter("verify", self.size, message)
+        found: list[int | None] = [None]
+        thread = self.spawn("verify-locate", lambda: found.__setitem__(0, self.first_difference()))
+        self.supervise([thread], message, stall_limit_s=self.stall_timeout_s)
+        where = (f"first at offset {found[0]}" if found[0] is not None
+                 else "but a second read found no difference (the stick returns unstable data)")
+        raise VerifyMismatch(
+            f"{self.device_path}: verification failed: the data read back differs from what was written, "
+            f"{where} (read back SHA-256 {self.verify_sha256}, written {self.written_sha256})",
+            "The stick does not keep what is written to it (fake capacity, worn out, or a bad port). "
+            "It was wiped so it cannot boot a broken installer; use another stick.",
+        )
+
+    def first_difference(self) -> int | None:
+        assert self.device is not None
+        device = self.device
+        expected_buf, actual_buf = aligned_buffer(self.block_size), self.pool[0]
+        for _index, offset, length in self.blocks(self.size):
+            if self.shared.stop.is_set():
+                raise _Stopped()
+            expected = memoryview(expected_buf)[:length]
+            actual = memoryview(actual_buf)[: round_up(length, device.sector_size)]
+            self.shared.position = offset
+            if self.source.read_into(offset, expected) != length:
+                return offset  # the image itself changed: this is as close as we can tell
+            got = self.device_io("reading back", offset, len(actual), _bind_read(device, offset, actual))
+            if got < length:
+                return offset + got
+            if expected != actual[:length]:
+                step = 64 * 1024
+                for start in range(0, length, step):
+                    if expected[start : start + step] != actual[start : start + step]:
+                        for i in range(start, min(start + step, length)):
+                            if expected[i] != actual[i]:
+                                return offset + i
+            with self.shared.lock:
+                self.shared.bytes_done += length
+        return None
 
     def close(self) -> None:
         if self.leaked_threads:

@@ -64,7 +64,10 @@ class _Scanner:
         ch = self.text[self.pos]
         if ch == "{":
             self.pos += 1
-            self.members(path, depth)
+            first_key_line = self.members(path, depth)
+            if path and isinstance(path[-1], int) and first_key_line is not None:
+                # A list item points at its first key ("name": ...), not at a lone "{".
+                self.lines[path] = first_key_line
         elif ch == "[":
             self.pos += 1
             self.items(path, depth)
@@ -76,15 +79,16 @@ class _Scanner:
                 pos += 1
             self.pos = pos
 
-    def members(self, path: JsonPath, depth: int) -> None:
+    def members(self, path: JsonPath, depth: int) -> int | None:
+        first: int | None = None
         while True:
             self.ws()
             if self.pos >= self.n:
-                return
+                return first
             ch = self.text[self.pos]
             if ch == "}":
                 self.pos += 1
-                return
+                return first
             if ch == ",":
                 self.pos += 1
                 continue
@@ -92,6 +96,8 @@ class _Scanner:
                 self.pos += 1  # not JSON; the caller validated, so just move on
                 continue
             key_line = self.line
+            if first is None:
+                first = key_line
             key = self.string()
             self.ws()
             if self.pos < self.n and self.text[self.pos] == ":":

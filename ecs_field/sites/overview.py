@@ -216,7 +216,7 @@ def load_site_detail(
     cancel.check()
     progress(Progress("load", 3, 4, message="Checking the manifests"))
     mark = time.perf_counter()
-    lint_doc, lint_error = _lint(repo_path, subpath, getattr(site, "inventory", None))
+    lint_doc, lint_error = _lint(repo_path, subpath, inventory, manifests)
     timings["lint"] = time.perf_counter() - mark
     diffs: dict[str, str] = {}
     for commit in status.pending[:diff_limit]:
@@ -258,13 +258,13 @@ def _load_inventory(value: Any) -> tuple[Any | None, str]:
         return None, f"Inventory {path.name} not readable: {exc.strerror}"
 
 
-def _lint(root: Path, subpath: str | None, inventory: Any) -> tuple[dict[str, Any] | None, str]:
+def _lint(root: Path, subpath: str | None, inventory: Any, manifests: Any) -> tuple[dict[str, Any] | None, str]:
     try:
         from ecs_field.sites.lint import lint
     except ImportError:
         return None, "The site linter is not available in this build."
     try:
-        report = lint(root, subpath=subpath, inventory=Path(str(inventory)) if inventory else None)
+        report = lint(root, subpath=subpath, inventory=inventory, manifests=manifests)
     except EcsFieldError as exc:
         return None, exc.message
     to_dict = getattr(report, "to_dict", None)

@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecs_field.sites.findings import Severity
 from ecs_field.sites.jsonpos import index_lines
 
 MANAGEMENT_PORT_GROUP = "Management Network"  # ESXi's default name for the management port group
@@ -40,7 +41,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
 @dataclass(frozen=True)
 class ProfileIssue:
     rule: str
-    severity: str
+    severity: Severity
     line: int  # file line, 1-based
     message: str
     hint: str = ""

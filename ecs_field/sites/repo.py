@@ -402,7 +402,9 @@ class SiteRepo:
         """A file's bytes at ``rev``; None when it does not exist there."""
         try:
             out = self._repo.git.execute(
-                ["git", "show", f"{self._rev(rev)}:{path}"], stdout_as_string=False, strip_newline_in_stdout=False
+                ["git", "show", f"{self._rev(rev)}:{path}"],
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
             )
         except GitCommandError:
             return None

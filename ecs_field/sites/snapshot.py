@@ -344,6 +344,48 @@ def fetch_snapshot(
     )
 
 
+def site_api(site: Any, host_name: str | None = None) -> tuple[str, str | None]:
+    """(API URL, token reference) of a registry site's host (the first one with an API by default)."""
+    hosts = list(getattr(site, "hosts", None) or [])
+    if host_name:
+        hosts = [h for h in hosts if getattr(h, "name", None) == host_name]
+        if not hosts:
+            raise BadInput(f"site {site.name!r} has no host named {host_name!r}",
+                           "See the site's hosts with `ecs-field sites list`.")
+    for host in hosts:
+        api = getattr(host, "api", "")
+        if api:
+            ref = getattr(host, "token_ref", "") or ""
+            if not ref and getattr(site, "token_env", ""):
+                ref = f"env:{site.token_env}"
+            elif not ref and getattr(site, "token_keyring", ""):
+                ref = f"keyring:{site.token_keyring}"
+            return str(api), ref or None
+    raise BadInput(f"site {site.name!r} has no host API address",
+                   f"Add the host's API to the site (e.g. `ecs-field sites add {site.name} --repo ... --api URL`), "
+                   "or fetch with --api URL.")
+
+
+def fetch_site_snapshot(
+    site: Any,
+    *,
+    host_name: str | None = None,
+    token_env: str | None = None,
+    ca_file: str | Path | None = None,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[Snapshot, Path]:
+    """Fetch a registry site's snapshot from its host and cache it (only if the fetch completed)."""
+    from ecs_field.sites.kube_api import resolve_token
+
+    api, token_ref = site_api(site, host_name)
+    token = resolve_token(token_env=token_env, token_ref=token_ref or api, keyring_user=api)
+    snapshot = fetch_snapshot(api, token=token, ca_file=ca_file, timeout=timeout, progress=progress,
+                              cancel=cancel, site=str(site.name))
+    return snapshot, save_snapshot(str(site.name), snapshot)
+
+
 def _list_first_served(client: Any, target: ListTarget) -> list[dict[str, Any]] | None:
     from ecs_field.sites.kube_api import ApiNotFound
 

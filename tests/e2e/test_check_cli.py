@@ -182,3 +182,10 @@ def test_real_process_exit_code_and_clean_stdout(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["nics"][0]["component"] == "USB NIC Fling 1.14-7vmw.803"
+
+
+def test_no_file_probes_this_machine(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", "--release", "8.0U3", "--json"], capsys)
+    doc = json.loads(out)
+    assert code == {"supported": 0, "actions-required": 1, "unsupported": 3}[doc["verdict"]]
+    assert any(source.startswith("probe") for source in doc["sources"])

@@ -459,3 +459,37 @@ def test_second_download_of_the_same_file_is_refused(server: HttpTestServer, des
         first.join(timeout=10)
     assert len(outcome) == 1 and (dest / "ECS-8.0U3.iso").read_bytes() == BODY
     assert sorted(p.name for p in dest.iterdir()) == ["ECS-8.0U3.iso"]
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["http", "https"])
+def test_cancel_cuts_a_stalled_connection(tmp_path: Path, dest: Path, secure: bool) -> None:
+    if secure and not have_cryptography():
+        pytest.skip("the cryptography package makes the test CA")
+    tls = make_tls_files(tmp_path / "tls") if secure else None
+    release = threading.Event()
+    with HttpTestServer(tls=tls) as stalled:
+        # the server stops sending after 600 kB and would stay silent for 30 s
+        stalled.add(PATH, Resource(BODY, faults=[Fault(stall_after=600_000, stall_s=30, release=release)]))
+        token = CancelToken()
+        part = dest / "ECS-8.0U3.iso.part"
+
+        def cancel_when_stalled() -> None:
+            while not token.cancelled:
+                if part.exists() and part.stat().st_size >= 500_000:
+                    token.cancel()
+                time.sleep(0.01)
+
+        watcher = threading.Thread(target=cancel_when_stalled, daemon=True)
+        watcher.start()
+        try:
+            # read timeout 20 s: without cutting the connection, the cancel would only be seen
+            # after a timeout and a retry, and would not carry the "kept" message checked below
+            with pytest.raises(Cancelled) as caught:
+                download(stalled.url(PATH), dest_dir=dest, cancel=token, find_checksum=False,
+                         ca_file=tls.ca_cert if tls else None, timeout=(5.0, 20.0), retry_delays=(0.05,))
+        finally:
+            release.set()
+            watcher.join(timeout=5)
+        assert "was kept" in caught.value.message
+        assert len(stalled.requests_for(PATH)) == 1
+        assert part.stat().st_size >= 500_000

@@ -54,6 +54,9 @@ def test_add_list_verify_remove(iso: Path, capsys: pytest.CaptureFixture[str], e
     assert record["name"] == "ECS-8.0U3.iso" and record["sha256"] == digest
     assert record["stored"] == "copy" and Path(record["path"]).is_relative_to(ecs_home)
     assert record["size_bytes"] == iso.stat().st_size and record["source"] == str(iso.resolve())
+    if record["inspect"] is not None:  # the image inspector (ecs_field.media.image) is present
+        assert record["esxi"]["version"] == "8.0.3" and record["esxi"]["build"] == "24022510"
+        assert record["write_mode"] == "uefi-fat32" and record["format"] == "iso9660"
 
     code, out, _ = run(capsys, "images", "list", "--json")
     assert code == 0 and [r["name"] for r in json.loads(out)] == ["ECS-8.0U3.iso"]

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from ecs_field.cli import main
 from ecs_field.hardware.importer import load_inputs
 
 
@@ -39,7 +42,7 @@ def test_probe_writes_file_that_check_inputs_read_back(tmp_path: Path) -> None:
     assert [n.esxi_name for n in inv.nics] == [n["esxi_name"] for n in document["nics"]]
 
 
-def test_probe_refuses_a_folder_as_output(tmp_path: Path) -> None:
-    done = run("-o", str(tmp_path))
-    assert done.returncode == 2
-    assert "is a folder" in done.stderr and "Traceback" not in done.stderr
+def test_probe_refuses_a_folder_as_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probe", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder" in err and "Traceback" not in err

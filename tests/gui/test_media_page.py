@@ -9,14 +9,20 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from ecs_field.events import Progress
 from ecs_field.gui.pages.media import MediaPage
 from ecs_field.gui.widgets.media_confirm import ConfirmWriteDialog
 from ecs_field.gui.widgets.media_runner import InProcessRunner, merge_progress
 from ecs_field.gui.widgets.media_speed import SpeedGraph
-from ecs_field.events import Progress
 from tests.conftest import needs_root
 from tests.e2e.test_safety_loop import MiB, loop_device, mounted, small_image
-from tests.unit.media.test_image_inspect import build_esxi_iso, pytestmark as iso_tools  # noqa: F401
+from tests.unit.media.test_image_inspect import build_esxi_iso
+from tests.unit.media.test_image_inspect import pytestmark as iso_tools
+
+
+def head(path: str, length: int) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(length)
 
 SHOTS = os.environ.get("ECS_FIELD_SCREENSHOTS")  # set to a folder to keep screenshots for review
 
@@ -119,8 +125,7 @@ def test_loop_device_needs_typed_path_then_writes_and_verifies(qtbot, tmp_path: 
         assert "read back" in outcome.summary and "matches what was written" in outcome.summary
         assert "written and verified" in page.result_label.text()
         assert page.progress_bar.value() == 1000
-        with open(device, "rb") as handle:
-            assert hashlib.sha256(handle.read(3 * MiB)).digest() == hashlib.sha256(image.read_bytes()).digest()
+        assert hashlib.sha256(head(device, 3 * MiB)).digest() == hashlib.sha256(image.read_bytes()).digest()
         shot(page, "media-done")
         page.shutdown()
 
@@ -128,7 +133,8 @@ def test_loop_device_needs_typed_path_then_writes_and_verifies(qtbot, tmp_path: 
 @needs_root
 def test_two_sticks_at_once(qtbot, tmp_path: Path) -> None:
     image = small_image(tmp_path / "stick.img", 2 * MiB)
-    with loop_device(tmp_path / "a.bin", 4 * MiB) as first, loop_device(tmp_path / "b.bin", 4 * MiB) as second:
+    with loop_device(tmp_path / "a.bin", 4 * MiB) as first, \
+            loop_device(tmp_path / "b.bin", 4 * MiB) as second:
         page = make_page(qtbot)
         page.show_all.setChecked(True)
         wait_drives(qtbot, page)
@@ -143,8 +149,7 @@ def test_two_sticks_at_once(qtbot, tmp_path: Path) -> None:
         assert all(o.ok and o.verified for o in page.last_outcomes)
         assert "2 of 2 written and verified" in page.phase_label.text()
         for device in (first, second):
-            with open(device, "rb") as handle:
-                assert handle.read(2 * MiB) == image.read_bytes()
+            assert head(device, 2 * MiB) == image.read_bytes()
 
 
 @needs_root
@@ -160,18 +165,18 @@ def test_mounted_loop_is_blocked_and_cancelled_confirmation_writes_nothing(qtbot
         item = page.drive_list.item_for(busy)
         assert item is not None and "Blocked" in item.text(3)
         assert not item.flags() & Qt.ItemFlag.ItemIsUserCheckable
-        reasons = [item.child(i).text(1) for i in range(item.childCount())]
+        reasons = [item.child(i).text(0) for i in range(item.childCount())]
         assert any("never written, even with the override" in r for r in reasons)
         with pytest.raises(KeyError):
             page.drive_list.set_checked(busy)
         shot(page, "media-blocked")
-        before = open(free, "rb").read(MiB)
+        before = head(free, MiB)
         page.drive_list.set_checked(free)
         page.confirm_hook = lambda dialog: False
         page.start_write()
         assert "cancelled at the confirmation" in page.phase_label.text()
         assert not page.runner.is_running()
-        assert open(free, "rb").read(MiB) == before
+        assert head(free, MiB) == before
 
 
 def test_speed_graph_and_progress_merge(qtbot) -> None:
@@ -191,3 +196,36 @@ def test_speed_graph_and_progress_merge(qtbot) -> None:
                              "/dev/b": Progress("verify", 50, 100, 7.0, 7.0)})
     assert (merged.phase, merged.bytes_done, merged.bytes_total, merged.rate_bps, merged.eta_s) == \
         ("write", 60, 200, 12.0, 18.0)
+
+
+@needs_root
+def test_page_follows_hot_plug(qtbot, tmp_path: Path) -> None:
+    page = MediaPage(runner=InProcessRunner(), watch=True)
+    qtbot.addWidget(page, before_close_func=close_page)
+    page.show_all.setChecked(True)
+    page.activated()  # starts the watcher
+    wait_drives(qtbot, page)
+    with loop_device(tmp_path / "plugged.bin", 4 * MiB) as device:
+        qtbot.waitUntil(lambda: device in page.drive_paths(), timeout=10000)
+    qtbot.waitUntil(lambda: device not in page.drive_paths(), timeout=10000)
+    page.shutdown()
+    assert page._watcher is None
+
+
+def test_main_window_routes_a_dropped_iso_to_the_media_page(qtbot, tmp_path: Path) -> None:
+    from ecs_field.gui.main_window import MainWindow
+
+    iso = build_esxi_iso(tmp_path) if iso_tools.args[0] is False else None
+    if iso is None:
+        pytest.skip("needs xorriso")
+    window = MainWindow()
+    qtbot.addWidget(window, before_close_func=lambda w: [p.shutdown() for p in w.pages])
+    window.resize(1150, 760)
+    window.show()
+    assert window.open_path(iso)
+    page = window.page("media")
+    assert window.stack.currentWidget() is page
+    qtbot.waitUntil(lambda: page.image_info is not None, timeout=10000)
+    qtbot.waitUntil(lambda: not page._drive_job_running, timeout=10000)
+    if SHOTS:
+        window.grab().save(str(Path(SHOTS) / "window-media.png"))

@@ -7,4 +7,7 @@ from __future__ import annotations
 
 PAGES: tuple[tuple[str, str], ...] = (
     ("ecs_field.gui.pages.hardware", "HardwarePage"),
+    ("ecs_field.gui.pages.media", "MediaPage"),
+    ("ecs_field.gui.pages.sites", "SitesPage"),
+    ("ecs_field.gui.pages.history", "HistoryPage"),
 )

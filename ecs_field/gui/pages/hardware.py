@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,6 +44,7 @@ from ecs_field.errors import BadInput, EcsFieldError
 from ecs_field.events import CancelToken, Progress
 from ecs_field.gui.pages.base import Page
 from ecs_field.gui.widgets.verdict_banner import VerdictBanner
+from ecs_field.gui.workers import Job, JobFunction
 from ecs_field.hardware.inventory import Inventory
 from ecs_field.resources import resource_path
 
@@ -117,6 +118,7 @@ class HardwarePage(Page):
         self._busy = False
         self._reprobe_pending = False
         self.probe_count = 0
+        self._pending_paths: list[Path] = []
         self.setAcceptDrops(True)
         self._build()
 
@@ -294,9 +296,8 @@ class HardwarePage(Page):
             return inventory
 
         self._set_busy(True, "Probing this machine…")
-        self.jobs.run(job, name="probe this machine",
-                      on_success=lambda inv: self._show_inventory(inv, "this machine", from_probe=True),
-                      on_failure=self._job_failed).signals.finished.connect(self._job_finished)
+        self._start_job(job, "probe this machine",
+                        lambda inv: self._show_inventory(inv, "this machine", from_probe=True))
 
     def import_files(self, paths: list[Path]) -> None:
         """Read one box's report files in a worker, merge them, evaluate."""
@@ -311,9 +312,17 @@ class HardwarePage(Page):
             return load_inputs(paths, usb_nic_ids=ids)
 
         self._set_busy(True, f"Reading {names}…")
-        self.jobs.run(job, name="import hardware report",
-                      on_success=lambda inv: self._show_inventory(inv, names, from_probe=False),
-                      on_failure=self._job_failed).signals.finished.connect(self._job_finished)
+        self._start_job(job, "import hardware report",
+                        lambda inv: self._show_inventory(inv, names, from_probe=False))
+
+    def _start_job(self, fn: JobFunction, name: str, on_success: Callable[[Any], None]) -> None:
+        # Every signal is connected before the job starts: a fast job could otherwise finish
+        # before ``finished`` is connected and leave the page busy for ever.
+        job = Job(fn, name)
+        job.signals.succeeded.connect(on_success)
+        job.signals.failed.connect(self._job_failed)
+        job.signals.finished.connect(self._job_finished)
+        self.jobs.start(job)
 
     def choose_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
@@ -367,7 +376,15 @@ class HardwarePage(Page):
             return path.suffix.lower() == ".json" and b"ecs-field/inventory@1" in head
 
     def open_path(self, path: Path) -> None:
-        self.import_files([path])
+        # The main window hands over dropped files one at a time; files dropped together are
+        # dumps of one box, so they are collected for one event-loop turn and merged.
+        if not self._pending_paths:
+            QTimer.singleShot(0, self._import_pending)
+        self._pending_paths.append(path)
+
+    def _import_pending(self) -> None:
+        paths, self._pending_paths = self._pending_paths, []
+        self.import_files(paths)
 
     def dragEnterEvent(self, event: Any) -> None:
         if event.mimeData().hasUrls():

@@ -153,6 +153,13 @@ class MediaPage(Page):
         self.drive_list.selection_changed.connect(self._update_write_button)
         self.drive_list.user_toggled.connect(self._clear_note)
         drive_layout.addWidget(self.drive_list, 1)
+        self.drive_details = QLabel("Select a drive to see everything about it.")
+        self.drive_details.setWordWrap(True)
+        self.drive_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.drive_details.setMinimumHeight(48)
+        self.drive_details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.drive_list.currentItemChanged.connect(self._show_drive_details)
+        drive_layout.addWidget(self.drive_details)
         self.override_row = QWidget()
         override_layout = QHBoxLayout(self.override_row)
         override_layout.setContentsMargins(0, 0, 0, 0)
@@ -324,9 +331,20 @@ class MediaPage(Page):
         )
 
     def _apply_rules(self) -> None:
+        current = self.drive_list.current_path()
         decisions = {d.path: self.decision_for(d) for d in self.drives}
         self.drive_list.set_drives(self.drives, decisions)
+        item = self.drive_list.item_for(current) if current else None
+        if item is None and self.drive_list.topLevelItemCount():
+            item = self.drive_list.topLevelItem(0)
+        if item is not None:
+            self.drive_list.setCurrentItem(item)
+        self._show_drive_details()
         self._update_write_button()
+
+    def _show_drive_details(self, *_: object) -> None:
+        text = self.drive_list.details_html(self.drive_list.current_path())
+        self.drive_details.setText(text or "No drive selected.")
 
     # ----------------------------------------------------------------- write
     def _clear_note(self) -> None:

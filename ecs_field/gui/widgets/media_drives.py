@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
@@ -91,23 +93,52 @@ class DriveList(QTreeWidget):
                     item.setToolTip(column, tooltip)
                 self.addTopLevelItem(item)
                 for line in details:
-                    child = QTreeWidgetItem(["", line])
+                    refusal = line in decision.refusals
+                    child = QTreeWidgetItem([("✖ " if refusal else "! ") + line])
                     child.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                    child.setForeground(1, QBrush(QColor(BADGES["blocked"][1] if line in decision.refusals
-                                                         else BADGES["warn"][1])))
-                    child.setFirstColumnSpanned(False)
+                    child.setForeground(0, QBrush(QColor(BADGES["blocked" if refusal else "warn"][1])))
+                    child.setToolTip(0, line)
                     item.addChild(child)
+                    child.setFirstColumnSpanned(True)  # reasons are sentences: give them the full width
                 item.setExpanded(True)
         finally:
             self._updating = False
         self.selection_changed.emit()
 
+    def current_path(self) -> str | None:
+        item = self.currentItem()
+        while item is not None and item.parent() is not None:
+            item = item.parent()
+        return str(item.data(0, Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def details_html(self, path: str | None) -> str:
+        """Everything about one drive, reasons in full (the rows only have room for a line)."""
+        drive = next((d for d in self.drives if d.path == path), None)
+        if drive is None:
+            return ""
+        decision = self.decisions[drive.path]
+        word, colour = BADGES[drive_state(drive, decision)]
+        facts = [human_size(drive.size_bytes), drive.kind]
+        if drive.bus and drive.bus != drive.kind:
+            facts.append(drive.bus)
+        if drive.serial:
+            facts.append(f"serial {html.escape(drive.serial)}")
+        if drive.all_mountpoints():
+            facts.append("mounted at " + html.escape(", ".join(drive.all_mountpoints())))
+        lines = [f"<b>{html.escape(drive.display_path or drive.path)}</b> — {html.escape(drive.label)} "
+                 f"<span style='color:{colour}'>● {word}</span><br>{' · '.join(facts)}"]
+        lines += [f"<br><span style='color:{BADGES['blocked'][1]}'>✖ {html.escape(r)}</span>"
+                  for r in decision.refusals]
+        lines += [f"<br><span style='color:{BADGES['warn'][1]}'>! {html.escape(w)}</span>"
+                  for w in decision.warnings]
+        return "".join(lines)
+
+    def top_items(self) -> list[QTreeWidgetItem]:
+        items = (self.topLevelItem(index) for index in range(self.topLevelItemCount()))
+        return [item for item in items if item is not None]
+
     def item_for(self, path: str) -> QTreeWidgetItem | None:
-        for index in range(self.topLevelItemCount()):
-            item = self.topLevelItem(index)
-            if item.data(0, Qt.ItemDataRole.UserRole) == path:
-                return item
-        return None
+        return next((i for i in self.top_items() if i.data(0, Qt.ItemDataRole.UserRole) == path), None)
 
     def set_checked(self, path: str, checked: bool = True) -> None:
         item = self.item_for(path)
@@ -117,8 +148,7 @@ class DriveList(QTreeWidget):
 
     def checked_paths(self) -> list[str]:
         paths = []
-        for index in range(self.topLevelItemCount()):
-            item = self.topLevelItem(index)
+        for item in self.top_items():
             if item.flags() & Qt.ItemFlag.ItemIsUserCheckable and item.checkState(0) == Qt.CheckState.Checked:
                 paths.append(str(item.data(0, Qt.ItemDataRole.UserRole)))
         return paths

@@ -95,7 +95,7 @@ class LibraryList(QListWidget):
         self.setAccessibleName("Image library")
         self.itemActivated.connect(self._chosen)
         self.itemClicked.connect(self._chosen)
-        self.setMaximumHeight(130)
+        self.setMaximumHeight(96)
 
     def reload(self) -> str:
         """Fill from the library; returns a problem in words, or ""."""
@@ -136,16 +136,24 @@ class ImageFacts(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        column.addLayout(form)
         self.fields: dict[str, QLabel] = {}
-        for key, title in (("file", "File"), ("size", "Size"), ("format", "Format"), ("esxi", "ESXi"),
-                           ("boot", "Boots"), ("mode", "Written as"), ("notes", "")):
+        for key, title in (("file", "File"), ("size", "Size"), ("format", "Format"), ("volume", "Volume"),
+                           ("esxi", "ESXi"), ("boot", "Boots"), ("mode", "Written as"), ("notes", "")):
             label = QLabel("–" if key != "notes" else "")
-            label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = label
-            form.addRow(title + (":" if title else ""), label)
+            if key == "notes":
+                # Sentences go below the form: word-wrapped labels inside a form row get clipped.
+                label.setWordWrap(True)
+                label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+                column.addWidget(label)
+            else:
+                form.addRow(f"{title}:", label)
 
     def show_info(self, info: ImageInfo, write_size: int) -> None:
         yes_no = {True: "yes", False: "no"}
@@ -158,17 +166,16 @@ class ImageFacts(QWidget):
         f["size"].setText(size)
         names = {"iso9660": "ISO 9660", "disk-image": "Disk image", "unknown": "Unknown"}
         fmt = names.get(info.format, info.format)
-        if info.volume_id:
-            fmt += f", volume {info.volume_id}"
         if info.format == "iso9660":
             fmt += ", hybrid" if info.hybrid else ", no hybrid MBR"
         f["format"].setText(fmt)
+        f["volume"].setText(info.volume_id or "–")
         f["esxi"].setText(f"{info.esxi['version']} build {info.esxi['build']}" if info.esxi
                           else "not an ESXi installer")
         f["boot"].setText(f"BIOS {yes_no[info.bios]} · UEFI {yes_no[info.uefi]}")
         f["mode"].setText(MODE_WORDS.get(info.write_mode, info.write_mode))
         f["notes"].setText("<br>".join(html.escape(n) for n in info.notes))
-        f["notes"].setStyleSheet("color: palette(dark);")
+        f["notes"].setStyleSheet("color: #57606a;")
 
     def show_error(self, path: Path, message: str) -> None:
         for label in self.fields.values():

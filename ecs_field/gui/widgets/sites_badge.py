@@ -52,5 +52,5 @@ class StatusBadge(QLabel):
         self.setAccessibleName(f"Status: {text or label_for(word)}")
         self.setStyleSheet(
             f"QLabel {{ background: {colour_for(word)}; color: white; border-radius: 9px;"
-            " padding: 2px 10px; font-weight: 600; }}"
+            " padding: 2px 10px; font-weight: 600; }"
         )

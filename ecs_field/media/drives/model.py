@@ -62,7 +62,12 @@ class Drive:
     def label(self) -> str:
         """A short name for people: vendor and model, else the device path."""
         text = " ".join(part for part in (self.vendor, self.model) if part).strip()
-        return text or (self.display_path or self.path)
+        if text:
+            return text
+        if self.kind == KIND_LOOP:
+            name = self.backing_file.replace("\\", "/").rsplit("/", 1)[-1]
+            return f"Loop device ({name})" if name else "Loop device"
+        return f"{self.bus} disk" if self.bus else (self.display_path or self.path)
 
     @property
     def offered_by_default(self) -> bool:

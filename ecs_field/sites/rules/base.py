@@ -70,10 +70,23 @@ class LintContext:
         return {n.esxi_name for n in self.inventory.nics if n.esxi_name}
 
 
-def at(
-    severity: Severity, rule: str, obj: K8sObject | None, line: int, message: str, hint: str = "",
+def at(  # noqa: PLR0917 - reads like the finding itself: severity, rule, object, line, message, hint
+    severity: Severity,
+    rule: str,
+    obj: K8sObject | None,
+    line: int,
+    message: str,
+    hint: str = "",
+    *,
     file: str = "",
 ) -> Finding:
     """A finding about ``obj`` (or about ``file`` when there is no object)."""
-    return Finding(severity, rule, obj.file if obj is not None else file, line, obj.ref if obj is not None else "",
-                   message, hint)
+    return Finding(
+        severity,
+        rule,
+        obj.file if obj is not None else file,
+        line,
+        obj.ref if obj is not None else "",
+        message,
+        hint,
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ecs_field.sites.findings import Finding
+from ecs_field.sites.findings import Finding, Severity
 from ecs_field.sites.quantity import format_bytes
 from ecs_field.sites.rules.base import LintContext, at
 from ecs_field.sites.rules.known import (
@@ -38,19 +38,40 @@ def _teaming_in_bridge(ctx: LintContext) -> Iterator[Finding]:
         for role, nics in (("active", sw.active_nics), ("standby", sw.standby_nics)):
             for nic in nics:
                 if nic not in bridge:
-                    yield at("error", "uplink-not-in-bridge", obj, sw.teaming_line,
-                             f"{sw.name}: {role} NIC {nic} is not in bridge.nics ({', '.join(sw.bridge_nics) or 'empty'})",
-                             f'Add "{nic}" to the switch\'s bridge.nics or remove it from {role}_nics.')
+                    yield at(
+                        "error",
+                        "uplink-not-in-bridge",
+                        obj,
+                        sw.teaming_line,
+                        f"{sw.name}: {role} NIC {nic} is not in bridge.nics "
+                        f"({', '.join(sw.bridge_nics) or 'empty'})",
+                        f'Add "{nic}" to the switch\'s bridge.nics or remove it from {role}_nics.',
+                    )
         both = set(sw.active_nics) & set(sw.standby_nics)
         for nic in sorted(both):
-            yield at("error", "uplink-active-and-standby", obj, sw.teaming_line,
-                     f"{sw.name}: {nic} is listed as both active and standby", "List each NIC once.")
+            yield at(
+                "error",
+                "uplink-active-and-standby",
+                obj,
+                sw.teaming_line,
+                f"{sw.name}: {nic} is listed as both active and standby",
+                "List each NIC once.",
+            )
         for nic in sorted(bridge):
-            users = [o.switch.name for o in ctx.host.switches if nic in o.switch.bridge_nics and o.switch.name != sw.name]
+            users = [
+                o.switch.name
+                for o in ctx.host.switches
+                if nic in o.switch.bridge_nics and o.switch.name != sw.name
+            ]
             if users:
-                yield at("error", "uplink-shared", obj, sw.bridge_line,
-                         f"{nic} is bound to {sw.name} and also to {', '.join(sorted(set(users)))}",
-                         "A physical NIC can be the uplink of one standard switch only.")
+                yield at(
+                    "error",
+                    "uplink-shared",
+                    obj,
+                    sw.bridge_line,
+                    f"{nic} is bound to {sw.name} and also to {', '.join(sorted(set(users)))}",
+                    "A physical NIC can be the uplink of one standard switch only.",
+                )
 
 
 def _usb_boot_scan(ctx: LintContext) -> Iterator[Finding]:
@@ -61,14 +82,25 @@ def _usb_boot_scan(ctx: LintContext) -> Iterator[Finding]:
         usb = [n for n in d.switch.uplinks if n.startswith("vusb")]
         if not usb:
             continue
-        only_usb = bool(d.switch.effective_active) and all(n.startswith("vusb") for n in d.switch.effective_active)
-        severity = "error" if id(d.switch) in management and only_usb else "warning"
-        yield at(severity, "usb-nic-boot-scan", d.source.obj, d.switch.bridge_line,
-                 f"{d.switch.name} uses {', '.join(usb)} but no HostConfiguration sets "
-                 f"{USB_NIC_MODULE} {USB_BOOT_SCAN_OPTION}=1; the USB NIC may not exist when networking starts"
-                 + (" and the host would lose its management network after a reboot" if severity == "error" else ""),
-                 f'Add module_settings [{{"module_name": "{USB_NIC_MODULE}", '
-                 f'"options": "{USB_BOOT_SCAN_OPTION}=1"}}] to a HostConfiguration.')
+        only_usb = bool(d.switch.effective_active) and all(
+            n.startswith("vusb") for n in d.switch.effective_active
+        )
+        severity: Severity = "error" if id(d.switch) in management and only_usb else "warning"
+        yield at(
+            severity,
+            "usb-nic-boot-scan",
+            d.source.obj,
+            d.switch.bridge_line,
+            f"{d.switch.name} uses {', '.join(usb)} but no HostConfiguration sets "
+            f"{USB_NIC_MODULE} {USB_BOOT_SCAN_OPTION}=1; the USB NIC may not exist when networking starts"
+            + (
+                " and the host would lose its management network after a reboot"
+                if severity == "error"
+                else ""
+            ),
+            f'Add module_settings [{{"module_name": "{USB_NIC_MODULE}", '
+            f'"options": "{USB_BOOT_SCAN_OPTION}=1"}}] to a HostConfiguration.',
+        )
 
 
 def _nics_exist(ctx: LintContext) -> Iterator[Finding]:
@@ -77,15 +109,20 @@ def _nics_exist(ctx: LintContext) -> Iterator[Finding]:
     for d in ctx.host.switches:
         for nic in d.switch.uplinks:
             if nic not in present:
-                yield at("error", "nic-missing", d.source.obj, d.switch.bridge_line,
-                         f"{d.switch.name} uses {nic}, which this box does not have (it has: {have})",
-                         "Use a NIC the box has; ESXi numbers PCI NICs vmnic0.. in PCI address order and "
-                         "USB NICs vusb0.. in USB order.")
+                yield at(
+                    "error",
+                    "nic-missing",
+                    d.source.obj,
+                    d.switch.bridge_line,
+                    f"{d.switch.name} uses {nic}, which this box does not have (it has: {have})",
+                    "Use a NIC the box has; ESXi numbers PCI NICs vmnic0.. in PCI address order and "
+                    "USB NICs vusb0.. in USB order.",
+                )
 
 
 def _nic_order(name: str) -> tuple[str, int]:
     prefix = name.rstrip("0123456789")
-    digits = name[len(prefix):]
+    digits = name[len(prefix) :]
     return prefix, int(digits) if digits else -1
 
 
@@ -103,10 +140,14 @@ def _passthrough(ctx: LintContext) -> Iterator[Finding]:
                 continue
             vendor, device = _hex(dev.get("vendorID")), _hex(dev.get("deviceID"))
             if vendor and device and (vendor, device) not in ids:
-                yield at("error", "passthrough-missing", cls.obj,
-                         cls.obj.line_of("spec", "hardware", "devices", "dynamicDirectPathIODevices", i),
-                         f"PCI device {vendor}:{device} for passthrough is not in this box",
-                         "VMs of this class cannot power on here; check the device or the class.")
+                yield at(
+                    "error",
+                    "passthrough-missing",
+                    cls.obj,
+                    cls.obj.line_of("spec", "hardware", "devices", "dynamicDirectPathIODevices", i),
+                    f"PCI device {vendor}:{device} for passthrough is not in this box",
+                    "VMs of this class cannot power on here; check the device or the class.",
+                )
 
 
 def _hex(value: object) -> str:
@@ -144,13 +185,23 @@ def _capacity(ctx: LintContext) -> Iterator[Finding]:
         else:
             continue
         if threads and cpus and cpus > threads:
-            yield at("error", "vm-cpu-too-many", vm.obj, vm.obj.line_of("spec", "className"),
-                     f"class {vm.class_name} has {cpus} vCPUs; this box has {threads} logical CPUs",
-                     "A VM cannot have more vCPUs than the host has; pick a smaller class.")
+            yield at(
+                "error",
+                "vm-cpu-too-many",
+                vm.obj,
+                vm.obj.line_of("spec", "className"),
+                f"class {vm.class_name} has {cpus} vCPUs; this box has {threads} logical CPUs",
+                "A VM cannot have more vCPUs than the host has; pick a smaller class.",
+            )
         if memory and mem and mem > memory:
-            yield at("error", "vm-memory-too-much", vm.obj, vm.obj.line_of("spec", "className"),
-                     f"class {vm.class_name} needs {format_bytes(mem)}; this box has {format_bytes(memory)}",
-                     "Pick a smaller class or add memory.")
+            yield at(
+                "error",
+                "vm-memory-too-much",
+                vm.obj,
+                vm.obj.line_of("spec", "className"),
+                f"class {vm.class_name} needs {format_bytes(mem)}; this box has {format_bytes(memory)}",
+                "Pick a smaller class or add memory.",
+            )
         if vm.power_state != "poweredOff" or vm.obj.name == "ec-worker":
             # The worker node is declared powered off but ECS starts it itself.
             total_memory += mem or 0
@@ -161,12 +212,22 @@ def _capacity(ctx: LintContext) -> Iterator[Finding]:
     usable = memory - ESXI_MEMORY_RESERVE_GIB * 2**30
     anchor = ctx.manifests.virtual_machines()[0].obj
     if reserved_memory > usable:
-        yield at("error", "memory-reservations", anchor, anchor.line,
-                 f"VM memory reservations total {format_bytes(reserved_memory)}, more than the "
-                 f"{format_bytes(usable)} this box can give VMs",
-                 "Reserved (guaranteed) memory cannot be overcommitted; some VMs will not power on.")
+        yield at(
+            "error",
+            "memory-reservations",
+            anchor,
+            anchor.line,
+            f"VM memory reservations total {format_bytes(reserved_memory)}, more than the "
+            f"{format_bytes(usable)} this box can give VMs",
+            "Reserved (guaranteed) memory cannot be overcommitted; some VMs will not power on.",
+        )
     elif total_memory > usable:
-        yield at("warning", "memory-overcommit", anchor, anchor.line,
-                 f"running VMs are configured with {format_bytes(total_memory)} memory; this box has "
-                 f"{format_bytes(memory)} ({format_bytes(usable)} after ESXi's own share)",
-                 "Overcommitted memory swaps and slows every VM; use smaller classes or fewer VMs.")
+        yield at(
+            "warning",
+            "memory-overcommit",
+            anchor,
+            anchor.line,
+            f"running VMs are configured with {format_bytes(total_memory)} memory; this box has "
+            f"{format_bytes(memory)} ({format_bytes(usable)} after ESXi's own share)",
+            "Overcommitted memory swaps and slows every VM; use smaller classes or fewer VMs.",
+        )

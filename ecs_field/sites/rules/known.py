@@ -18,8 +18,14 @@ class BuiltinClass:
 # The default VM classes of vSphere with Tanzu / VM Service (vm-operator); source: VMware's
 # "Virtual Machine Classes for TKG clusters" table (best-effort-* and guaranteed-*, xsmall..8xlarge).
 _SIZES = {
-    "xsmall": (2, 2), "small": (2, 4), "medium": (2, 8), "large": (4, 16), "xlarge": (4, 32),
-    "2xlarge": (8, 64), "4xlarge": (16, 128), "8xlarge": (32, 128),
+    "xsmall": (2, 2),
+    "small": (2, 4),
+    "medium": (2, 8),
+    "large": (4, 16),
+    "xlarge": (4, 32),
+    "2xlarge": (8, 64),
+    "4xlarge": (16, 128),
+    "8xlarge": (32, 128),
 }
 BUILTIN_VM_CLASSES: dict[str, BuiltinClass] = {
     **{f"best-effort-{size}": BuiltinClass(cpu, mem, False) for size, (cpu, mem) in _SIZES.items()},
@@ -37,17 +43,42 @@ SYSPREP_KEYS = ("unattend",)
 # Namespaces that exist on an ECS host without the repository declaring them: Kubernetes'
 # own, Flux's, and the two ECS uses (esx-system for HostConfiguration, ec-system for the worker
 # node; the public ECS example declares ec-system itself, which is harmless).
-WELL_KNOWN_NAMESPACES = frozenset({
-    "default", "kube-system", "kube-public", "kube-node-lease", "flux-system", "esx-system", "ec-system",
-})
+WELL_KNOWN_NAMESPACES = frozenset(
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "flux-system",
+        "esx-system",
+        "ec-system",
+    }
+)
 
 # Kinds that live outside namespaces (Kubernetes core + the vm-operator class as ECS uses it).
-CLUSTER_SCOPED_KINDS = frozenset({
-    "Namespace", "Node", "PersistentVolume", "StorageClass", "PriorityClass", "RuntimeClass", "IngressClass",
-    "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "APIService", "CSIDriver", "CSINode",
-    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "VolumeSnapshotClass",
-    "VirtualMachineClass", "VirtualMachineImage", "ClusterVirtualMachineImage",
-})
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "StorageClass",
+        "PriorityClass",
+        "RuntimeClass",
+        "IngressClass",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "APIService",
+        "CSIDriver",
+        "CSINode",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "VolumeSnapshotClass",
+        "VirtualMachineClass",
+        "VirtualMachineImage",
+        "ClusterVirtualMachineImage",
+    }
+)
 
 # ESXi's own names: port groups that exist on a fresh host (vSwitch0).
 ESXI_DEFAULT_PORT_GROUPS = frozenset({"VM Network", "Management Network"})

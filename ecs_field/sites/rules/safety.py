@@ -36,30 +36,45 @@ def _management_uplinks(ctx: LintContext) -> Iterator[Finding]:
         if not vmk.management or not vmk.port_group or vmk.port_group == MANAGEMENT_PORT_GROUP:
             continue
         if vmk.port_group not in host.port_groups():
-            yield at("error", "management-portgroup-missing", hc.obj, vmk.line,
-                     f"{vmk.device or 'the management vmknic'} uses port group {vmk.port_group!r}, "
-                     "which no HostConfiguration creates",
-                     "Create the port group on a switch with a working uplink, or keep management on "
-                     "the existing port group; otherwise the host loses its network.")
+            yield at(
+                "error",
+                "management-portgroup-missing",
+                hc.obj,
+                vmk.line,
+                f"{vmk.device or 'the management vmknic'} uses port group {vmk.port_group!r}, "
+                "which no HostConfiguration creates",
+                "Create the port group on a switch with a working uplink, or keep management on "
+                "the existing port group; otherwise the host loses its network.",
+            )
     for d in host.management_defs():
         sw, obj = d.switch, d.source.obj
         active = sw.effective_active
         if not active:
-            yield at("error", "management-no-uplink", obj, sw.teaming_line if sw.has_teaming else sw.bridge_line,
-                     f"{sw.name} carries the management network but has no active uplink",
-                     "The host would lose its network and could not pull a fix from Git; keep at least one "
-                     "active NIC on the management switch.")
+            yield at(
+                "error",
+                "management-no-uplink",
+                obj,
+                sw.teaming_line if sw.has_teaming else sw.bridge_line,
+                f"{sw.name} carries the management network but has no active uplink",
+                "The host would lose its network and could not pull a fix from Git; keep at least one "
+                "active NIC on the management switch.",
+            )
             continue
         if ctx.inventory is None:
             continue
         present = [n for n in active if n in ctx.nic_names]
         if not present:
             standby = [n for n in sw.standby_nics if n in ctx.nic_names]
-            yield at("error", "management-uplink-absent", obj, sw.teaming_line if sw.has_teaming else sw.bridge_line,
-                     f"{sw.name} carries the management network but its active uplinks "
-                     f"({', '.join(active)}) are not on this box"
-                     + (f"; only standby {', '.join(standby)} would carry it" if standby else ""),
-                     "The host would lose its network and could not pull a fix from Git; name a NIC the box has.")
+            yield at(
+                "error",
+                "management-uplink-absent",
+                obj,
+                sw.teaming_line if sw.has_teaming else sw.bridge_line,
+                f"{sw.name} carries the management network but its active uplinks "
+                f"({', '.join(active)}) are not on this box"
+                + (f"; only standby {', '.join(standby)} would carry it" if standby else ""),
+                "The host would lose its network and could not pull a fix from Git; name a NIC the box has.",
+            )
 
 
 def _bootstrap_passwords(ctx: LintContext) -> Iterator[Finding]:
@@ -78,7 +93,9 @@ def _bootstrap_passwords(ctx: LintContext) -> Iterator[Finding]:
                     continue  # base64: decoding to hunt passwords would only re-report what Git hides poorly
                 if key in CLOUD_INIT_KEYS:
                     yield from _cloud_init(holder, section, key, value)
-                elif key in SYSPREP_KEYS or value.lstrip().startswith("<?xml") and "unattend" in value[:500]:
+                elif key in SYSPREP_KEYS or (
+                    value.lstrip().startswith("<?xml") and "unattend" in value[:500]
+                ):
                     yield from _sysprep(holder, section, key, value)
 
 
@@ -100,10 +117,15 @@ def _cloud_init(holder: K8sObject, section: str, key: str, text: str) -> Iterato
         return
 
     def report(path: tuple[Any, ...], what: str) -> Finding:
-        return at("warning", "plaintext-password", holder, _value_line(holder, section, key, doc.line_of(*path)),
-                  f"{section}.{key}: {what} in cloud-init user-data",
-                  "Anyone who can read the repository can log in; use a password hash (mkpasswd -m sha-512) "
-                  "or SSH keys with lock_passwd: true.")
+        return at(
+            "warning",
+            "plaintext-password",
+            holder,
+            _value_line(holder, section, key, doc.line_of(*path)),
+            f"{section}.{key}: {what} in cloud-init user-data",
+            "Anyone who can read the repository can log in; use a password hash (mkpasswd -m sha-512) "
+            "or SSH keys with lock_passwd: true.",
+        )
 
     if isinstance(data.get("password"), str) and not _HASH.match(data["password"]):
         yield report(("password",), "plaintext password for the default user")
@@ -126,9 +148,14 @@ def _cloud_init(holder: K8sObject, section: str, key: str, text: str) -> Iterato
                 _user, sep, password = entry.strip().partition(":")
                 if sep and password and password not in ("R", "RANDOM") and not _HASH.match(password):
                     line = doc.line_of("chpasswd", "list") + 1 + offset
-                    yield at("warning", "plaintext-password", holder, _value_line(holder, section, key, line),
-                             f"{section}.{key}: chpasswd sets a plaintext password in cloud-init user-data",
-                             "Use a password hash, or SSH keys.")
+                    yield at(
+                        "warning",
+                        "plaintext-password",
+                        holder,
+                        _value_line(holder, section, key, line),
+                        f"{section}.{key}: chpasswd sets a plaintext password in cloud-init user-data",
+                        "Use a password hash, or SSH keys.",
+                    )
         elif isinstance(listed, list):
             for j, entry in enumerate(listed):
                 if isinstance(entry, str) and ":" in entry and not _HASH.match(entry.partition(":")[2]):
@@ -136,17 +163,26 @@ def _cloud_init(holder: K8sObject, section: str, key: str, text: str) -> Iterato
         chusers = chpasswd.get("users")
         if isinstance(chusers, list):
             for j, entry in enumerate(chusers):
-                if (isinstance(entry, dict) and isinstance(entry.get("password"), str)
-                        and entry.get("type", "text") == "text" and entry["password"] not in ("R", "RANDOM")):
+                if (
+                    isinstance(entry, dict)
+                    and isinstance(entry.get("password"), str)
+                    and entry.get("type", "text") == "text"
+                    and entry["password"] not in ("R", "RANDOM")
+                ):
                     yield report(("chpasswd", "users", j, "password"), "chpasswd sets a plaintext password")
 
 
 def _sysprep(holder: K8sObject, section: str, key: str, text: str) -> Iterator[Finding]:
     for number, line in enumerate(text.splitlines(), 1):
         if _PLAINTEXT_XML.search(line):
-            yield at("warning", "plaintext-password", holder, _value_line(holder, section, key, number),
-                     f"{section}.{key}: sysprep answer file stores a password as plain text",
-                     "Set <PlainText>false</PlainText> with an encoded password, or inject it at deploy time.")
+            yield at(
+                "warning",
+                "plaintext-password",
+                holder,
+                _value_line(holder, section, key, number),
+                f"{section}.{key}: sysprep answer file stores a password as plain text",
+                "Set <PlainText>false</PlainText> with an encoded password, or inject it at deploy time.",
+            )
 
 
 def _esx_accounts(ctx: LintContext) -> Iterator[Finding]:
@@ -155,6 +191,11 @@ def _esx_accounts(ctx: LintContext) -> Iterator[Finding]:
             continue
         for account in hc.profile.user_accounts:
             if account.plaintext_password:
-                yield at("warning", "plaintext-password", hc.obj, account.password_line,
-                         f"ESXi account {account.name} has a plaintext password in the profile",
-                         "Use password_hash (a crypt SHA-512 hash) instead.")
+                yield at(
+                    "warning",
+                    "plaintext-password",
+                    hc.obj,
+                    account.password_line,
+                    f"ESXi account {account.name} has a plaintext password in the profile",
+                    "Use password_hash (a crypt SHA-512 hash) instead.",
+                )

@@ -31,33 +31,60 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             if first is None:
                 seen[key] = obj
             else:
-                yield at("error", "duplicate-object", obj, obj.line,
-                         f"{obj.ref} is defined twice (first at {first.file}:{first.line})",
-                         "Kustomize refuses to build a folder with the same object twice, so Flux applies "
-                         "nothing; delete or rename one of them.")
+                yield at(
+                    "error",
+                    "duplicate-object",
+                    obj,
+                    obj.line,
+                    f"{obj.ref} is defined twice (first at {first.file}:{first.line})",
+                    "Kustomize refuses to build a folder with the same object twice, so Flux applies "
+                    "nothing; delete or rename one of them.",
+                )
     for hc in ctx.manifests.host_configurations():
         for issue in hc.issues:
-            yield at(issue.severity, issue.rule, hc.obj, issue.line, issue.message, issue.hint)  # type: ignore[arg-type]
+            yield at(issue.severity, issue.rule, hc.obj, issue.line, issue.message, issue.hint)
         if hc.profile is not None:
-            for key, line in hc.profile.unknown_keys:
-                yield at("info", "profile-unchecked", hc.obj, line,
-                         f"profile section {key} is passed to the host as is; ecs-field does not check it")
+            for section, line in hc.profile.unknown_keys:
+                yield at(
+                    "info",
+                    "profile-unchecked",
+                    hc.obj,
+                    line,
+                    f"profile section {section} is passed to the host as is; ecs-field does not check it",
+                )
 
 
 def _object_shape(obj: K8sObject) -> Iterator[Finding]:
     body = obj.body
     if not obj.api_version:
-        yield at("error", "missing-apiversion", obj, obj.line,
-                 "object has no apiVersion" if "apiVersion" not in body else "apiVersion must be a string",
-                 "Add apiVersion (e.g. v1, apps/v1, vmoperator.vmware.com/v1alpha1).")
+        yield at(
+            "error",
+            "missing-apiversion",
+            obj,
+            obj.line,
+            "object has no apiVersion" if "apiVersion" not in body else "apiVersion must be a string",
+            "Add apiVersion (e.g. v1, apps/v1, vmoperator.vmware.com/v1alpha1).",
+        )
     if not obj.kind:
-        yield at("error", "missing-kind", obj, obj.line,
-                 "object has no kind" if "kind" not in body else "kind must be a string",
-                 "Add kind (e.g. ConfigMap, VirtualMachine, HostConfiguration).")
+        yield at(
+            "error",
+            "missing-kind",
+            obj,
+            obj.line,
+            "object has no kind" if "kind" not in body else "kind must be a string",
+            "Add kind (e.g. ConfigMap, VirtualMachine, HostConfiguration).",
+        )
     metadata = body.get("metadata")
     if metadata is None:
-        yield at("error", "missing-name", obj, obj.line, "object has no metadata",
-                 "Add metadata.name (and metadata.namespace for namespaced kinds).")
+        present = "metadata" in body
+        yield at(
+            "error",
+            "missing-name",
+            obj,
+            obj.line_of("metadata") if present else obj.line,
+            "metadata is empty: the object has no name" if present else "object has no metadata",
+            "Add metadata.name (and metadata.namespace for namespaced kinds).",
+        )
         return
     if not isinstance(metadata, dict):
         yield at("error", "wrong-type", obj, obj.line_of("metadata"), "metadata must be a mapping")
@@ -65,34 +92,72 @@ def _object_shape(obj: K8sObject) -> Iterator[Finding]:
     name = metadata.get("name")
     if name is None or name == "":
         if not metadata.get("generateName"):
-            yield at("error", "missing-name", obj, obj.line_of("metadata"), "object has no metadata.name",
-                     "Every object needs a name.")
+            yield at(
+                "error",
+                "missing-name",
+                obj,
+                obj.line_of("metadata"),
+                "object has no metadata.name",
+                "Every object needs a name.",
+            )
     elif not isinstance(name, str):
-        yield at("error", "wrong-type", obj, obj.line_of("metadata", "name"),
-                 f"metadata.name must be text, found {name!r}", "Quote it: name: \"...\".")
+        yield at(
+            "error",
+            "wrong-type",
+            obj,
+            obj.line_of("metadata", "name"),
+            f"metadata.name must be text, found {name!r}",
+            'Quote it: name: "...".',
+        )
     elif not _DNS_SUBDOMAIN.match(name) or len(name) > 253:
-        yield at("error", "invalid-name", obj, obj.line_of("metadata", "name"),
-                 f"metadata.name {name!r} is not a valid Kubernetes name",
-                 "Use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.")
+        yield at(
+            "error",
+            "invalid-name",
+            obj,
+            obj.line_of("metadata", "name"),
+            f"metadata.name {name!r} is not a valid Kubernetes name",
+            "Use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.",
+        )
     namespace = metadata.get("namespace")
     if namespace is not None and (not isinstance(namespace, str) or not _DNS_LABEL.match(namespace)):
-        yield at("error", "invalid-namespace", obj, obj.line_of("metadata", "namespace"),
-                 f"metadata.namespace {namespace!r} is not a valid namespace name")
+        yield at(
+            "error",
+            "invalid-namespace",
+            obj,
+            obj.line_of("metadata", "namespace"),
+            f"metadata.namespace {namespace!r} is not a valid namespace name",
+        )
     if namespace and obj.kind in CLUSTER_SCOPED_KINDS and obj.kind not in ("VirtualMachineClass",):
-        yield at("warning", "namespace-ignored", obj, obj.line_of("metadata", "namespace"),
-                 f"{obj.kind} is cluster-scoped; metadata.namespace is ignored")
+        yield at(
+            "warning",
+            "namespace-ignored",
+            obj,
+            obj.line_of("metadata", "namespace"),
+            f"{obj.kind} is cluster-scoped; metadata.namespace is ignored",
+        )
     for section in ("labels", "annotations"):
         values = metadata.get(section)
         if values is None:
             continue
         if not isinstance(values, dict):
-            yield at("error", "wrong-type", obj, obj.line_of("metadata", section), f"metadata.{section} must be a mapping")
+            yield at(
+                "error",
+                "wrong-type",
+                obj,
+                obj.line_of("metadata", section),
+                f"metadata.{section} must be a mapping",
+            )
             continue
         for key, value in values.items():
             if not isinstance(value, str):
-                yield at("error", "wrong-type", obj, obj.line_of("metadata", section, key),
-                         f"metadata.{section}.{key} must be text, found {value!r}",
-                         f'Quote the value: {key}: "{value}".')
+                yield at(
+                    "error",
+                    "wrong-type",
+                    obj,
+                    obj.line_of("metadata", section, key),
+                    f"metadata.{section}.{key} must be text, found {value!r}",
+                    f'Quote the value: {key}: "{value}".',
+                )
     for section in ("spec", "data", "stringData"):
         if section in body and body[section] is not None and not isinstance(body[section], dict):
             yield at("error", "wrong-type", obj, obj.line_of(section), f"{section} must be a mapping")
@@ -102,11 +167,21 @@ def _object_shape(obj: K8sObject) -> Iterator[Finding]:
             if isinstance(values, dict):
                 for key, value in values.items():
                     if not isinstance(value, str):
-                        yield at("error", "wrong-type", obj, obj.line_of(section, key),
-                                 f"{section}.{key} must be text, found {type(value).__name__}",
-                                 "Quote the value or use a block scalar (|).")
+                        yield at(
+                            "error",
+                            "wrong-type",
+                            obj,
+                            obj.line_of(section, key),
+                            f"{section}.{key} must be text, found {type(value).__name__}",
+                            "Quote the value or use a block scalar (|).",
+                        )
     replacement = REMOVED_APIS.get((obj.api_version, obj.kind))
     if replacement:
-        yield at("error", "removed-api", obj, obj.line_of("apiVersion"),
-                 f"{obj.api_version} {obj.kind} is no longer served by Kubernetes",
-                 f"Use apiVersion {replacement}.")
+        yield at(
+            "error",
+            "removed-api",
+            obj,
+            obj.line_of("apiVersion"),
+            f"{obj.api_version} {obj.kind} is no longer served by Kubernetes",
+            f"Use apiVersion {replacement}.",
+        )

@@ -134,3 +134,18 @@ def test_derive_replaces_previous_nics() -> None:
     inv = load_inputs([FIXTURES / "rtl8125-minipc-lspci-nn.txt"])
     derive_nics(inv)
     assert [n.esxi_name for n in inv.nics] == ["vmnic0", "vmnic1"]
+
+
+def test_ports_without_addresses_pair_with_adapters_in_order() -> None:
+    inv = Inventory(
+        pci=[PciDevice(address="", vendor_id="8086", device_id="125c", class_code="0200") for _ in range(2)],
+        interfaces=[
+            NetInterface(name="Ethernet", bus="pci", vendor_id="8086", device_id="125c", link="up"),
+            NetInterface(name="Ethernet 2", bus="pci", vendor_id="8086", device_id="125c", link="down"),
+        ],
+    )
+    derive_nics(inv)
+    assert [(n.esxi_name, n.name, n.link) for n in inv.nics] == [
+        ("vmnic0", "Ethernet", "up"),
+        ("vmnic1", "Ethernet 2", "down"),
+    ]

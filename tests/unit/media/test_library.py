@@ -5,17 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ecs_field import paths
-from ecs_field.errors import BadInput, Cancelled, VerifyMismatch
+from ecs_field.errors import BadInput, Cancelled, DeviceError, VerifyMismatch
 from ecs_field.events import CancelToken, Progress
 from ecs_field.media.hashing import normalize_sha256
 from ecs_field.media.library import SCHEMA, ImageLibrary, default_inspector
 from ecs_field.storage import CorruptFile
+from tests.conftest import needs_root
 
 FAKE_INFO = {
     "format": "iso9660", "esxi": {"version": "8.0.3", "build": "24022510"}, "write_mode": "uefi-fat32",
@@ -231,3 +233,19 @@ def test_recheck_before_write_finds_library_images_by_path(library: ImageLibrary
     report = library.recheck_before_write(Path(record.path), full=True)
     assert report is not None and report.ok and report.mode == "full"
     report.raise_if_bad()
+
+
+@needs_root
+def test_full_disk_during_copy_keeps_nothing(tmp_path: Path) -> None:
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "ecs-field-test", str(tiny)], check=True)
+    try:
+        library = ImageLibrary(tiny / "images", inspector=fake_inspector)
+        with pytest.raises(DeviceError) as caught:
+            library.add(make_file(tmp_path / "big.iso", size=3 << 20))
+        assert f"disk holding {tiny / 'images'}" in caught.value.message
+        assert "Nothing was kept" in caught.value.message
+        assert [p.name for p in (tiny / "images").iterdir() if p.name != ".index.lock"] == []
+    finally:
+        subprocess.run(["umount", str(tiny)], check=False)

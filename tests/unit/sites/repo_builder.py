@@ -7,9 +7,12 @@ import subprocess
 from pathlib import Path
 
 ENV = {
-    "GIT_AUTHOR_NAME": "Tech", "GIT_AUTHOR_EMAIL": "tech@example.invalid",
-    "GIT_COMMITTER_NAME": "Tech", "GIT_COMMITTER_EMAIL": "tech@example.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Tech",
+    "GIT_AUTHOR_EMAIL": "tech@example.invalid",
+    "GIT_COMMITTER_NAME": "Tech",
+    "GIT_COMMITTER_EMAIL": "tech@example.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
 }
 
 
@@ -27,8 +30,9 @@ def make_repo(path: Path, branch: str = "main") -> Path:
     return path
 
 
-def commit_files(repo: Path, message: str, files: dict[str, str], remove: tuple[str, ...] = (),
-                 date: str | None = None) -> str:
+def commit_files(
+    repo: Path, message: str, files: dict[str, str], remove: tuple[str, ...] = (), date: str | None = None
+) -> str:
     for rel, text in files.items():
         target = repo / rel
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,9 @@ def test_fixture_site_loads_every_object_with_file_and_line() -> None:
     assert worker is not None
     assert worker.file == "worker/worker-node.yaml"
     assert worker.line == 17  # the "apiVersion:" line of its document
-    assert worker.line_of("spec", "className") == line_of(FIXTURE / worker.file, "className: best-effort-ec-small")
+    assert worker.line_of("spec", "className") == line_of(
+        FIXTURE / worker.file, "className: best-effort-ec-small"
+    )
     assert ms.declared_namespaces() == {"ec-system", "hello-depot"}
     assert "README.md" not in ms.files
 
@@ -65,7 +67,12 @@ def test_typed_views_over_the_fixture() -> None:
     repo = ms.git_repositories()[0]
     assert repo.branch == "main" and repo.url.endswith("depot-7.git")
     ks = ms.kustomizations()[0]
-    assert ks.path == "./" and ks.prune and ks.source_name == "flux-system" and ks.source_namespace == "flux-system"
+    assert (
+        ks.path == "./"
+        and ks.prune
+        and ks.source_name == "flux-system"
+        and ks.source_namespace == "flux-system"
+    )
     cms = {c.obj.name: c for c in ms.config_maps()}
     assert "#cloud-config" in cms["cam-gateway-init"].data["user-data"]
 
@@ -101,7 +108,10 @@ def test_profile_fields_map_to_yaml_lines() -> None:
 
 
 def test_invalid_profile_json_points_at_the_yaml_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "host.yaml", """apiVersion: esx.vmware.com/v1alpha1
+    path = write(
+        tmp_path,
+        "host.yaml",
+        """apiVersion: esx.vmware.com/v1alpha1
 kind: HostConfiguration
 metadata:
   name: broken
@@ -116,7 +126,8 @@ spec:
         }
       }
     }
-""")
+""",
+    )
     hc = load_manifests(tmp_path).host_configurations()[0]
     assert hc.profile is None
     (issue,) = hc.issues
@@ -125,7 +136,10 @@ spec:
 
 
 def test_wrapped_profile_and_unknown_keys_are_info(tmp_path: Path) -> None:
-    write(tmp_path, "ptp.yaml", """apiVersion: esx.vmware.com/v1alpha1
+    write(
+        tmp_path,
+        "ptp.yaml",
+        """apiVersion: esx.vmware.com/v1alpha1
 kind: HostConfiguration
 metadata:
   name: ptp
@@ -140,7 +154,8 @@ spec:
         "enabled_services": {"management": true, "precision_time_protocol": true}}]},
       "services": {"ssh": {"enabled": false}}
     }}}
-""")
+""",
+    )
     hc = load_manifests(tmp_path).host_configurations()[0]
     assert hc.profile is not None and hc.profile.wrapped
     assert [i.rule for i in hc.issues] == ["profile-wrapper"]
@@ -150,26 +165,39 @@ spec:
 
 
 def test_profile_written_as_a_mapping_is_an_error(tmp_path: Path) -> None:
-    write(tmp_path, "h.yaml", "apiVersion: esx.vmware.com/v1alpha1\nkind: HostConfiguration\nmetadata:\n"
-                              "  name: m\n  namespace: esx-system\nspec:\n  profile:\n    esx: {}\n")
+    write(
+        tmp_path,
+        "h.yaml",
+        "apiVersion: esx.vmware.com/v1alpha1\nkind: HostConfiguration\nmetadata:\n"
+        "  name: m\n  namespace: esx-system\nspec:\n  profile:\n    esx: {}\n",
+    )
     hc = load_manifests(tmp_path).host_configurations()[0]
     assert hc.issues[0].rule == "profile-shape" and hc.issues[0].line == 7
 
 
 def test_profile_with_a_bad_vlan(tmp_path: Path) -> None:
-    obj_text = ('apiVersion: esx.vmware.com/v1alpha1\nkind: HostConfiguration\nmetadata: {name: v, namespace: esx-system}\n'
-                'spec:\n  profile: |\n    {"esx": {"network_vss": {"switches": [{"name": "s", "port_groups": [\n'
-                '      {"name": "pg", "vlan_id": 5000}]}]}}}\n')
+    obj_text = (
+        "apiVersion: esx.vmware.com/v1alpha1\nkind: HostConfiguration\nmetadata: {name: v, namespace: esx-system}\n"  # noqa: E501
+        'spec:\n  profile: |\n    {"esx": {"network_vss": {"switches": [{"name": "s", "port_groups": [\n'
+        '      {"name": "pg", "vlan_id": 5000}]}]}}}\n'
+    )
     write(tmp_path, "v.yaml", obj_text)
     hc = load_manifests(tmp_path).host_configurations()[0]
     assert [(i.rule, i.line) for i in hc.issues] == [("profile-vlan", 7)]
 
 
 def test_lists_non_objects_kustomize_files_and_hidden_folders(tmp_path: Path) -> None:
-    write(tmp_path, "list.yaml", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n"
-                                 "  metadata: {name: a, namespace: default}\n")
-    write(tmp_path, "kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-                                          "resources: [list.yaml]\n")
+    write(
+        tmp_path,
+        "list.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n"
+        "  metadata: {name: a, namespace: default}\n",
+    )
+    write(
+        tmp_path,
+        "kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [list.yaml]\n",
+    )
     write(tmp_path, "values.yaml", "- just\n- a list\n")
     write(tmp_path, ".github/workflows/ci.yaml", "on: push\n")
     write(tmp_path, "empty.yaml", "# only a comment\n---\n")
@@ -197,7 +225,11 @@ def test_subpath_and_bad_paths(tmp_path: Path) -> None:
 
 def test_syntax_errors_and_duplicate_keys_are_findings(tmp_path: Path) -> None:
     write(tmp_path, "ok.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: fine\n")
-    write(tmp_path, "bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: [1, 2\n  b: 3\n")
+    write(
+        tmp_path,
+        "bad.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: [1, 2\n  b: 3\n",
+    )
     write(tmp_path, "dup.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\n  name: e\n")
     ms = load_manifests(tmp_path)
     by_rule = {(f.rule, f.file): f for f in ms.findings}
@@ -209,8 +241,12 @@ def test_syntax_errors_and_duplicate_keys_are_findings(tmp_path: Path) -> None:
 
 def test_python_tags_are_never_constructed(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    write(tmp_path, "evil.yaml", f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: e}}\n"
-                                 f"data:\n  x: !!python/object/apply:os.system ['touch {marker}']\n")
+    write(
+        tmp_path,
+        "evil.yaml",
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: e}}\n"
+        f"data:\n  x: !!python/object/apply:os.system ['touch {marker}']\n",
+    )
     ms = load_manifests(tmp_path)
     assert not marker.exists()
     assert any(f.rule == "yaml-tag" for f in ms.findings)
@@ -240,7 +276,11 @@ def test_oversized_binary_and_undecodable_files(tmp_path: Path) -> None:
     write(tmp_path, "latin1.yaml", "name: caf\xe9\n".encode("latin-1"))
     ms = load_manifests(tmp_path)
     rules = {f.file: f.rule for f in ms.findings}
-    assert rules == {"huge.yaml": "file-too-large", "blob.yaml": "file-binary", "latin1.yaml": "file-encoding"}
+    assert rules == {
+        "huge.yaml": "file-too-large",
+        "blob.yaml": "file-binary",
+        "latin1.yaml": "file-encoding",
+    }
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
@@ -250,9 +290,15 @@ def test_fifo_named_yaml_does_not_block(tmp_path: Path) -> None:
     assert [f.rule for f in ms.findings] == ["file-unreadable"]
 
 
-@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, "- " * 100_000 + "x\n",
-                                  "a:\n" + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(300))],
-                         ids=["flow", "block-sequence", "block-mapping"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        "- " * 100_000 + "x\n",
+        "a:\n" + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(300)),
+    ],
+    ids=["flow", "block-sequence", "block-mapping"],
+)
 def test_deep_nesting_is_refused_without_crashing(tmp_path: Path, text: str) -> None:
     write(tmp_path, "deep.yaml", text)
     ms = load_manifests(tmp_path)
@@ -262,8 +308,11 @@ def test_deep_nesting_is_refused_without_crashing(tmp_path: Path, text: str) -> 
 def test_many_manifests_load_quickly_and_are_cached(tmp_path: Path) -> None:
     doc = (FIXTURE / "vms" / "gateway-vm.yaml").read_text()
     for i in range(100):
-        write(tmp_path, f"vms/vm{i:03d}.yaml", "\n---\n".join(
-            doc.replace("cam-gateway", f"vm-{i}-{j}") for j in range(10)))
+        write(
+            tmp_path,
+            f"vms/vm{i:03d}.yaml",
+            "\n---\n".join(doc.replace("cam-gateway", f"vm-{i}-{j}") for j in range(10)),
+        )
     started = time.perf_counter()
     ms = load_manifests(tmp_path)
     first = time.perf_counter() - started
@@ -285,8 +334,12 @@ def test_safe_yaml_merge_keys_and_lines() -> None:
 
 
 def test_hostconfiguration_without_profile(tmp_path: Path) -> None:
-    write(tmp_path, "h.yaml", "apiVersion: esx.vmware.com/v1alpha1\nkind: HostConfiguration\n"
-                              "metadata: {name: h, namespace: esx-system}\nspec:\n  layertype: Incremental\n")
+    write(
+        tmp_path,
+        "h.yaml",
+        "apiVersion: esx.vmware.com/v1alpha1\nkind: HostConfiguration\n"
+        "metadata: {name: h, namespace: esx-system}\nspec:\n  layertype: Incremental\n",
+    )
     (hc,) = load_manifests(tmp_path).host_configurations()
     assert isinstance(hc, HostConfiguration) and hc.issues[0].rule == "profile-missing"
     assert hc.layertype == "Incremental"

@@ -16,9 +16,15 @@ from ecs_field.storage import CorruptFile
 def test_empty_registry_and_round_trip() -> None:
     reg = Registry.load()
     assert reg.sites == [] and reg.path == paths.config_dir() / "sites.yaml"
-    site = Site("depot-7", "https://git.example.invalid/edge/depot-7.git", branch="main", path="sites/depot-7",
-                hosts=(Host("h1", "https://10.7.0.10:6443", "env:ECS_TOKEN"),), token_env="ECS_TOKEN",
-                inventory={"schema": "ecs-field/inventory@1", "nics": []})
+    site = Site(
+        "depot-7",
+        "https://git.example.invalid/edge/depot-7.git",
+        branch="main",
+        path="sites/depot-7",
+        hosts=(Host("h1", "https://10.7.0.10:6443", "env:ECS_TOKEN"),),
+        token_env="ECS_TOKEN",
+        inventory={"schema": "ecs-field/inventory@1", "nics": []},
+    )
     reg.add(site)
     again = Registry.load()
     assert again.get("depot-7") == site
@@ -56,8 +62,10 @@ def test_duplicate_add_and_update_and_remove() -> None:
         (Site("ok", "/x", path="../up"), "inside the repository"),
         (Site("ok", "/x", path="/abs"), "inside the repository"),
         (Site("ok", "/x", hosts=(Host("a", "ftp://h"),)), "http"),
-        (Site("ok", "/x", hosts=(Host("a", "https://1"), Host("b", "https://2"), Host("c", "https://3"))),
-         "at most 2"),
+        (
+            Site("ok", "/x", hosts=(Host("a", "https://1"), Host("b", "https://2"), Host("c", "https://3"))),
+            "at most 2",
+        ),
         (Site("ok", "/x", hosts=(Host("a", "https://1"), Host("a", "https://2"))), "share a name"),
         (Site("ok", "/x", token_env="ghp_secret-token"), "environment variable"),
     ],
@@ -80,9 +88,13 @@ def test_corrupt_file_is_set_aside_not_overwritten() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["just text\n", "schema: other@1\nsites: []\n", "schema: ecs-field/sites@1\nsites: {a: 1}\n",
-     "schema: ecs-field/sites@1\nsites:\n- {name: BAD NAME, repo: /x}\n",
-     "schema: ecs-field/sites@1\nsites:\n- {name: a, repo: /x}\n- {name: a, repo: /y}\n"],
+    [
+        "just text\n",
+        "schema: other@1\nsites: []\n",
+        "schema: ecs-field/sites@1\nsites: {a: 1}\n",
+        "schema: ecs-field/sites@1\nsites:\n- {name: BAD NAME, repo: /x}\n",
+        "schema: ecs-field/sites@1\nsites:\n- {name: a, repo: /x}\n- {name: a, repo: /y}\n",
+    ],
 )
 def test_wrong_shapes_are_corrupt(text: str) -> None:
     Registry.default_path().write_text(text)
@@ -92,14 +104,22 @@ def test_wrong_shapes_are_corrupt(text: str) -> None:
 
 def test_keyring_true_is_read_as_default_service() -> None:
     Registry.default_path().write_text(
-        "schema: ecs-field/sites@1\nsites:\n- {name: a, repo: /x, token_keyring: true}\n")
+        "schema: ecs-field/sites@1\nsites:\n- {name: a, repo: /x, token_keyring: true}\n"
+    )
     assert Registry.load().get("a").token_keyring == "ecs-field"
 
 
 @pytest.mark.parametrize(
     ("repo", "remote"),
-    [("https://github.com/o/r.git", True), ("git@github.com:o/r.git", True), ("ssh://git@h/r", True),
-     ("file:///srv/r.git", True), ("/srv/repos/site", False), ("C:\\sites\\depot", False), ("./site", False)],
+    [
+        ("https://github.com/o/r.git", True),
+        ("git@github.com:o/r.git", True),
+        ("ssh://git@h/r", True),
+        ("file:///srv/r.git", True),
+        ("/srv/repos/site", False),
+        ("C:\\sites\\depot", False),
+        ("./site", False),
+    ],
 )
 def test_remote_or_local(repo: str, remote: bool) -> None:
     assert is_remote_repo(repo) is remote

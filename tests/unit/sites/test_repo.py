@@ -206,14 +206,25 @@ def fast_import_history(repo_dir: Path, count: int) -> None:
     lines = []
     for i in range(1, count + 1):
         msg = f"change {i}"
-        lines += ["commit refs/heads/main", f"mark :{i}", f"committer Tech <t@example.invalid> {1_700_000_000 + i} +0000",
-                  f"data {len(msg)}", msg]
+        lines += [
+            "commit refs/heads/main",
+            f"mark :{i}",
+            f"committer Tech <t@example.invalid> {1_700_000_000 + i} +0000",
+            f"data {len(msg)}",
+            msg,
+        ]
         if i > 1:
             lines.append(f"from :{i - 1}")
         else:
             lines += ["M 644 inline site.yaml", "data 5", "n: 1\n"]
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo_dir, input="\n".join(lines) + "\n", text=True,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=repo_dir,
+        input="\n".join(lines) + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     run_git(repo_dir, "checkout", "-q", "main")
 
 

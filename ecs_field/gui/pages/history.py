@@ -1,0 +1,152 @@
+"""History: every stick written, newest first, with what was verified (ecs_field.media.history)."""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ecs_field.gui.pages.base import Page
+from ecs_field.gui.widgets.media_speed import format_rate
+from ecs_field.media.drives.model import human_size
+
+log = logging.getLogger(__name__)
+
+# result -> (word, colour): colour and word together (DESIGN.md 6)
+RESULTS = {
+    "verified": ("Verified", "#1a7f37"),
+    "not-verified": ("Not verified", "#9a6700"),
+    "failed": ("Failed", "#cf222e"),
+    "cancelled": ("Cancelled", "#6e7781"),
+    "refused": ("Refused", "#cf222e"),
+}
+COLUMNS = ("Started (UTC)", "Image", "Mode", "Device", "Stick", "Serial", "Size", "Result", "Write", "Verify")
+
+
+class HistoryPage(Page):
+    key = "history"
+    title = "History"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.records: list[Any] = []  # ecs_field.media.history.WriteRecord, newest first
+        layout = QVBoxLayout(self)
+        heading = QLabel("<h2 style='margin:0'>History</h2>Every stick written on this computer: which "
+                         "image, which stick (model and serial) and whether it was read back and verified.")
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        bar = QHBoxLayout()
+        self.status = QLabel("")
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.reload)
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.refresh_button)
+        layout.addLayout(bar)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # ISO names differ at the end
+        self.table.setAccessibleName("Past writes")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.currentCellChanged.connect(lambda *_: self._show_details())
+        layout.addWidget(self.table, 1)
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setMinimumHeight(90)
+        layout.addWidget(self.details)
+
+    def activated(self) -> None:
+        self.reload()
+
+    def self_test(self) -> None:
+        from ecs_field.media.history import load_history
+
+        load_history()
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the records (small file, read on the GUI thread); errors are shown in place."""
+        try:
+            from ecs_field.media.history import load_history
+
+            records = list(reversed(load_history()))
+        except ImportError:
+            records = []
+            self.status.setText("Write history is not available in this build.")
+        except Exception as exc:  # CorruptFile: set aside by the history module; say so here
+            log.warning("history: %s", exc)
+            self.records = []
+            self.table.setRowCount(0)
+            message = html.escape(getattr(exc, "message", str(exc)))
+            self.status.setText(f"<span style='color:#cf222e'>✖ {message}</span>")
+            return
+        self.records = records
+        self.table.setRowCount(len(records))
+        for row, record in enumerate(records):
+            word, colour = RESULTS.get(record.result, (record.result, "#6e7781"))
+            stick = " ".join(p for p in (record.device_vendor, record.device_model) if p) or "–"
+            cells = [
+                record.started_at.replace("T", " ").rstrip("Z"), record.image_name, record.mode or "–",
+                record.device_path, stick, record.device_serial or "–", human_size(record.device_size_bytes),
+                f"● {word}", format_rate(record.rate_bps("write")), format_rate(record.rate_bps("verify")),
+            ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(record.image_path if column == 1 else text)
+                if column == 7:
+                    item.setForeground(QBrush(QColor(colour)))
+                self.table.setItem(row, column, item)
+        count = len(records)
+        verified = sum(1 for r in records if r.result == "verified")
+        self.status.setText(f"{count} write{'s' if count != 1 else ''}, {verified} verified" if count
+                            else "No writes yet. Sticks written on the Boot media page appear here.")
+        if records:
+            self.table.selectRow(0)
+        self._show_details()
+
+    def _show_details(self) -> None:
+        row = self.table.currentRow()
+        if not (0 <= row < len(self.records)):
+            self.details.setText("")
+            return
+        r = self.records[row]
+        word, colour = RESULTS.get(r.result, (r.result, "#6e7781"))
+        lines = [f"<b>{html.escape(r.image_name)}</b> → <b>{html.escape(r.device_path)}</b> "
+                 f"<span style='color:{colour}'>● {word}</span>"]
+        if r.verified:
+            lines.append(f"All {r.bytes_written:,} bytes were read back and matched what was written "
+                         f"(SHA-256 {html.escape(r.written_sha256 or '')}).".replace(",", " "))
+        elif r.result == "not-verified":
+            lines.append("Written without read-back verification (verification was switched off).")
+        if r.image_sha256:
+            lines.append(f"Image SHA-256: {html.escape(r.image_sha256)}")
+        phases = ", ".join(f"{p.get('phase')} {float(p.get('seconds', 0)):.1f} s"
+                           for p in r.phases if p.get("seconds"))
+        if phases:
+            lines.append(f"Time: {phases}")
+        if r.error:
+            lines.append(f"<span style='color:#cf222e'>{html.escape(r.error)}</span>".replace("\n", "<br>"))
+        self.details.setText("<br>".join(lines))

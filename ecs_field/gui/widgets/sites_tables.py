@@ -1,0 +1,90 @@
+"""Read-only table models for the Sites page (workloads, lint findings, events, Kustomizations).
+
+A model over plain rows, not QTableWidget items: a site with thousands of objects fills its
+table without creating thousands of widgets on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+
+from ecs_field.gui.widgets.sites_badge import colour_for, label_for
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RowsModel(QAbstractTableModel):
+    """Rows of strings; ``word_column`` holds a status word drawn in its colour, in bold."""
+
+    def __init__(self, headers: list[str], word_column: int | None = None, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.headers = headers
+        self.word_column = word_column
+        self.rows: list[list[str]] = []
+        self.tooltips: list[str] = []
+
+    def set_rows(self, rows: list[list[str]], tooltips: list[str] | None = None) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.tooltips = tooltips or []
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        value = self.rows[index.row()][index.column()]
+        is_word = index.column() == self.word_column
+        if role == Qt.ItemDataRole.DisplayRole:
+            return label_for(value) if is_word else value
+        if role == Qt.ItemDataRole.ForegroundRole and is_word:
+            return QColor(colour_for(value))
+        if role == Qt.ItemDataRole.FontRole and is_word:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if index.row() < len(self.tooltips) and self.tooltips[index.row()]:
+                return self.tooltips[index.row()]
+            return value
+        if role == Qt.ItemDataRole.UserRole:
+            return value
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers[section]
+        return None
+
+
+class DiffHighlighter(QSyntaxHighlighter):
+    """Added lines green, removed red, hunk headers blue: a diff a technician can read at a glance."""
+
+    def __init__(self, document: QTextDocument) -> None:
+        super().__init__(document)
+        self.added = QTextCharFormat()
+        self.added.setForeground(QColor("#1a7f37"))
+        self.removed = QTextCharFormat()
+        self.removed.setForeground(QColor("#cf222e"))
+        self.hunk = QTextCharFormat()
+        self.hunk.setForeground(QColor("#0969da"))
+        self.header = QTextCharFormat()
+        self.header.setFontWeight(QFont.Weight.Bold)
+
+    def highlightBlock(self, text: str) -> None:
+        if text.startswith(("+++", "---", "diff --git")):
+            self.setFormat(0, len(text), self.header)
+        elif text.startswith("+"):
+            self.setFormat(0, len(text), self.added)
+        elif text.startswith("-"):
+            self.setFormat(0, len(text), self.removed)
+        elif text.startswith("@@"):
+            self.setFormat(0, len(text), self.hunk)

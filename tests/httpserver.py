@@ -18,9 +18,11 @@ import contextlib
 import datetime
 import hashlib
 import ipaddress
+import select
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +66,7 @@ class RequestRecord:
     headers: dict[str, str]
     status: int = 0
     bytes_sent: int = 0
+    client_hung_up: bool = False  # seen while the server stalled (Fault.stall_after)
 
 
 class _Server(ThreadingHTTPServer):
@@ -169,9 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if stall is not None and sent >= stall and fault is not None:
                     self.wfile.flush()
                     stall = None
-                    if fault.release is not None:
-                        fault.release.wait(fault.stall_s)
-                    elif owner.stopping.wait(fault.stall_s):
+                    if self._stall(fault, record):
                         self._cut()
                         return
             self.wfile.flush()
@@ -180,6 +181,27 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if close_at_end:
             self._cut()
+
+    def _stall(self, fault: Fault, record: RequestRecord) -> bool:
+        """Wait stall_s (or until released); True when the client hung up or the server stops."""
+        owner = self.server.owner
+        deadline = time.monotonic() + fault.stall_s
+        while time.monotonic() < deadline:
+            if owner.stopping.is_set():
+                return True
+            if fault.release is not None and fault.release.is_set():
+                return False
+            readable, _, _ = select.select([self.connection], [], [], 0.02)
+            if readable:
+                try:
+                    # the raw socket, also under TLS: an empty peek means the peer closed
+                    peek = socket.socket.recv(self.connection, 1, socket.MSG_PEEK)
+                except OSError:
+                    peek = b""
+                if not peek:
+                    record.client_hung_up = True
+                    return True
+        return False
 
     def _cut(self) -> None:
         self.close_connection = True

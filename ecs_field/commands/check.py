@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "files", nargs="*", type=Path, metavar="FILE", help="inventory JSON or raw dumps of ONE box"
     )
     check.add_argument(
-        "--release", "-r", metavar="R", help="ESXi release (default: the newest in the catalog)"
+        "--release", "-r", metavar="R", help="ESXi release (default: the catalog's default, see `ecs-field catalog`)"
     )
     check.add_argument("--json", action="store_true", help="print the verdict as JSON (ecs-field/verdict@1)")
     check.set_defaults(handler=run_check)
@@ -82,7 +82,7 @@ def run_check(args: argparse.Namespace) -> int:
     release = catalog.release(args.release)  # BadInput lists the known releases
     if args.release is None:
         say(
-            f"Checking against {release.name} ({release.id}), the newest release in the catalog; "
+            f"Checking against {release.name} ({release.id}), the catalog's default release; "
             "choose another with --release."
         )
     inventory = inventory_for(list(args.files), catalog)
@@ -119,7 +119,7 @@ def format_human(verdict: Verdict, *, default_release: bool = False) -> str:
     lines = [
         f"ECS hardware check: {box}{family}",
         f"Release: {verdict.release.name} ({verdict.release.id})"
-        + (" — newest in the catalog, choose with --release" if default_release else "")
+        + (" — the default, choose with --release" if default_release else "")
         + f" · catalog {verdict.catalog_version}",
         "",
         f"Verdict: {VERDICT_LINE[verdict.verdict]}: {verdict.summary}",
@@ -200,7 +200,7 @@ def run_catalog(args: argparse.Namespace) -> int:
     lines = [
         f"Hardware catalog {doc['version']}",
         "",
-        "ESXi releases (newest is the default for check):",
+        "ESXi releases (the one marked default is used by check):",
     ]
     for release in catalog.releases:
         mark = "  (default)" if release.id == doc["default_release"] else ""

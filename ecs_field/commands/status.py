@@ -33,14 +33,26 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     target.add_argument("site", nargs="?", metavar="SITE", help="a registered site (uses its host API)")
     target.add_argument("--api", metavar="URL", help="a host API address, e.g. https://10.0.0.20:6443")
     fetch.add_argument("--host", metavar="NAME", help="which host of the site (default: the first)")
-    fetch.add_argument("--token-env", metavar="VAR",
-                       help="read the bearer token from this environment variable "
-                       "(default: the site's token, or the keyring, service 'ecs-field')")
-    fetch.add_argument("--ca", metavar="FILE", type=Path, help="PEM file of the CA that signed the host's "
-                       "certificate (TLS verification stays on)")
+    fetch.add_argument(
+        "--token-env",
+        metavar="VAR",
+        help="read the bearer token from this environment variable "
+        "(default: the site's token, or the keyring, service 'ecs-field')",
+    )
+    fetch.add_argument(
+        "--ca",
+        metavar="FILE",
+        type=Path,
+        help="PEM file of the CA that signed the host's certificate (TLS verification stays on)",
+    )
     fetch.add_argument("-o", "--output", metavar="FILE", type=Path, help="also write the snapshot to FILE")
-    fetch.add_argument("--timeout", metavar="SECONDS", type=float, default=20.0,
-                       help="read timeout per request (default 20; connect timeout 5)")
+    fetch.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=20.0,
+        help="read timeout per request (default 20; connect timeout 5)",
+    )
     fetch.set_defaults(handler=_fetch)
 
     imp = actions.add_parser(
@@ -61,12 +73,24 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     where = status.add_mutually_exclusive_group(required=True)
     where.add_argument("site", nargs="?", metavar="SITE", help="a registered site")
     where.add_argument("--repo", metavar="PATH", type=Path, help="a local clone, without registering it")
-    status.add_argument("--path", metavar="P", help="manifests folder inside the repository "
-                        "(default: the site's path, else the whole repository)")
-    status.add_argument("--snapshot", metavar="FILE", type=Path,
-                        help="a snapshot file or kubectl -o json/yaml output, instead of the cached snapshot")
-    status.add_argument("--stale-after", metavar="SECONDS", type=float, default=3600.0,
-                        help="a snapshot older than this is marked stale (default 3600)")
+    status.add_argument(
+        "--path",
+        metavar="P",
+        help="manifests folder inside the repository (default: the site's path, else the whole repository)",
+    )
+    status.add_argument(
+        "--snapshot",
+        metavar="FILE",
+        type=Path,
+        help="a snapshot file or kubectl -o json/yaml output, instead of the cached snapshot",
+    )
+    status.add_argument(
+        "--stale-after",
+        metavar="SECONDS",
+        type=float,
+        default=3600.0,
+        help="a snapshot older than this is marked stale (default 3600)",
+    )
     status.add_argument("--json", action="store_true", help="print the status document as JSON")
     status.set_defaults(handler=_status)
 
@@ -80,28 +104,37 @@ def _find_site(name: str) -> Any:
     if site is None and name == DEMO_SITE:
         site = ensure_demo_site()
     if site is None:
-        raise BadInput(f"no site named {name!r}",
-                       "List sites with `ecs-field sites list`, or add one with `ecs-field sites add`.")
+        raise BadInput(
+            f"no site named {name!r}",
+            "List sites with `ecs-field sites list`, or add one with `ecs-field sites add`.",
+        )
     return site
 
 
 # -- snapshot fetch / import ---------------------------------------------------------------------------
 def _fetch(args: argparse.Namespace) -> int:
     from ecs_field.sites.kube_api import resolve_token
-    from ecs_field.sites.snapshot import fetch_snapshot, fetch_site_snapshot, site_api
+    from ecs_field.sites.snapshot import fetch_site_snapshot, fetch_snapshot, site_api
 
     timeout = (5.0, args.timeout)
     if args.site:
         site = _find_site(args.site)
         api, _ = site_api(site, args.host)
         say(f"Fetching status of site {site.name} from {api} ...")
-        snapshot, path = fetch_site_snapshot(site, host_name=args.host, token_env=args.token_env,
-                                             ca_file=args.ca, timeout=timeout, progress=_progress_printer())
+        snapshot, path = fetch_site_snapshot(
+            site,
+            host_name=args.host,
+            token_env=args.token_env,
+            ca_file=args.ca,
+            timeout=timeout,
+            progress=_progress_printer(),
+        )
     else:
         say(f"Fetching status from {args.api} ...")
         token = resolve_token(token_env=args.token_env, token_ref=args.api, keyring_user=args.api)
-        snapshot = fetch_snapshot(args.api, token=token, ca_file=args.ca, timeout=timeout,
-                                  progress=_progress_printer())
+        snapshot = fetch_snapshot(
+            args.api, token=token, ca_file=args.ca, timeout=timeout, progress=_progress_printer()
+        )
         path = None
     say(f"Read {len(snapshot.items)} objects ({_kind_counts(snapshot.items)}).")
     for note in snapshot.notes:
@@ -123,8 +156,10 @@ def _import(args: argparse.Namespace) -> int:
     snapshot = import_snapshot(args.file, site=site.name)
     snapshot.site = site.name
     path = save_snapshot(site.name, snapshot)
-    say(f"Imported {len(snapshot.items)} objects ({_kind_counts(snapshot.items)}) taken {snapshot.taken_at} "
-        f"as the snapshot of site {site.name} ({path}).")
+    say(
+        f"Imported {len(snapshot.items)} objects ({_kind_counts(snapshot.items)}) taken {snapshot.taken_at} "
+        f"as the snapshot of site {site.name} ({path})."
+    )
     return 0
 
 
@@ -180,12 +215,15 @@ def _status(args: argparse.Namespace) -> int:
         snapshot = import_snapshot(args.snapshot, site=name)
     if not repo_path.exists():
         if args.site:
-            raise BadInput(f"{repo_path}: the site's repository is not cloned yet",
-                           f"Clone it with `ecs-field sites pull {name}`.")
+            raise BadInput(
+                f"{repo_path}: the site's repository is not cloned yet",
+                f"Clone it with `ecs-field sites pull {name}`.",
+            )
         raise BadInput(f"{repo_path}: no such folder", "Give the folder of a local clone with --repo.")
     repo = SiteRepo(repo_path)
-    status = compute_status(name, repo, snapshot, subpath=subpath, stale_after_s=args.stale_after,
-                            snapshot_problems=problems)
+    status = compute_status(
+        name, repo, snapshot, subpath=subpath, stale_after_s=args.stale_after, snapshot_problems=problems
+    )
     if args.site and args.snapshot is None:
         from ecs_field.sites.overview import save_summary
 
@@ -219,14 +257,18 @@ def render_status(data: dict[str, Any]) -> str:
     if repo.get("ahead") is not None:
         upstream = f", {repo['ahead']} ahead / {repo['behind']} behind upstream"
     head = (repo.get("head") or "")[:8] or "(no commits)"
-    lines.append(f"  Local HEAD   {head} on {repo.get('branch') or '(detached)'}"
-                 f" ({(repo.get('head_time') or '').replace('T', ' ').replace('Z', ' UTC')}, {state}{upstream})")
+    lines.append(
+        f"  Local HEAD   {head} on {repo.get('branch') or '(detached)'}"
+        f" ({(repo.get('head_time') or '').replace('T', ' ').replace('Z', ' UTC')}, {state}{upstream})"
+    )
     lines.append(f"  Applied      {data.get('applied_revision') or '(not reported)'}")
     snap = data["snapshot"]
     if snap.get("taken_at"):
         stale = "  STALE" if snap.get("stale") else ""
-        lines.append(f"  Snapshot     {human_age(snap.get('age_s'))} old, taken {snap['taken_at']}, "
-                     f"from {snap.get('source')}{stale}")
+        lines.append(
+            f"  Snapshot     {human_age(snap.get('age_s'))} old, taken {snap['taken_at']}, "
+            f"from {snap.get('source')}{stale}"
+        )
     else:
         lines.append("  Snapshot     none (fetch one with `ecs-field snapshot fetch SITE`)")
     lines.append(f"  Repository   {repo['path']}")
@@ -241,20 +283,35 @@ def render_status(data: dict[str, Any]) -> str:
     if data["kustomizations"]:
         lines.append("")
         lines.append("Kustomizations:")
-        rows = [[k["name"], {True: "True", False: "False"}.get(k["ready"], "Unknown"),
-                 "yes" if k.get("suspended") else "no", _short_revision(k.get("revision")),
-                 _clip(k.get("message") or k.get("reason") or "", 60)] for k in data["kustomizations"]]
+        rows = [
+            [
+                k["name"],
+                {True: "True", False: "False"}.get(k["ready"], "Unknown"),
+                "yes" if k.get("suspended") else "no",
+                _short_revision(k.get("revision")),
+                _clip(k.get("message") or k.get("reason") or "", 60),
+            ]
+            for k in data["kustomizations"]
+        ]
         lines.append(_indent(table(rows, ["NAME", "READY", "SUSPENDED", "REVISION", "MESSAGE"])))
     if data["workloads"]:
         lines.append("")
         counts = data.get("counts") or {}
         summary = ", ".join(f"{n} {word}" for word, n in counts.items() if n)
         lines.append(f"Workloads ({summary}):")
-        rows = [[w["health"].upper(), w["kind"], f"{w['namespace']}/{w['name']}" if w["namespace"] else w["name"],
-                 _clip(w["desired"], 34), _clip(w["observed"], 34)] for w in data["workloads"]]
+        rows = [
+            [
+                w["health"].upper(),
+                w["kind"],
+                f"{w['namespace']}/{w['name']}" if w["namespace"] else w["name"],
+                _clip(w["desired"], 34),
+                _clip(w["observed"], 34),
+            ]
+            for w in data["workloads"]
+        ]
         rendered = table(rows, ["HEALTH", "KIND", "NAME", "DESIRED", "OBSERVED"]).splitlines()
         lines.append("  " + rendered[0])
-        for row_line, workload in zip(rendered[1:], data["workloads"]):
+        for row_line, workload in zip(rendered[1:], data["workloads"], strict=True):
             lines.append("  " + row_line)
             if workload["message"] and (workload["health"] != "current" or "pending" in workload["message"]):
                 lines.append("           " + _clip(workload["message"], 100))

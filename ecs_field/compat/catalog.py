@@ -189,6 +189,7 @@ class Catalog:
     def __init__(self) -> None:
         self.version = "unknown"
         self.title = ""
+        self.default_release_id = ""
         self.errors: list[str] = []
         self.files: list[Path] = []
         self.override_files: list[Path] = []
@@ -214,10 +215,13 @@ class Catalog:
             raise BadInput(
                 "The hardware catalog has no releases.", "Reinstall ecs-field or fix the catalog override."
             )
-        return self.releases[-1]
+        # The default is the catalog's choice when it names a known release: the newest release
+        # is not always the best-known one (9.0's inbox driver list is unconfirmed).
+        chosen = self._release_by_name.get(_norm_release(self.default_release_id)) if self.default_release_id else None
+        return chosen or self.releases[-1]
 
     def release(self, name: str | None) -> Release:
-        """The release named ``name`` (ID or alias, any case); the newest when None."""
+        """The release named ``name`` (ID or alias, any case); the catalog default when None."""
         if name is None or not str(name).strip():
             return self.default_release
         found = self._release_by_name.get(_norm_release(str(name)))
@@ -385,6 +389,8 @@ def _merge_file(catalog: Catalog, path: Path, *, override: bool) -> None:
                 catalog.version = value
             elif key == "title" and not override:
                 catalog.title = value
+            elif key == "default_release":
+                catalog.default_release_id = value  # an override may move the default
             continue
         if isinstance(key, str) and key.startswith("x-"):
             continue  # YAML anchors for shared text

@@ -277,7 +277,7 @@ SECTIONS: dict[str, Section] = {
     )
 }
 
-TOP_LEVEL_SCALARS = {"version": _is_str, "title": _is_str}
+TOP_LEVEL_SCALARS = {"version": _is_str, "title": _is_str, "default_release": _is_str}
 
 
 def entry_problems(section: Section, entry: Any) -> list[str]:

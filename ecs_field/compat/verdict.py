@@ -149,7 +149,7 @@ class Verdict:
 
 
 def evaluate(inventory: Inventory, catalog: Catalog, release: Release | str | None = None) -> Verdict:
-    """The verdict for ``inventory`` on ``release`` (a Release, an ID/alias, or None = newest).
+    """The verdict for ``inventory`` on ``release`` (a Release, an ID/alias, or None = the catalog default).
 
     Raises BadInput for an unknown release (the message lists the known ones).
     """

@@ -84,7 +84,14 @@ class JobRunner(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[str, str], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
     ) -> Job:
+        """Start ``fn`` in the pool with its handlers already connected.
+
+        Connect handlers here, not on the returned job: a quick job may finish before a
+        connection made after ``run()`` returns, and its signal would be lost.
+        """
         job = Job(fn, name)
         if on_success:
             job.signals.succeeded.connect(on_success)
@@ -92,6 +99,10 @@ class JobRunner(QObject):
             job.signals.failed.connect(on_failure)
         if on_progress:
             job.signals.progress.connect(on_progress)
+        if on_cancelled:
+            job.signals.cancelled.connect(on_cancelled)
+        if on_finished:
+            job.signals.finished.connect(on_finished)
         return self.start(job)
 
     def cancel_all(self) -> None:

@@ -4,8 +4,8 @@ Why unbuffered: a buffered write "finishes" in RAM and the real write happens du
 flush, so progress lies and a yanked stick loses data the app thought was written. Linux gets
 O_DIRECT, macOS F_NOCACHE; Windows raw disk handles (``\\\\.\\PhysicalDriveN``) bypass the file
 cache anyway. O_DIRECT needs sector-aligned memory, offsets and lengths: anonymous mmap gives
-page-aligned memory, and the unaligned tail of an image goes through a buffered write instead
-(never padded: we never write beyond the image).
+page-aligned memory; the unaligned tail of an image is merged into the device's last sector
+(read, overlay, write back), so nothing beyond the image changes.
 """
 
 from __future__ import annotations
@@ -108,16 +108,16 @@ class BlockDevice:
             return None
         return end or None  # macOS raw disks report 0 here: unknown, not empty
 
-    def _set_direct(self, on: bool) -> None:
-        if sys.platform == "win32":
-            return
-        flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
-        fcntl.fcntl(self.fd, fcntl.F_SETFL, (flags | os.O_DIRECT) if on else (flags & ~os.O_DIRECT))
-
     def write_at(self, offset: int, data: memoryview) -> None:
-        """Write all of ``data`` at ``offset``; the unaligned tail (if any) goes buffered + fsync."""
+        """Write all of ``data`` at ``offset`` (a sector boundary).
+
+        An image whose size is not a whole number of sectors ends in a partial sector. Raw disks
+        (O_DIRECT here, Windows always) only take whole sectors, so that last sector is read,
+        the image's bytes laid over its start, and written back: the bytes after the image stay
+        exactly as they were (never padded with anything of ours).
+        """
         length = len(data)
-        aligned = length - length % self.sector_size if self.direct else length
+        aligned = length - length % self.sector_size
         done = 0
         while done < aligned:
             n = _pwrite(self.fd, data[done:aligned], offset + done)
@@ -125,17 +125,13 @@ class BlockDevice:
                 raise OSError(errno.EIO, "the device accepted no more bytes (short write)")
             done += n
         if done < length:
-            # Only the last write of an image whose size is not a whole number of sectors.
-            self._set_direct(False)
-            try:
-                while done < length:
-                    n = _pwrite(self.fd, data[done:length], offset + done)
-                    if n <= 0:
-                        raise OSError(errno.EIO, "the device accepted no more bytes (short write)")
-                    done += n
-                os.fsync(self.fd)
-            finally:
-                self._set_direct(True)
+            sector = aligned_buffer(max(mmap.PAGESIZE, self.sector_size))
+            view = memoryview(sector)[: self.sector_size]
+            if self.read_at(offset + done, view) < self.sector_size:
+                raise OSError(errno.EIO, f"could not read the last sector at offset {offset + done}")
+            view[: length - done] = data[done:length]
+            if _pwrite(self.fd, view, offset + done) != self.sector_size:
+                raise OSError(errno.EIO, "the device accepted no more bytes (short write)")
 
     def read_at(self, offset: int, buffer: memoryview) -> int:
         """Fill ``buffer`` from ``offset``; its length must be a multiple of the sector size when direct."""

@@ -195,7 +195,11 @@ class _Writer:
 
     def emit(self, message: str = "") -> None:
         s = self.shared
-        self.progress(self.meter.progress(s.phase, s.bytes_done, s.bytes_total, message))
+        event = self.meter.progress(s.phase, s.bytes_done, s.bytes_total, message)
+        try:
+            self.progress(event)
+        except Exception:  # a broken listener must not break a write half way
+            log.exception("progress listener failed")
 
     def enter(self, phase: str, total: int, message: str) -> None:
         s = self.shared

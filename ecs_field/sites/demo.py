@@ -154,8 +154,14 @@ def ensure_demo_site() -> Site:
     existing = registry.find(DEMO_SITE)
     if existing is not None:
         return existing
-    site = Site(name=DEMO_SITE, repo=str(files.repo), branch=files.branch, path="./",
-                inventory=str(files.inventory), notes="Demo site shipped with ECS Field Kit; remove it any time.")
+    site = Site(
+        name=DEMO_SITE,
+        repo=str(files.repo),
+        branch=files.branch,
+        path="./",
+        inventory=str(files.inventory),
+        notes="Demo site shipped with ECS Field Kit; remove it any time.",
+    )
     return registry.add(site)
 
 

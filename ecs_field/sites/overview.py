@@ -61,7 +61,9 @@ def save_summary(site: str, status: Status) -> None:
         log.warning("could not cache status of %s: %s", site, exc)
 
 
-def site_overview(names: Sequence[str], *, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> list[SiteOverview]:
+def site_overview(
+    names: Sequence[str], *, stale_after_s: float = DEFAULT_STALE_AFTER_S
+) -> list[SiteOverview]:
     now = utc_now()
     rows = []
     for name in names:
@@ -75,16 +77,18 @@ def site_overview(names: Sequence[str], *, stale_after_s: float = DEFAULT_STALE_
             summary = storage.load_json_document(summary_path(name), SUMMARY_SCHEMA)
         except storage.CorruptFile as exc:
             log.warning("%s", exc.message)
-        rows.append(SiteOverview(
-            name=name,
-            sync=str((summary or {}).get("sync") or "unknown"),
-            commits_behind=int((summary or {}).get("commits_behind") or 0),
-            counts=dict((summary or {}).get("counts") or {}),
-            snapshot_taken_at=taken,
-            snapshot_age_s=age,
-            stale=age is None or age > stale_after_s,
-            computed_at=(summary or {}).get("computed_at"),
-        ))
+        rows.append(
+            SiteOverview(
+                name=name,
+                sync=str((summary or {}).get("sync") or "unknown"),
+                commits_behind=int((summary or {}).get("commits_behind") or 0),
+                counts=dict((summary or {}).get("counts") or {}),
+                snapshot_taken_at=taken,
+                snapshot_age_s=age,
+                stale=age is None or age > stale_after_s,
+                computed_at=(summary or {}).get("computed_at"),
+            )
+        )
     return rows
 
 
@@ -135,21 +139,24 @@ def network_view(manifests: Any, inventory: Any | None, inventory_note: str = ""
         if profile is None:
             continue
         for switch in profile.switches:
-            view.switches.append(SwitchView(
-                name=switch.name,
-                port_groups=tuple(PortGroupView(pg.name, pg.vlan_id) for pg in switch.port_groups),
-                uplinks=tuple(switch.uplinks),
-                active=tuple(switch.effective_active),
-                standby=tuple(switch.standby_nics),
-                mtu=switch.mtu,
-                source=f"{host_config.obj.ref} ({host_config.obj.file})",
-            ))
+            view.switches.append(
+                SwitchView(
+                    name=switch.name,
+                    port_groups=tuple(PortGroupView(pg.name, pg.vlan_id) for pg in switch.port_groups),
+                    uplinks=tuple(switch.uplinks),
+                    active=tuple(switch.effective_active),
+                    standby=tuple(switch.standby_nics),
+                    mtu=switch.mtu,
+                    source=f"{host_config.obj.ref} ({host_config.obj.file})",
+                )
+            )
     known: dict[str, NicView] = {}
     if inventory is not None:
         for nic in inventory.nics:
             if nic.esxi_name:
-                known[nic.esxi_name] = NicView(nic.esxi_name, nic.bus, nic.chip or nic.id, nic.link,
-                                               nic.speed_mbps, True)
+                known[nic.esxi_name] = NicView(
+                    nic.esxi_name, nic.bus, nic.chip or nic.id, nic.link, nic.speed_mbps, True
+                )
     named = [u for s in view.switches for u in s.uplinks]
     for name in dict.fromkeys(named):
         if name not in known:
@@ -209,8 +216,15 @@ def load_site_detail(
     progress(Progress("load", 2, 4, message="Comparing with the host"))
     mark = time.perf_counter()
     repo = SiteRepo(repo_path)
-    status = compute_status(name, repo, loaded.snapshot, subpath=subpath, stale_after_s=stale_after_s,
-                            manifests=manifests, snapshot_problems=loaded.problems)
+    status = compute_status(
+        name,
+        repo,
+        loaded.snapshot,
+        subpath=subpath,
+        stale_after_s=stale_after_s,
+        manifests=manifests,
+        snapshot_problems=loaded.problems,
+    )
     save_summary(name, status)
     timings["status"] = time.perf_counter() - mark
     cancel.check()
@@ -229,8 +243,17 @@ def load_site_detail(
         diffs[sha] = text if len(text) <= DIFF_LIMIT_BYTES else text[:DIFF_LIMIT_BYTES] + "\n… (cut)\n"
     progress(Progress("load", 4, 4, message="Done"))
     timings["total"] = time.perf_counter() - started
-    return SiteDetail(name, status.to_dict(), lint_doc, lint_error, diffs,
-                      network_view(manifests, inventory, inventory_note), str(repo_path), loaded.problems, timings)
+    return SiteDetail(
+        name,
+        status.to_dict(),
+        lint_doc,
+        lint_error,
+        diffs,
+        network_view(manifests, inventory, inventory_note),
+        str(repo_path),
+        loaded.problems,
+        timings,
+    )
 
 
 def _has_parent(repo: Any, sha: str) -> bool:
@@ -258,7 +281,9 @@ def _load_inventory(value: Any) -> tuple[Any | None, str]:
         return None, f"Inventory {path.name} not readable: {exc.strerror}"
 
 
-def _lint(root: Path, subpath: str | None, inventory: Any, manifests: Any) -> tuple[dict[str, Any] | None, str]:
+def _lint(
+    root: Path, subpath: str | None, inventory: Any, manifests: Any
+) -> tuple[dict[str, Any] | None, str]:
     try:
         from ecs_field.sites.lint import lint
     except ImportError:
@@ -267,5 +292,4 @@ def _lint(root: Path, subpath: str | None, inventory: Any, manifests: Any) -> tu
         report = lint(root, subpath=subpath, inventory=inventory, manifests=manifests)
     except EcsFieldError as exc:
         return None, exc.message
-    to_dict = getattr(report, "to_dict", None)
-    return (to_dict() if callable(to_dict) else dict(report)), ""
+    return report.to_dict(), ""

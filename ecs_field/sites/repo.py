@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # GitPython raises ImportError at import time when git is missing; we want a BadInput with a
 # hint instead, raised when a repository is actually used.
@@ -341,15 +341,16 @@ class SiteRepo:
 
     def count_between(self, old: str, new: str) -> int:
         """Commits reachable from ``new`` but not from ``old``."""
-        return int(self._git("rev-list", "--count", f"{self._rev(old)}..{self._rev(new)}").strip())
+        a, b = self._arg(old), self._arg(new)
+        return int(self._git_revs((old, new), "rev-list", "--count", f"{a}..{b}", "--").strip())
 
     def commits_between(self, old_sha: str, new_sha: str, limit: int | None = 500) -> list[CommitInfo]:
         """Commits in ``new`` not in ``old``, newest first, each with the files it changed."""
         args = ["log", f"--format={_LOG_FORMAT}", "--name-only", "--no-renames"]
         if limit is not None:
             args.append(f"--max-count={limit}")
-        args.append(f"{self._rev(old_sha)}..{self._rev(new_sha)}")
-        return _parse_log(self._git(*args))
+        args += [f"{self._arg(old_sha)}..{self._arg(new_sha)}", "--"]
+        return _parse_log(self._git_revs((old_sha, new_sha), *args))
 
     def log(self, rev: str = "HEAD", limit: int = 50, paths: Sequence[str] | None = None) -> list[CommitInfo]:
         args = [
@@ -358,23 +359,23 @@ class SiteRepo:
             "--name-only",
             "--no-renames",
             f"--max-count={limit}",
-            self._rev(rev),
+            self._arg(rev),
+            "--",
+            *(paths or ()),
         ]
-        if paths:
-            args += ["--", *paths]
-        return _parse_log(self._git(*args))
+        return _parse_log(self._git_revs((rev,), *args))
 
     def commit(self, rev: str) -> CommitInfo:
-        return self._log_one(self._rev(rev))
+        return self._log_one(self._arg(rev), rev)
 
     def is_ancestor(self, a: str, b: str) -> bool:
         """True when ``a`` is ``b`` or an ancestor of it."""
         try:
-            self._git("merge-base", "--is-ancestor", self._rev(a), self._rev(b))
+            self._git("merge-base", "--is-ancestor", self._arg(a), self._arg(b))
         except GitCommandError as exc:
             if exc.status == 1:
                 return False
-            raise BadInput(f"{self.path}: cannot compare {a} and {b}: {_stderr(exc)}") from exc
+            self._raise_missing((a, b), exc)
         return True
 
     def resolve(self, rev: str) -> str | None:
@@ -389,20 +390,20 @@ class SiteRepo:
         return out.strip() or None
 
     def diff(self, old: str, new: str, paths: Sequence[str] | None = None) -> str:
-        args = ["diff", "--no-color", "--no-ext-diff", self._rev(old), self._rev(new)]
-        if paths:
-            args += ["--", *paths]
-        return self._git(*args, strip=False)
+        args = ["diff", "--no-color", "--no-ext-diff", self._arg(old), self._arg(new), "--", *(paths or ())]
+        return self._git_revs((old, new), *args, strip=False)
 
     def changed_files(self, old: str, new: str) -> list[str]:
-        out = self._git("diff", "--name-only", "--no-renames", self._rev(old), self._rev(new))
+        out = self._git_revs(
+            (old, new), "diff", "--name-only", "--no-renames", self._arg(old), self._arg(new), "--"
+        )
         return [line for line in out.splitlines() if line]
 
     def show_file(self, rev: str, path: str) -> bytes | None:
-        """A file's bytes at ``rev``; None when it does not exist there."""
+        """A file's bytes at ``rev``; None when it (or the revision) does not exist there."""
         try:
             out = self._repo.git.execute(
-                ["git", "show", f"{self._rev(rev)}:{path}"],
+                ["git", "show", f"{self._arg(rev)}:{path}"],
                 stdout_as_string=False,
                 strip_newline_in_stdout=False,
             )
@@ -422,21 +423,44 @@ class SiteRepo:
         except ValueError:  # unborn branch: no commits yet
             return ""
 
-    def _rev(self, rev: str) -> str:
-        sha = self.resolve(rev)
-        if sha is None:
-            raise BadInput(
-                f"{self.path}: revision {rev!r} not found",
-                "Pull the site to fetch newer commits (ecs-field sites pull NAME), or check the name.",
-            )
-        return sha
+    def _arg(self, rev: str) -> str:
+        """A revision as git gets it: Flux forms normalised, never something git reads as an option."""
+        value = normalize_revision(rev)
+        if not value or value.startswith("-"):
+            raise BadInput(f"{self.path}: {rev!r} is not a revision", "Give a branch, tag or commit SHA.")
+        return value
 
-    def _log_one(self, sha: str) -> CommitInfo:
-        commits = _parse_log(
-            self._git("log", f"--format={_LOG_FORMAT}", "--name-only", "--no-renames", "--max-count=1", sha)
+    def _git_revs(self, revs: Sequence[str], *args: str, strip: bool = True) -> str:
+        """Run git in one process; only on failure look up which revision was missing."""
+        try:
+            return self._git(*args, strip=strip)
+        except GitCommandError as exc:
+            self._raise_missing(revs, exc)
+            raise  # unreachable: _raise_missing always raises
+
+    def _raise_missing(self, revs: Sequence[str], exc: GitCommandError) -> NoReturn:
+        for rev in revs:
+            if self.resolve(rev) is None:
+                raise BadInput(
+                    f"{self.path}: revision {rev!r} not found",
+                    "Pull the site to fetch newer commits (ecs-field sites pull NAME), or check the name.",
+                ) from exc
+        raise BadInput(f"{self.path}: git failed: {_stderr(exc)}") from exc
+
+    def _log_one(self, rev: str, given: str | None = None) -> CommitInfo:
+        out = self._git_revs(
+            (given or rev,),
+            "log",
+            f"--format={_LOG_FORMAT}",
+            "--name-only",
+            "--no-renames",
+            "--max-count=1",
+            rev,
+            "--",
         )
+        commits = _parse_log(out)
         if not commits:
-            raise BadInput(f"{self.path}: commit {sha} not found")
+            raise BadInput(f"{self.path}: commit {given or rev} not found")
         return commits[0]
 
 

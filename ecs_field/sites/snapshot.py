@@ -350,20 +350,26 @@ def site_api(site: Any, host_name: str | None = None) -> tuple[str, str | None]:
     if host_name:
         hosts = [h for h in hosts if getattr(h, "name", None) == host_name]
         if not hosts:
-            raise BadInput(f"site {site.name!r} has no host named {host_name!r}",
-                           "See the site's hosts with `ecs-field sites list`.")
+            raise BadInput(
+                f"site {site.name!r} has no host named {host_name!r}",
+                "See the site's hosts with `ecs-field sites list`.",
+            )
     for host in hosts:
         api = getattr(host, "api", "")
         if api:
-            ref = getattr(host, "token_ref", "") or ""
-            if not ref and getattr(site, "token_env", ""):
-                ref = f"env:{site.token_env}"
-            elif not ref and getattr(site, "token_keyring", ""):
-                ref = f"keyring:{site.token_keyring}"
+            ref = str(getattr(host, "token_ref", "") or "")
+            token_env = str(getattr(site, "token_env", "") or "")
+            token_keyring = str(getattr(site, "token_keyring", "") or "")
+            if not ref and token_env:
+                ref = f"env:{token_env}"
+            elif not ref and token_keyring:
+                ref = f"keyring:{token_keyring}"
             return str(api), ref or None
-    raise BadInput(f"site {site.name!r} has no host API address",
-                   f"Add the host's API to the site (e.g. `ecs-field sites add {site.name} --repo ... --api URL`), "
-                   "or fetch with --api URL.")
+    raise BadInput(
+        f"site {site.name!r} has no host API address",
+        f"Add the host's API to the site (e.g. `ecs-field sites add {site.name} --repo ... --api URL`), "
+        "or fetch with --api URL.",
+    )
 
 
 def fetch_site_snapshot(
@@ -381,8 +387,15 @@ def fetch_site_snapshot(
 
     api, token_ref = site_api(site, host_name)
     token = resolve_token(token_env=token_env, token_ref=token_ref or api, keyring_user=api)
-    snapshot = fetch_snapshot(api, token=token, ca_file=ca_file, timeout=timeout, progress=progress,
-                              cancel=cancel, site=str(site.name))
+    snapshot = fetch_snapshot(
+        api,
+        token=token,
+        ca_file=ca_file,
+        timeout=timeout,
+        progress=progress,
+        cancel=cancel,
+        site=str(site.name),
+    )
     return snapshot, save_snapshot(str(site.name), snapshot)
 
 

@@ -74,8 +74,8 @@ def test_raw_dumps_merge_into_one_box(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_default_release_is_named_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["check", "--json", str(FIXTURES / "supermicro-e300.inventory.json")], capsys)
     assert code == 0
-    assert json.loads(out)["release"] == "9.0"
-    assert "ESXi 9.0 (9.0), the newest release in the catalog" in err
+    assert json.loads(out)["release"] == "8.0U3"
+    assert "ESXi 8.0 Update 3 (8.0U3), the catalog's default release" in err
 
 
 def test_human_output_has_verdict_checks_fixes_and_nic_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,7 +136,7 @@ def test_catalog_command_reports_override_errors(ecs_home: Path, capsys: pytest.
     code, out, _ = run(["catalog", "--json"], capsys)
     doc = json.loads(out)
     assert code == 0
-    assert doc["version"].endswith("+local") and doc["default_release"] == "9.0"
+    assert doc["version"].endswith("+local") and doc["default_release"] == "8.0U3"
     assert [r["id"] for r in doc["releases"]] == ["8.0", "8.0U1", "8.0U2", "8.0U3", "9.0"]
     assert doc["counts"]["usb_nics"] >= 30
     assert len(doc["errors"]) == 1 and "broken.yaml" in doc["errors"][0]

@@ -466,10 +466,9 @@ def test_cancel_cuts_a_stalled_connection(tmp_path: Path, dest: Path, secure: bo
     if secure and not have_cryptography():
         pytest.skip("the cryptography package makes the test CA")
     tls = make_tls_files(tmp_path / "tls") if secure else None
-    release = threading.Event()
     with HttpTestServer(tls=tls) as stalled:
-        # the server stops sending after 600 kB and would stay silent for 30 s
-        stalled.add(PATH, Resource(BODY, faults=[Fault(stall_after=600_000, stall_s=30, release=release)]))
+        # the server stops sending after 600 kB and stays silent for 30 s unless the client hangs up
+        stalled.add(PATH, Resource(BODY, faults=[Fault(stall_after=600_000, stall_s=30)]))
         token = CancelToken()
         part = dest / "ECS-8.0U3.iso.part"
 
@@ -481,15 +480,16 @@ def test_cancel_cuts_a_stalled_connection(tmp_path: Path, dest: Path, secure: bo
 
         watcher = threading.Thread(target=cancel_when_stalled, daemon=True)
         watcher.start()
-        try:
-            # read timeout 20 s: without cutting the connection, the cancel would only be seen
-            # after a timeout and a retry, and would not carry the "kept" message checked below
-            with pytest.raises(Cancelled) as caught:
-                download(stalled.url(PATH), dest_dir=dest, cancel=token, find_checksum=False,
-                         ca_file=tls.ca_cert if tls else None, timeout=(5.0, 20.0), retry_delays=(0.05,))
-        finally:
-            release.set()
-            watcher.join(timeout=5)
+        # the read timeout (60 s) outlasts the stall: only cutting the connection on cancel makes
+        # the client hang up while the server is still silent
+        with pytest.raises(Cancelled) as caught:
+            download(stalled.url(PATH), dest_dir=dest, cancel=token, find_checksum=False,
+                     ca_file=tls.ca_cert if tls else None, timeout=(5.0, 60.0), retry_delays=(0.05,))
+        watcher.join(timeout=5)
         assert "was kept" in caught.value.message
-        assert len(stalled.requests_for(PATH)) == 1
+        [request] = stalled.requests_for(PATH)
+        deadline = time.monotonic() + 10
+        while not request.client_hung_up and time.monotonic() < deadline:
+            time.sleep(0.01)  # the server notices the hang-up in its own thread
+        assert request.client_hung_up
         assert part.stat().st_size >= 500_000

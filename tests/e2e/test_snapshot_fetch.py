@@ -46,8 +46,9 @@ def _register(name: str, api_url: str, repo: Path, token_env: str = "E2E_TOKEN")
     Registry.load().add(Site(name=name, repo=str(repo), hosts=(Host("h1", api_url),), token_env=token_env))
 
 
-def test_fetch_for_a_site_caches_and_status_reads_it(cli: Cli, api: FakeKubeApi, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_for_a_site_caches_and_status_reads_it(
+    cli: Cli, api: FakeKubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
     _register("depot-7", api.url, repo)
@@ -67,8 +68,9 @@ def test_fetch_for_a_site_caches_and_status_reads_it(cli: Cli, api: FakeKubeApi,
     assert SnapshotStore("depot-7").current_path.read_bytes() == before
 
 
-def test_fetch_with_api_to_file(cli: Cli, api: FakeKubeApi, tmp_path: Path,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_with_api_to_file(
+    cli: Cli, api: FakeKubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MY_TOKEN", TOKEN)
     out = tmp_path / "snap.json"
     done = cli("snapshot", "fetch", "--api", api.url, "--token-env", "MY_TOKEN", "-o", str(out))
@@ -79,8 +81,9 @@ def test_fetch_with_api_to_file(cli: Cli, api: FakeKubeApi, tmp_path: Path,
     assert TOKEN not in out.read_text()
 
 
-def test_wrong_token_exit_3_and_token_never_printed(cli: Cli, api: FakeKubeApi,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_token_exit_3_and_token_never_printed(
+    cli: Cli, api: FakeKubeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MY_TOKEN", "wrong-token-456")
     done = cli("snapshot", "fetch", "--api", api.url, "--token-env", "MY_TOKEN")
     assert done.returncode == 3

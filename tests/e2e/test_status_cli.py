@@ -13,15 +13,25 @@ import yaml
 
 from ecs_field.cli import main
 
-STATUS_KEYS = {"site", "repo", "applied_revision", "sync", "commits_behind", "pending", "snapshot",
-               "kustomizations", "workloads"}
+STATUS_KEYS = {
+    "site",
+    "repo",
+    "applied_revision",
+    "sync",
+    "commits_behind",
+    "pending",
+    "snapshot",
+    "kustomizations",
+    "workloads",
+}
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real entry point in a child process (used once: the rest call main() in-process)."""
     env = dict(os.environ, ECS_FIELD_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "ecs_field", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ecs_field", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -38,7 +48,7 @@ def test_demo_status_works_with_no_setup(ecs_home: Path) -> None:
     done = run(ecs_home, "status", "demo", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert STATUS_KEYS <= set(data)
+    assert set(data) >= STATUS_KEYS
     assert set(data["repo"]) == {"path", "branch", "head", "head_time", "dirty", "ahead", "behind"}
     assert {"taken_at", "age_s", "stale", "source"} <= set(data["snapshot"])
     assert data["sync"] == "behind" and data["commits_behind"] == 1
@@ -60,13 +70,28 @@ def test_status_of_a_plain_repo_with_kubectl_yaml(cli, tmp_path: Path) -> None: 
     demo = cli("status", "demo", "--json")
     repo = json.loads(demo.stdout)["repo"]
     kubectl = tmp_path / "kustomizations.yaml"
-    kubectl.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [{
-        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-        "metadata": {"name": "flux-system", "namespace": "flux-system"},
-        "spec": {"path": "./"},
-        "status": {"lastAppliedRevision": f"main@sha1:{repo['head']}",
-                   "conditions": [{"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded"}]},
-    }]}))
+    kubectl.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {
+                        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                        "kind": "Kustomization",
+                        "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                        "spec": {"path": "./"},
+                        "status": {
+                            "lastAppliedRevision": f"main@sha1:{repo['head']}",
+                            "conditions": [
+                                {"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded"}
+                            ],
+                        },
+                    }
+                ],
+            }
+        )
+    )
     done = cli("status", "--repo", repo["path"], "--snapshot", str(kubectl), "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
@@ -78,11 +103,25 @@ def test_status_of_a_plain_repo_with_kubectl_yaml(cli, tmp_path: Path) -> None: 
 def test_import_replaces_cached_snapshot_and_bad_file_keeps_it(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     first = json.loads(cli("status", "demo", "--json").stdout)
     fixed = tmp_path / "fixed.json"
-    fixed.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [{
-        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-        "metadata": {"name": "flux-system", "namespace": "flux-system"},
-        "status": {"lastAppliedRevision": f"main@sha1:{first['repo']['head']}",
-                   "conditions": [{"type": "Ready", "status": "True"}]}}]}))
+    fixed.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {
+                        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                        "kind": "Kustomization",
+                        "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                        "status": {
+                            "lastAppliedRevision": f"main@sha1:{first['repo']['head']}",
+                            "conditions": [{"type": "Ready", "status": "True"}],
+                        },
+                    }
+                ],
+            }
+        )
+    )
     done = cli("snapshot", "import", "demo", str(fixed))
     assert done.returncode == 0, done.stderr
     assert "Imported 1 objects" in done.stderr

@@ -204,3 +204,29 @@ def test_uefi_fat32_stick_from_an_esxi_like_iso(tmp_path: Path) -> None:
     for wanted in ("EFI/BOOT/BOOTX64.EFI", "BOOT.CFG", "B.B00", "DEEP/L2/L3/L4/L5/L6/L7/L8/L9/LEAF.TXT"):
         assert wanted in names, listing.stdout
     assert "uefi-fat32" in json.dumps(json.loads(cli("history", "--json").stdout)["records"][0])
+
+
+@pytest.mark.skipif(not have("xorriso"), reason="needs xorriso")
+def test_uefi_fat32_wrong_sha256_touches_nothing(tmp_path: Path) -> None:
+    from tests.fixtures.efi.esxi_like_iso import build_esxi_like_iso
+
+    built = build_esxi_like_iso(tmp_path, random_bytes=256 * 1024)
+    with loop_device(96 * MiB, tmp_path) as (loop, backing):
+        with open(backing, "r+b") as handle:
+            handle.write(b"\x66" * MiB)
+        done = cli(
+            "write",
+            str(built.iso),
+            loop,
+            "--yes",
+            "--mode",
+            "uefi-fat32",
+            "--sha256",
+            "2" * 64,
+            *override(loop),
+        )
+        with open(backing, "rb") as handle:
+            head = handle.read(MiB)
+    assert done.returncode == 2, done.stderr
+    assert "expected " + "2" * 64 in done.stderr and "Nothing was written" in done.stderr
+    assert head == b"\x66" * MiB  # checked before the stick was touched at all

@@ -229,3 +229,31 @@ def test_main_window_routes_a_dropped_iso_to_the_media_page(qtbot, tmp_path: Pat
     qtbot.waitUntil(lambda: not page._drive_job_running, timeout=10000)
     if SHOTS:
         window.grab().save(str(Path(SHOTS) / "window-media.png"))
+
+
+@needs_root
+def test_write_through_the_helper_process(qtbot, tmp_path: Path) -> None:
+    """The runner the app uses normally: a separate `ecs-field write --progress json` process."""
+    from ecs_field.gui.widgets.media_helper_runner import HelperRunner
+    from ecs_field.media import history
+
+    image = small_image(tmp_path / "stick.img", 2 * MiB)
+    with loop_device(tmp_path / "target.bin", 4 * MiB) as device:
+        runner = HelperRunner(elevated=True)  # root already: no password prompt
+        page = MediaPage(runner=runner, watch=False)
+        qtbot.addWidget(page, before_close_func=lambda p: (p.shutdown(), runner.wait(60)))
+        page.show_all.setChecked(True)
+        wait_drives(qtbot, page)
+        load_image(qtbot, page, image)
+        page.confirm_edit.setText(device)
+        page.drive_list.set_checked(device)
+        page.confirm_hook = lambda dialog: True
+        page.start_write()
+        qtbot.waitUntil(lambda: bool(page.last_outcomes), timeout=60000)
+        (outcome,) = page.last_outcomes
+        assert outcome.ok and outcome.verified, outcome.summary
+        assert "read back" in outcome.summary
+        assert page.speed_graph.samples or page.progress_bar.value() == 1000
+        assert head(device, 2 * MiB) == image.read_bytes()
+        records = history.load_history()
+        assert records and records[-1].device_path == device and records[-1].verified

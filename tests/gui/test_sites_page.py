@@ -29,8 +29,10 @@ def page(qtbot: QtBot) -> Iterator[SitesPage]:
 
 
 def wait_loaded(qtbot: QtBot, page: SitesPage, name: str) -> None:
-    qtbot.waitUntil(lambda: page.detail is not None and page.detail.name == name and page._loading_name is None,
-                    timeout=20000)
+    qtbot.waitUntil(
+        lambda: page.detail is not None and page.detail.name == name and page._loading_name is None,
+        timeout=20000,
+    )
 
 
 def test_demo_site_fills_the_page(qtbot: QtBot, page: SitesPage, tmp_path: Path) -> None:
@@ -54,15 +56,18 @@ def test_demo_site_fills_the_page(qtbot: QtBot, page: SitesPage, tmp_path: Path)
     assert image.save(str(tmp_path / "sites.png"))
 
 
-def test_fetch_snapshot_action_runs_in_a_worker(qtbot: QtBot, page: SitesPage, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_snapshot_action_runs_in_a_worker(
+    qtbot: QtBot, page: SitesPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = init(tmp_path / "depot")
     commit(repo, "ns", {"ns.yaml": NAMESPACE.replace("apps", "flux-system")})
     api = FakeKubeApi(token="gui-token").start()
     try:
         populate_host(api)
         monkeypatch.setenv("DEPOT_TOKEN", "gui-token")
-        Registry.load().add(Site(name="depot", repo=str(repo), hosts=(Host("h1", api.url),), token_env="DEPOT_TOKEN"))
+        Registry.load().add(
+            Site(name="depot", repo=str(repo), hosts=(Host("h1", api.url),), token_env="DEPOT_TOKEN")
+        )
         page.refresh_list(select="depot")
         wait_loaded(qtbot, page, "depot")
         assert page.badge.word == "unknown" and "No snapshot" in page.sync_message.text()
@@ -96,7 +101,7 @@ def test_fetch_failure_is_shown_in_place(qtbot: QtBot, page: SitesPage, tmp_path
 def test_not_cloned_site_says_pull(qtbot: QtBot, page: SitesPage) -> None:
     Registry.load().add(Site(name="remote", repo="https://git.example.invalid/x.git"))
     page.refresh_list(select="remote")
-    qtbot.waitUntil(lambda: page.problem.isVisible(), timeout=20000)
+    qtbot.waitUntil(page.problem.isVisible, timeout=20000)
     assert "not cloned yet" in page.problem.text() and "Pull" in page.problem.text()
 
 
@@ -104,19 +109,34 @@ def test_drop_snapshot_file_imports_it(qtbot: QtBot, page: SitesPage, tmp_path: 
     page.self_test()
     head = page.detail.status["repo"]["head"]
     dropped = tmp_path / "kubectl.json"
-    dropped.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [{
-        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-        "metadata": {"name": "flux-system", "namespace": "flux-system"},
-        "status": {"lastAppliedRevision": f"main@sha1:{head}",
-                   "conditions": [{"type": "Ready", "status": "True"}]}}]}))
+    dropped.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {
+                        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                        "kind": "Kustomization",
+                        "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                        "status": {
+                            "lastAppliedRevision": f"main@sha1:{head}",
+                            "conditions": [{"type": "Ready", "status": "True"}],
+                        },
+                    }
+                ],
+            }
+        )
+    )
     assert page.accepts_drop(dropped)
     page.open_path(dropped)
     qtbot.waitUntil(lambda: page.badge.word == "in-sync", timeout=20000)
     assert page.pending_list.count() == 0
 
 
-def test_drop_repo_folder_offers_to_add_it(qtbot: QtBot, page: SitesPage, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_drop_repo_folder_offers_to_add_it(
+    qtbot: QtBot, page: SitesPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = init(tmp_path / "Depot-9")
     commit(repo, "ns", {"ns.yaml": NAMESPACE})
     assert page.accepts_drop(repo)

@@ -260,7 +260,7 @@ class HardwarePage(Page):
         self.release_box.clear()
         newest = catalog.default_release.id if catalog.releases else None
         for release in catalog.releases:
-            suffix = " (newest)" if release.id == newest else ""
+            suffix = " (default)" if release.id == newest else ""
             self.release_box.addItem(f"{release.name}{suffix}", release.id)
         self.release_box.setCurrentIndex(self.release_box.count() - 1)
         self.release_box.blockSignals(False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from typing import Any
 
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ecs_field.gui.pages.base import Page
 from ecs_field.gui.widgets.media_speed import format_rate
+from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives.model import human_size
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class HistoryPage(Page):
             log.warning("history: %s", exc)
             self.records = []
             self.table.setRowCount(0)
-            message = html.escape(getattr(exc, "message", str(exc)))
+            message = esc(getattr(exc, "message", str(exc)))
             self.status.setText(f"<span style='color:#cf222e'>✖ {message}</span>")
             return
         self.records = records
@@ -134,19 +134,19 @@ class HistoryPage(Page):
             return
         r = self.records[row]
         word, colour = RESULTS.get(r.result, (r.result, "#6e7781"))
-        lines = [f"<b>{html.escape(r.image_name)}</b> → <b>{html.escape(r.device_path)}</b> "
+        lines = [f"<b>{esc(r.image_name)}</b> → <b>{esc(r.device_path)}</b> "
                  f"<span style='color:{colour}'>● {word}</span>"]
         if r.verified:
             lines.append(f"All {r.bytes_written:,} bytes were read back and matched what was written "
-                         f"(SHA-256 {html.escape(r.written_sha256 or '')}).".replace(",", " "))
+                         f"(SHA-256 {esc(r.written_sha256 or '')}).".replace(",", " "))
         elif r.result == "not-verified":
             lines.append("Written without read-back verification (verification was switched off).")
         if r.image_sha256:
-            lines.append(f"Image SHA-256: {html.escape(r.image_sha256)}")
+            lines.append(f"Image SHA-256: {esc(r.image_sha256)}")
         phases = ", ".join(f"{p.get('phase')} {float(p.get('seconds', 0)):.1f} s"
                            for p in r.phases if p.get("seconds"))
         if phases:
             lines.append(f"Time: {phases}")
         if r.error:
-            lines.append(f"<span style='color:#cf222e'>{html.escape(r.error)}</span>".replace("\n", "<br>"))
+            lines.append(f"<span style='color:#cf222e'>{esc(r.error)}</span>".replace("\n", "<br>"))
         self.details.setText("<br>".join(lines))

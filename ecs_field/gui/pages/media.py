@@ -8,7 +8,6 @@ privileged helper normally, in-process when the app already has admin rights (te
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +35,7 @@ from ecs_field.gui.widgets.media_drives import DriveList
 from ecs_field.gui.widgets.media_image import ImageDropZone, ImageFacts, LibraryList, is_image_file
 from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, default_runner, merge_progress
 from ecs_field.gui.widgets.media_speed import SpeedGraph, format_rate
+from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media import safety
 from ecs_field.media.drives import Drive, DriveWatcher, list_drives
 from ecs_field.media.image import ImageInfo, inspect_image
@@ -344,7 +344,10 @@ class MediaPage(Page):
 
     def _show_drive_details(self, *_: object) -> None:
         text = self.drive_list.details_html(self.drive_list.current_path())
-        self.drive_details.setText(text or "No drive selected.")
+        if not text:
+            text = "No drive selected." if self.drives else \
+                "Plug in a USB stick: it appears here by itself (or press Refresh)."
+        self.drive_details.setText(text)
 
     # ----------------------------------------------------------------- write
     def _clear_note(self) -> None:
@@ -442,9 +445,9 @@ class MediaPage(Page):
         for outcome in outcomes:
             colour = "#1a7f37" if outcome.ok and outcome.verified else "#9a6700" if outcome.ok else "#cf222e"
             mark = "✔" if outcome.ok else "✖"
-            text = html.escape(outcome.summary)
+            text = esc(outcome.summary)
             if outcome.hint and not outcome.ok:
-                text += f"<br><i>{html.escape(outcome.hint)}</i>"
+                text += f"<br><i>{esc(outcome.hint)}</i>"
             lines.append(f"<p style='color:{colour}; margin:2px'>{mark} {text}</p>")
         self.result_label.setText("".join(lines))
         good = sum(1 for o in outcomes if o.ok and o.verified)

@@ -58,8 +58,9 @@ class SiteItemDelegate(QStyledItemDelegate):
         height = option.fontMetrics.height()
         return QSize(200, height * 2 + 14)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         from ecs_field.sites.snapshot import human_age
 
         painter.save()
@@ -76,8 +77,11 @@ class SiteItemDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.setPen(text_colour)
         line_h = option.fontMetrics.height()
-        painter.drawText(QRect(rect.left(), rect.top(), rect.width(), line_h),
-                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), name)
+        painter.drawText(
+            QRect(rect.left(), rect.top(), rect.width(), line_h),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            name,
+        )
         word = overview.sync if overview else "unknown"
         dot = QRect(rect.left(), rect.top() + line_h + 6, 10, 10)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -97,9 +101,11 @@ class SiteItemDelegate(QStyledItemDelegate):
                 detail += " · no snapshot"
         painter.setFont(option.font)
         painter.setPen(text_colour if selected else QColor(colour_for(word)))
-        painter.drawText(QRect(rect.left() + 16, rect.top() + line_h + 2, rect.width() - 16, line_h + 4),
-                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                         option.fontMetrics.elidedText(detail, Qt.TextElideMode.ElideRight, rect.width() - 16))
+        painter.drawText(
+            QRect(rect.left() + 16, rect.top() + line_h + 2, rect.width() - 16, line_h + 4),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            option.fontMetrics.elidedText(detail, Qt.TextElideMode.ElideRight, rect.width() - 16),
+        )
         painter.restore()
 
 
@@ -145,10 +151,12 @@ class SitesPage(Page):
         left_layout.addWidget(self.empty_hint)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("&Add site…")
-        self.add_button.clicked.connect(lambda: self.add_site())
+        _on_click(self.add_button, self.add_site)
         self.import_button = QPushButton("&Import snapshot…")
-        self.import_button.setToolTip("Use a snapshot file or kubectl -o json/yaml output as this site's snapshot")
-        self.import_button.clicked.connect(lambda: self.import_snapshot_dialog())
+        self.import_button.setToolTip(
+            "Use a snapshot file or kubectl -o json/yaml output as this site's snapshot"
+        )
+        _on_click(self.import_button, self.import_snapshot_dialog)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.import_button)
         left_layout.addLayout(buttons)
@@ -167,16 +175,18 @@ class SitesPage(Page):
         header.addWidget(self.badge)
         header.addStretch(1)
         self.pull_button = QPushButton("&Pull")
-        self.pull_button.setToolTip("Fetch the site repository and fast-forward (never merges, never loses commits)")
-        self.pull_button.clicked.connect(lambda: self.pull())
+        self.pull_button.setToolTip(
+            "Fetch the site repository and fast-forward (never merges, never loses commits)"
+        )
+        _on_click(self.pull_button, self.pull)
         self.fetch_button = QPushButton("&Fetch snapshot")
         self.fetch_button.setToolTip("Read the host's status over its API (needs the site LAN)")
         self.fetch_button.setDefault(True)
-        self.fetch_button.clicked.connect(lambda: self.fetch_snapshot())
+        _on_click(self.fetch_button, self.fetch_snapshot)
         self.edit_button = QPushButton("&Edit…")
-        self.edit_button.clicked.connect(lambda: self.edit_site())
+        _on_click(self.edit_button, self.edit_site)
         self.remove_button = QPushButton("Remove")
-        self.remove_button.clicked.connect(lambda: self.remove_site())
+        _on_click(self.remove_button, self.remove_site)
         for button in (self.pull_button, self.fetch_button, self.edit_button, self.remove_button):
             header.addWidget(button)
         right_layout.addLayout(header)
@@ -200,7 +210,7 @@ class SitesPage(Page):
         self.progress.setTextVisible(True)
         self.progress_label = QLabel("")
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(lambda: self.cancel_action())
+        _on_click(self.cancel_button, self.cancel_action)
         progress_row.addWidget(self.progress_label)
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.cancel_button)
@@ -210,8 +220,9 @@ class SitesPage(Page):
         right_layout.addWidget(self.progress_box)
 
         self.tabs = QTabWidget()
-        self.workloads_model = RowsModel(["Health", "Kind", "Namespace", "Name", "Desired", "Observed", "Message"],
-                                         word_column=0)
+        self.workloads_model = RowsModel(
+            ["Health", "Kind", "Namespace", "Name", "Desired", "Observed", "Message"], word_column=0
+        )
         self.workloads_view = self._table(self.workloads_model, "workloadsTable")
         self.tabs.addTab(self.workloads_view, "&Workloads")
 
@@ -235,7 +246,9 @@ class SitesPage(Page):
         self.lint_view = self._table(self.lint_model, "lintTable")
         self.tabs.addTab(self.lint_view, "&Lint")
 
-        self.flux_model = RowsModel(["Health", "Name", "Ready", "Suspended", "Revision", "Message"], word_column=0)
+        self.flux_model = RowsModel(
+            ["Health", "Name", "Ready", "Suspended", "Revision", "Message"], word_column=0
+        )
         self.events_model = RowsModel(["Time", "Type", "Reason", "Object", "Message"])
         flux_box = QSplitter(Qt.Orientation.Vertical)
         self.flux_view = self._table(self.flux_model, "fluxTable")
@@ -256,7 +269,8 @@ class SitesPage(Page):
         splitter.addWidget(right)
         splitter.setSizes([250, 850])
         splitter.setStretchFactor(1, 1)
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self, activated=self.reload_current)
+        refresh = QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self)
+        refresh.activated.connect(self.reload_current)
         self._set_actions_enabled(False)
 
     def _table(self, model: RowsModel, name: str) -> QTableView:
@@ -288,8 +302,12 @@ class SitesPage(Page):
             registry = Registry.load()
             return registry.sites, site_overview(registry.names())
 
-        self.jobs.run(job, name="site list", on_success=lambda result: self._fill_list(result, wanted),
-                      on_failure=self._show_problem)
+        self.jobs.run(
+            job,
+            name="site list",
+            on_success=lambda result: self._fill_list(result, wanted),
+            on_failure=self._show_problem,
+        )
 
     def _fill_list(self, result: tuple[list[Any], list[Any]], wanted: str | None) -> None:
         sites, overview = result
@@ -341,13 +359,18 @@ class SitesPage(Page):
             chosen = site or Registry.load().get(name)
             path = local_repo_path(chosen)
             if not path.exists():
-                raise BadInput(f"The repository of {name} is not cloned yet ({path}).",
-                               "Press Pull to clone it (needs the network).")
+                raise BadInput(
+                    f"The repository of {name} is not cloned yet ({path}).",
+                    "Press Pull to clone it (needs the network).",
+                )
             return load_site_detail(chosen, repo_path=path, progress=progress, cancel=cancel)
 
-        self.jobs.run(job, name=f"load site {name}",
-                      on_success=lambda detail: self._show_detail(detail, generation),
-                      on_failure=lambda message, hint: self._load_failed(message, hint, generation))
+        self.jobs.run(
+            job,
+            name=f"load site {name}",
+            on_success=lambda detail: self._show_detail(detail, generation),
+            on_failure=lambda message, hint: self._load_failed(message, hint, generation),
+        )
 
     def reload_current(self) -> None:
         if self.current:
@@ -378,12 +401,17 @@ class SitesPage(Page):
         self.badge.set_word(sync, badge_text)
         repo = status["repo"]
         snapshot = status["snapshot"]
-        applied = (status.get("applied_revision") or "not reported")
+        applied = status.get("applied_revision") or "not reported"
         applied_short = _short(applied)
         head = (repo.get("head") or "")[:8] or "no commits"
-        parts = [f"Applied <b>{applied_short}</b>", f"HEAD <b>{head}</b> on {repo.get('branch') or 'detached HEAD'}"]
+        parts = [
+            f"Applied <b>{applied_short}</b>",
+            f"HEAD <b>{head}</b> on {repo.get('branch') or 'detached HEAD'}",
+        ]
         if sync == "behind":
-            parts.append(f"{status['commits_behind']} commit{'s' if status['commits_behind'] != 1 else ''} behind")
+            parts.append(
+                f"{status['commits_behind']} commit{'s' if status['commits_behind'] != 1 else ''} behind"
+            )
         if repo.get("dirty"):
             parts.append("<span style='color:#9a6700'>uncommitted changes</span>")
         if snapshot.get("taken_at"):
@@ -393,8 +421,10 @@ class SitesPage(Page):
         else:
             parts.append("<span style='color:#9a6700'>no snapshot</span>")
         self.sync_line.setText(" · ".join(parts))
-        self.sync_line.setToolTip(f"Applied: {applied}\nSnapshot source: {snapshot.get('source') or '-'}\n"
-                                  f"Repository: {repo['path']}")
+        self.sync_line.setToolTip(
+            f"Applied: {applied}\nSnapshot source: {snapshot.get('source') or '-'}\n"
+            f"Repository: {repo['path']}"
+        )
         self.sync_message.setText(status.get("sync_message") or "")
         problems = list(detail.problems) + ([detail.lint_error] if detail.lint_error else [])
         if problems:
@@ -409,14 +439,29 @@ class SitesPage(Page):
         self._update_list_item(detail)
 
     def _fill_workloads(self, status: dict[str, Any]) -> None:
-        rows = [[w["health"], w["kind"], w["namespace"] or "", w["name"], w["desired"], w["observed"], w["message"]]
-                for w in status["workloads"]]
-        tips = [f"{w.get('file') or 'not in the repository'}{':' + str(w['line']) if w.get('line') else ''}\n"
-                f"{w['message']}" for w in status["workloads"]]
+        rows = [
+            [
+                w["health"],
+                w["kind"],
+                w["namespace"] or "",
+                w["name"],
+                w["desired"],
+                w["observed"],
+                w["message"],
+            ]
+            for w in status["workloads"]
+        ]
+        tips = [
+            f"{w.get('file') or 'not in the repository'}{':' + str(w['line']) if w.get('line') else ''}\n"
+            f"{w['message']}"
+            for w in status["workloads"]
+        ]
         self.workloads_model.set_rows(rows, tips)
         counts = status.get("counts") or {}
         failing = counts.get("failed", 0) + counts.get("missing", 0)
-        self.tabs.setTabText(0, f"&Workloads ({len(rows)}{', ' + str(failing) + ' need attention' if failing else ''})")
+        self.tabs.setTabText(
+            0, f"&Workloads ({len(rows)}{', ' + str(failing) + ' need attention' if failing else ''})"
+        )
         _fit_columns(self.workloads_view, [95, 140, 95, 120, 210, 210])
 
     def _fill_changes(self, status: dict[str, Any], diffs: dict[str, str]) -> None:
@@ -430,8 +475,11 @@ class SitesPage(Page):
         if status["pending"]:
             self.pending_list.setCurrentRow(0)
         else:
-            self.diff_view.setPlainText("No pending changes: the host applied the local HEAD."
-                                        if status["sync"] == "in-sync" else "No pending commits to show.")
+            self.diff_view.setPlainText(
+                "No pending changes: the host applied the local HEAD."
+                if status["sync"] == "in-sync"
+                else "No pending commits to show."
+            )
         count = len(status["pending"])
         self.tabs.setTabText(1, f"&Changes ({status['commits_behind']})" if count else "&Changes")
 
@@ -443,8 +491,17 @@ class SitesPage(Page):
 
     def _fill_lint(self, lint: dict[str, Any] | None) -> None:
         findings = (lint or {}).get("findings") or []
-        rows = [[f["severity"], f["rule"], f"{f['file']}:{f['line']}" if f.get("line") else f["file"],
-                 f.get("object") or "", f["message"], f.get("hint") or ""] for f in findings]
+        rows = [
+            [
+                f["severity"],
+                f["rule"],
+                f"{f['file']}:{f['line']}" if f.get("line") else f["file"],
+                f.get("object") or "",
+                f["message"],
+                f.get("hint") or "",
+            ]
+            for f in findings
+        ]
         self.lint_model.set_rows(rows)
         counts = (lint or {}).get("counts") or {}
         errors = counts.get("error", 0)
@@ -452,13 +509,31 @@ class SitesPage(Page):
         _fit_columns(self.lint_view, [80, 130, 200, 200, 430])
 
     def _fill_flux(self, status: dict[str, Any]) -> None:
-        rows = [[k.get("health") or "unknown", k["name"], {True: "True", False: "False"}.get(k["ready"], "Unknown"),
-                 "yes" if k.get("suspended") else "no", _short(k.get("revision") or ""), k.get("message") or ""]
-                for k in status["kustomizations"]]
+        rows = [
+            [
+                k.get("health") or "unknown",
+                k["name"],
+                {True: "True", False: "False"}.get(k["ready"], "Unknown"),
+                "yes" if k.get("suspended") else "no",
+                _short(k.get("revision") or ""),
+                k.get("message") or "",
+            ]
+            for k in status["kustomizations"]
+        ]
         self.flux_model.set_rows(rows)
         events = status.get("events") or []
-        self.events_model.set_rows([[e["time"].replace("T", " ").replace("Z", ""), e["type"], e["reason"],
-                                     e["object"], e["message"]] for e in events])
+        self.events_model.set_rows(
+            [
+                [
+                    e["time"].replace("T", " ").replace("Z", ""),
+                    e["type"],
+                    e["reason"],
+                    e["object"],
+                    e["message"],
+                ]
+                for e in events
+            ]
+        )
         _fit_columns(self.flux_view, [90, 130, 60, 80, 150])
         _fit_columns(self.events_view, [140, 70, 200, 220])
 
@@ -540,8 +615,9 @@ class SitesPage(Page):
             token = os.environ.get(site.token_env) if site.token_env else None
             path = local_repo_path(site)
             if not path.exists() and site.is_remote:
-                SiteRepo.clone(site.repo, path, branch=site.branch or None, progress=progress, cancel=cancel,
-                               token=token)
+                SiteRepo.clone(
+                    site.repo, path, branch=site.branch or None, progress=progress, cancel=cancel, token=token
+                )
                 return f"Cloned {site.repo}."
             result = SiteRepo(path).pull_ff_only(progress=progress, cancel=cancel, token=token)
             return result.message
@@ -569,8 +645,12 @@ class SitesPage(Page):
     def import_snapshot_dialog(self) -> None:
         if not self.current:
             return
-        chosen, _ = QFileDialog.getOpenFileName(self, f"Snapshot for {self.current}", "",
-                                                "Snapshots and kubectl output (*.json *.yaml *.yml);;All files (*)")
+        chosen, _ = QFileDialog.getOpenFileName(
+            self,
+            f"Snapshot for {self.current}",
+            "",
+            "Snapshots and kubectl output (*.json *.yaml *.yml);;All files (*)",
+        )
         if chosen:
             self.import_snapshot(Path(chosen))
 
@@ -625,8 +705,9 @@ class SitesPage(Page):
         name = self.current
         if not name:
             return
-        answer = QMessageBox.question(self, "Remove site",
-                                      f"Remove {name} from the list? Its clone and snapshots stay on disk.")
+        answer = QMessageBox.question(
+            self, "Remove site", f"Remove {name} from the list? Its clone and snapshots stay on disk."
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -641,8 +722,11 @@ class SitesPage(Page):
     def accepts_drop(self, path: Path) -> bool:
         if path.is_dir():
             return (path / ".git").exists()
-        return path.suffix.lower() in (".json", ".yaml", ".yml") and self.current is not None \
+        return (
+            path.suffix.lower() in (".json", ".yaml", ".yml")
+            and self.current is not None
             and _looks_like_snapshot(path)
+        )
 
     def open_path(self, path: Path) -> None:
         if path.is_dir():
@@ -669,6 +753,11 @@ class SitesPage(Page):
             raise RuntimeError("demo site did not load within 20 s")
         if not self.detail.status["workloads"]:
             raise RuntimeError("demo site shows no workloads")
+
+
+def _on_click(button: QPushButton, action: Any) -> None:
+    # clicked(bool) would land in the action's first optional parameter; drop it.
+    button.clicked.connect(lambda _checked=False: action())
 
 
 def _looks_like_snapshot(path: Path) -> bool:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
+from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives import Drive, human_size
 
 
 def confirmation_text(image_name: str, mode: str, size: int, drives: list[Drive]) -> str:
     rows = "".join(
-        f"<li><b>{html.escape(d.display_path or d.path)}</b> — {html.escape(d.label)}, "
-        f"{human_size(d.size_bytes)}" + (f", serial {html.escape(d.serial)}" if d.serial else "") + "</li>"
+        f"<li><b>{esc(d.display_path or d.path)}</b> — {esc(d.label)}, "
+        f"{human_size(d.size_bytes)}" + (f", serial {esc(d.serial)}" if d.serial else "") + "</li>"
         for d in drives
     )
     what = "these drives" if len(drives) > 1 else "this drive"
-    return (f"<p>Write <b>{html.escape(image_name)}</b> ({html.escape(mode)}, {human_size(size)}) to:</p>"
+    return (f"<p>Write <b>{esc(image_name)}</b> ({esc(mode)}, {human_size(size)}) to:</p>"
             f"<ul>{rows}</ul><p><b>Everything on {what} will be erased.</b></p>")
 
 

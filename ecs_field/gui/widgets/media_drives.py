@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
+from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives import Drive, human_size
 from ecs_field.media.safety import SafetyDecision
 
@@ -122,14 +121,14 @@ class DriveList(QTreeWidget):
         if drive.bus and drive.bus != drive.kind:
             facts.append(drive.bus)
         if drive.serial:
-            facts.append(f"serial {html.escape(drive.serial)}")
+            facts.append(f"serial {esc(drive.serial)}")
         if drive.all_mountpoints():
-            facts.append("mounted at " + html.escape(", ".join(drive.all_mountpoints())))
-        lines = [f"<b>{html.escape(drive.display_path or drive.path)}</b> — {html.escape(drive.label)} "
+            facts.append("mounted at " + esc(", ".join(drive.all_mountpoints())))
+        lines = [f"<b>{esc(drive.display_path or drive.path)}</b> — {esc(drive.label)} "
                  f"<span style='color:{colour}'>● {word}</span><br>{' · '.join(facts)}"]
-        lines += [f"<br><span style='color:{BADGES['blocked'][1]}'>✖ {html.escape(r)}</span>"
+        lines += [f"<br><span style='color:{BADGES['blocked'][1]}'>✖ {esc(r)}</span>"
                   for r in decision.refusals]
-        lines += [f"<br><span style='color:{BADGES['warn'][1]}'>! {html.escape(w)}</span>"
+        lines += [f"<br><span style='color:{BADGES['warn'][1]}'>! {esc(w)}</span>"
                   for w in decision.warnings]
         return "".join(lines)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives import human_size
 from ecs_field.media.image import ImageInfo
 
@@ -153,7 +153,10 @@ class ImageFacts(QWidget):
                 label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
                 column.addWidget(label)
             else:
+                # Word-wrapped siblings make Qt under-estimate heights; one line each is the floor.
+                label.setMinimumHeight(label.fontMetrics().height() + 2)
                 form.addRow(f"{title}:", label)
+        self.fields["notes"].setMinimumHeight(4 * self.fields["notes"].fontMetrics().height())
 
     def show_info(self, info: ImageInfo, write_size: int) -> None:
         yes_no = {True: "yes", False: "no"}
@@ -174,11 +177,11 @@ class ImageFacts(QWidget):
                           else "not an ESXi installer")
         f["boot"].setText(f"BIOS {yes_no[info.bios]} · UEFI {yes_no[info.uefi]}")
         f["mode"].setText(MODE_WORDS.get(info.write_mode, info.write_mode))
-        f["notes"].setText("<br>".join(html.escape(n) for n in info.notes))
+        f["notes"].setText("<br>".join(esc(n) for n in info.notes))
         f["notes"].setStyleSheet("color: #57606a;")
 
     def show_error(self, path: Path, message: str) -> None:
         for label in self.fields.values():
             label.setText("–")
         self.fields["file"].setText(path.name)
-        self.fields["notes"].setText(f"<span style='color:#cf222e'>✖ {html.escape(message)}</span>")
+        self.fields["notes"].setText(f"<span style='color:#cf222e'>✖ {esc(message)}</span>")

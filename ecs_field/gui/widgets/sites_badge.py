@@ -14,12 +14,21 @@ GREY = "#6e7781"
 
 WORD_COLOURS = {
     # sync words
-    "in-sync": GREEN, "behind": AMBER, "ahead": AMBER, "diverged": RED, "failed": RED,
-    "suspended": PURPLE, "unknown": GREY,
+    "in-sync": GREEN,
+    "behind": AMBER,
+    "ahead": AMBER,
+    "diverged": RED,
+    "failed": RED,
+    "suspended": PURPLE,
+    "unknown": GREY,
     # health words
-    "current": GREEN, "in-progress": AMBER, "missing": RED,
+    "current": GREEN,
+    "in-progress": AMBER,
+    "missing": RED,
     # lint severities
-    "error": RED, "warning": AMBER, "info": GREY,
+    "error": RED,
+    "warning": AMBER,
+    "info": GREY,
 }
 
 WORD_TEXT = {"in-sync": "In sync", "in-progress": "In progress"}

@@ -22,7 +22,9 @@ from ecs_field.sites.registry import Host, Site, validate_site
 
 
 class SiteDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None, site: Site | None = None, *, repo_hint: str = "") -> None:
+    def __init__(
+        self, parent: QWidget | None = None, site: Site | None = None, *, repo_hint: str = ""
+    ) -> None:
         super().__init__(parent)
         self.editing = site is not None
         self.setWindowTitle("Edit site" if site else "Add site")
@@ -68,7 +70,9 @@ class SiteDialog(QDialog):
         self.error.setObjectName("siteDialogError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #cf222e;")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -94,7 +98,9 @@ class SiteDialog(QDialog):
         hosts: tuple[Host, ...] = ()
         if self.api.text().strip():
             old = self._original.hosts[0] if self._original and self._original.hosts else None
-            hosts = (Host(old.name if old else "host-1", self.api.text().strip(), old.token_ref if old else ""),)
+            hosts = (
+                Host(old.name if old else "host-1", self.api.text().strip(), old.token_ref if old else ""),
+            )
             if self._original:
                 hosts = hosts + self._original.hosts[1:]
         inventory: str | dict[str, object] | None = self.inventory.text().strip() or None

@@ -78,10 +78,12 @@ class NetworkDiagram(QWidget):
         painter.fillRect(self.rect(), palette.base())
         if not self.view.switches:
             painter.setPen(text_colour)
-            painter.drawText(self.rect().adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-                             "No vSwitches declared: the repository has no HostConfiguration with "
-                             "esx.network_vss.switches.")
+            painter.drawText(
+                self.rect().adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                "No vSwitches declared: the repository has no HostConfiguration with "
+                "esx.network_vss.switches.",
+            )
             return
         switches, nics, _ = self._layout()
         bold = QFont(self.font())
@@ -99,7 +101,9 @@ class NetworkDiagram(QWidget):
                 if nic_box is None:
                     continue
                 nic = next(n for n in self.view.nics if n.name == uplink)
-                colour = QColor(RED) if not nic.present else QColor(GREEN if uplink in switch.active else GREY)
+                colour = (
+                    QColor(RED) if not nic.present else QColor(GREEN if uplink in switch.active else GREY)
+                )
                 pen = QPen(colour, 2.2)
                 if uplink in switch.standby and uplink not in switch.active:
                     pen.setStyle(Qt.PenStyle.DashLine)
@@ -111,9 +115,11 @@ class NetworkDiagram(QWidget):
                 painter.drawLine(QPointF(start.x(), mid_y), QPointF(end.x(), mid_y))
                 painter.drawLine(QPointF(end.x(), mid_y), end)
         for switch in self.view.switches:
-            self._paint_switch(painter, switch, switches[switch.name], bold, small, text_colour)
+            self._paint_switch(
+                painter, switch, switches[switch.name], bold=bold, small=small, text_colour=text_colour
+            )
         for nic in self.view.nics:
-            self._paint_nic(painter, nic, nics[nic.name], bold, small, text_colour)
+            self._paint_nic(painter, nic, nics[nic.name], bold=bold, small=small, text_colour=text_colour)
         painter.setFont(small)
         painter.setPen(text_colour)
         legend_y = max(r.bottom() for r in nics.values()) + 24 if nics else 0
@@ -123,15 +129,25 @@ class NetworkDiagram(QWidget):
         painter.drawText(QPointF(MARGIN, legend_y), legend)
         painter.end()
 
-    def _paint_switch(self, painter: QPainter, switch: SwitchView, box: QRectF, bold: QFont, small: QFont,
-                      text_colour: QColor) -> None:
+    def _paint_switch(
+        self,
+        painter: QPainter,
+        switch: SwitchView,
+        box: QRectF,
+        *,
+        bold: QFont,
+        small: QFont,
+        text_colour: QColor,
+    ) -> None:
         painter.setPen(QPen(QColor("#57606a"), 1.4))
         painter.setBrush(self.palette().alternateBase())
         painter.drawRoundedRect(box, 8, 8)
         painter.setFont(bold)
         painter.setPen(text_colour)
         title = switch.name + (f"  ·  MTU {switch.mtu}" if switch.mtu else "")
-        painter.drawText(box.adjusted(10, 6, -10, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, title)
+        painter.drawText(
+            box.adjusted(10, 6, -10, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, title
+        )
         painter.setFont(small)
         metrics = QFontMetrics(small)
         y = box.top() + HEADER_H
@@ -154,8 +170,9 @@ class NetworkDiagram(QWidget):
             painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, vlan)
             y += ROW_H
 
-    def _paint_nic(self, painter: QPainter, nic: NicView, box: QRectF, bold: QFont, small: QFont,
-                   text_colour: QColor) -> None:
+    def _paint_nic(
+        self, painter: QPainter, nic: NicView, box: QRectF, *, bold: QFont, small: QFont, text_colour: QColor
+    ) -> None:
         border = QColor(RED) if not nic.present else QColor("#57606a")
         pen = QPen(border, 2.0 if not nic.present else 1.3)
         if not nic.present:
@@ -165,8 +182,11 @@ class NetworkDiagram(QWidget):
         painter.drawRoundedRect(box, 6, 6)
         painter.setFont(bold)
         painter.setPen(QColor(RED) if not nic.present else text_colour)
-        painter.drawText(box.adjusted(8, 4, -8, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                         f"{nic.name}  {nic.bus.upper()}")
+        painter.drawText(
+            box.adjusted(8, 4, -8, 0),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+            f"{nic.name}  {nic.bus.upper()}",
+        )
         painter.setFont(small)
         metrics = QFontMetrics(small)
         if not nic.present:
@@ -174,5 +194,8 @@ class NetworkDiagram(QWidget):
         else:
             speed = f" · {nic.speed_mbps / 1000:g} Gb/s" if nic.speed_mbps else ""
             detail = (nic.chip or "unknown chip") + speed
-        painter.drawText(box.adjusted(8, 24, -8, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                         metrics.elidedText(detail, Qt.TextElideMode.ElideRight, int(box.width() - 16)))
+        painter.drawText(
+            box.adjusted(8, 24, -8, 0),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+            metrics.elidedText(detail, Qt.TextElideMode.ElideRight, int(box.width() - 16)),
+        )

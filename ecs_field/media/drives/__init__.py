@@ -82,6 +82,8 @@ def _same_device(drive: Drive, path: str) -> bool:
             wanted.add(str(Path(path).resolve()))  # /dev/disk/by-id/usb-... -> /dev/sdb
     if sys.platform == "darwin" and path.startswith("/dev/disk"):
         wanted.add("/dev/r" + path[len("/dev/"):])
+    if path.startswith(("\\\\.\\", "//./")):  # Windows device names ignore case: \\.\PhysicalDrive2
+        wanted.add("\\\\.\\" + path[4:].upper())
     return drive.path in wanted or (drive.display_path in wanted and bool(drive.display_path))
 
 

@@ -25,7 +25,7 @@ def test_shipped_catalog_has_no_errors_and_a_dated_version(shipped: catalog_modu
     assert shipped.errors == []
     assert re.fullmatch(r"\d{4}\.\d{2}\.\d{2}", shipped.version)
     assert [r.id for r in shipped.releases] == ["8.0", "8.0U1", "8.0U2", "8.0U3", "9.0"]
-    assert shipped.default_release.id == "9.0"
+    assert shipped.default_release.id == "8.0U3"  # catalog.yaml default_release
 
 
 def test_every_shipped_entry_names_source_and_confidence() -> None:
@@ -50,7 +50,7 @@ def test_unconfirmed_facts_say_so_in_notes(shipped: catalog_module.Catalog) -> N
 def test_release_lookup_accepts_aliases_and_rejects_unknown(shipped: catalog_module.Catalog) -> None:
     assert shipped.release("8.0u3").id == "8.0U3"
     assert shipped.release("8.0 Update 2").id == "8.0U2"
-    assert shipped.release(None).id == "9.0"
+    assert shipped.release(None).id == "8.0U3"
     with pytest.raises(BadInput) as exc:
         shipped.release("7.0U3")
     assert "8.0, 8.0U1, 8.0U2, 8.0U3, 9.0" in exc.value.message
@@ -230,3 +230,13 @@ def test_counts_cover_sections(shipped: catalog_module.Catalog) -> None:
     counts = shipped.counts()
     assert counts["releases"] == 5 and counts["pci_nics"] > 50 and counts["usb_nics"] > 20
     assert counts["platforms"] >= 10
+
+
+def test_override_moves_the_default_release(tmp_path: Path) -> None:
+    write(tmp_path, "default.yaml", 'default_release: "9.0"\n')
+    cat = build_catalog(shipped_catalog_dir(), tmp_path)
+    assert cat.errors == []
+    assert cat.default_release.id == "9.0"
+    write(tmp_path, "default.yaml", 'default_release: "7.0"\n')
+    # an unknown default falls back to the newest release rather than failing every check
+    assert build_catalog(shipped_catalog_dir(), tmp_path).default_release.id == "9.0"

@@ -179,8 +179,8 @@ def test_unknown_release_is_bad_input_listing_known(cat: Catalog) -> None:
     assert "Known releases: 8.0, 8.0U1, 8.0U2, 8.0U3, 9.0" in exc.value.message
 
 
-def test_default_release_is_newest(cat: Catalog) -> None:
-    assert evaluate(boxes.supermicro_supported(), cat).release.id == "9.0"
+def test_default_release_is_the_catalog_default(cat: Catalog) -> None:
+    assert evaluate(boxes.supermicro_supported(), cat).release.id == "8.0U3"
 
 
 def test_nics_are_derived_when_the_importer_left_none(cat: Catalog) -> None:

@@ -1,0 +1,88 @@
+"""Benchmark: load_manifests on 2,000 manifests against plain PyYAML.
+
+Baseline: ``yaml.load_all(..., Loader=yaml.CSafeLoader)`` over the same files (read + parse,
+no line numbers, no limits). Prints the ratio (ours / baseline) and the machine.
+Run: python tests/bench/site_manifests_load.py
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from ecs_field.sites import manifests
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sites" / "ecs-site"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def build(root: Path) -> int:
+    vm = (FIXTURE / "vms" / "gateway-vm.yaml").read_text()
+    net = (FIXTURE / "host-config" / "network.yaml").read_text()
+    count = 0
+    for i in range(200):
+        docs = [vm.replace("cam-gateway", f"vm-{i}-{j}") for j in range(4)]
+        docs.append(net.replace("host-network", f"net-{i}"))
+        (root / f"m{i:03d}.yaml").write_text("\n---\n".join(docs))
+        count += 9  # 4 x (VM + ConfigMap) + 1 HostConfiguration
+    return count
+
+
+def timed(fn: object, repeat: int = 5) -> float:
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()  # type: ignore[operator]
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        expected = build(root)
+        files = sorted(root.glob("*.yaml"))
+
+        def baseline() -> None:
+            n = sum(1 for f in files for d in yaml.load_all(f.read_text(), Loader=yaml.CSafeLoader) if d)
+            assert n == expected
+
+        def ours_cold() -> None:
+            manifests._cache.clear()
+            ms = manifests.load_manifests(root)
+            assert len(ms) == expected
+            for hc in ms.host_configurations():
+                assert hc.profile is not None
+
+        def ours_cached() -> None:
+            assert len(manifests.load_manifests(root)) == expected
+
+        base = timed(baseline)
+        cold = timed(ours_cold)
+        ours_cached()
+        warm = timed(ours_cached)
+    print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}")
+    print(f"{expected} manifests in {len(files)} files")
+    print(f"baseline yaml.load_all(CSafeLoader): {base * 1000:.0f} ms")
+    print(f"load_manifests (cold, with lines, limits and profile parsing): {cold * 1000:.0f} ms "
+          f"= {cold / base:.2f}x baseline")
+    print(f"load_manifests (cached by path/mtime/size): {warm * 1000:.0f} ms = {warm / base:.2f}x baseline")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Benchmark: SiteRepo reads on a 10,000-commit repository against the git CLI.
+
+Baseline: ``git rev-list --count A..B`` and ``git log -5`` run directly. Prints ratios and the
+machine. Run: python tests/bench/site_repo_history.py
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from ecs_field.sites.repo import SiteRepo
+
+COMMITS = 10_000
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def build(repo: Path) -> None:
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    lines = []
+    for i in range(1, COMMITS + 1):
+        msg = f"change {i}"
+        lines += ["commit refs/heads/main", f"mark :{i}", f"committer B <b@example.invalid> {1_700_000_000 + i} +0000",
+                  f"data {len(msg)}", msg]
+        lines += [f"from :{i - 1}"] if i > 1 else ["M 644 inline site.yaml", "data 5", "n: 1\n"]
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input="\n".join(lines) + "\n", text=True, check=True)
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True)
+
+
+def timed(fn: object, repeat: int = 5) -> float:
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()  # type: ignore[operator]
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big"
+        build(path)
+        repo = SiteRepo(path)
+        first = repo.resolve(f"main~{COMMITS - 1}")
+        assert first is not None
+
+        def git_count() -> None:
+            subprocess.run(["git", "rev-list", "--count", f"{first}..HEAD"], cwd=path, check=True, capture_output=True)
+
+        def git_log() -> None:
+            subprocess.run(["git", "log", "-5", "--name-only"], cwd=path, check=True, capture_output=True)
+
+        base_count, base_log = timed(git_count), timed(git_log)
+        ours_count = timed(lambda: repo.count_between(first, "HEAD"))
+        ours_pending = timed(lambda: repo.commits_between(first, "HEAD", limit=5))
+        ours_ancestor = timed(lambda: repo.is_ancestor(first, "HEAD"))
+        ours_head = timed(repo.head)
+    print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs")
+    print(f"{COMMITS} commits")
+    print(f"count_between: {ours_count * 1000:.1f} ms = {ours_count / base_count:.2f}x `git rev-list --count` "
+          f"({base_count * 1000:.1f} ms)")
+    print(f"commits_between(limit=5): {ours_pending * 1000:.1f} ms = {ours_pending / base_log:.2f}x `git log -5` "
+          f"({base_log * 1000:.1f} ms)")
+    print(f"is_ancestor: {ours_ancestor * 1000:.1f} ms; head(): {ours_head * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from ecs_field import __version__
 from ecs_field.errors import EcsFieldError
 from ecs_field.logs import setup_logging
+from ecs_field.redact import redact_argv
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_path = setup_logging(verbose=args.verbose)
     if args.command is None:
         args = parser.parse_args(["gui", *args_list])
-    log.info("ecs-field %s: %s", __version__, " ".join(args_list))
+    log.info("ecs-field %s: %s", __version__, redact_argv(args_list))
     try:
         return int(args.handler(args) or 0)
     except EcsFieldError as exc:

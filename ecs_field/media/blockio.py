@@ -53,8 +53,10 @@ def _pwrite(fd: int, data: memoryview, offset: int) -> int:
 def _pread_into(fd: int, buffer: memoryview, offset: int) -> int:
     if hasattr(os, "preadv"):
         return os.preadv(fd, [buffer], offset)
-    os.lseek(fd, offset, os.SEEK_SET)
-    return os.readv(fd, [buffer])
+    os.lseek(fd, offset, os.SEEK_SET)  # Windows has neither preadv nor readv
+    data = os.read(fd, len(buffer))
+    buffer[: len(data)] = data
+    return len(data)
 
 
 class BlockDevice:

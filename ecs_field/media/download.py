@@ -48,8 +48,12 @@ from ecs_field.media.hashing import (
     sha256_file,
 )
 from ecs_field.media.library import ImageLibrary, ImageRecord, check_image_name
+from ecs_field.redact import redact_url
 
 log = logging.getLogger(__name__)
+# urllib3 logs every request line at DEBUG, query string included, and the app's log file takes
+# DEBUG: a pre-signed URL's credentials would land there. Its INFO and above carry no URLs.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 KEYRING_SERVICE = "ecs-field"
 PART_SCHEMA = "ecs-field/partial-download@1"
@@ -186,16 +190,6 @@ class _AbortOnCancel:
 
 
 # ----- URL and token helpers
-
-
-def redact_url(url: str) -> str:
-    """The URL as it may be shown and stored: scheme, host, port and path only."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def check_url(url: str) -> str:
@@ -432,6 +426,11 @@ class _Downloader:
                 # 404 is the common "not published"; anything else is logged, and the missing
                 # check shows up as "not verified", never as a pass
                 log.info("download: no checksum file at %s (HTTP %s)", redact_url(url), response.status_code)
+                return None
+            if "html" in response.headers.get("Content-Type", "").lower():
+                # a portal's login or error page answering 200: not a checksum file (its 64-hex
+                # CSRF tokens would otherwise be taken for a checksum)
+                log.info("download: %s is a web page, not a checksum file", redact_url(url))
                 return None
             body = b""
             try:

@@ -475,3 +475,53 @@ class HelperProcess:
         if code < 0:  # killed by a signal (POSIX)
             return 130 if self._cancelled else 5
         return code
+
+
+class _Combined:
+    """Several sticks' progress as one event stream (sums of bytes; the least advanced phase)."""
+
+    ORDER = ("prepare", "write", "flush", "verify", "done", "error")
+
+    def __init__(self, devices: Sequence[str], progress: Callable[[Progress], None]) -> None:
+        self.latest: dict[str, Progress] = {d: Progress("prepare") for d in devices}
+        self.progress = progress
+        self.lock = threading.Lock()
+
+    def __call__(self, device: str, event: Progress) -> None:
+        with self.lock:
+            if device in self.latest:
+                self.latest[device] = event
+            elif device:
+                return
+            events = list(self.latest.values()) if len(self.latest) > 1 else [event]
+        if len(events) == 1:
+            self.progress(events[0])
+            return
+        running = [e for e in events if e.phase not in ("done", "error")] or events
+        phase = min(running, key=lambda e: self.ORDER.index(e.phase) if e.phase in self.ORDER else 0).phase
+        done = sum(e.bytes_done for e in running)
+        total = sum(e.bytes_total for e in running)
+        rate = sum(e.rate_bps for e in running)
+        eta = max((e.eta_s for e in running if e.eta_s is not None), default=None)
+        failed = sum(e.phase == "error" for e in events)
+        message = f"{len(events)} sticks" + (f", {failed} failed" if failed else "")
+        self.progress(Progress(phase, done, total, rate, eta, message))
+
+
+def write_job(
+    image: Path | str, devices: Sequence[str], options: HelperOptions
+) -> Callable[[Callable[[Progress], None], CancelToken], HelperResult]:
+    """A job for the GUI's worker threads: one elevated helper writing every device, cancellable.
+
+    Returns the HelperResult; raises its error (EcsFieldError/Cancelled) when any stick failed,
+    after the records of every stick were saved.
+    """
+    def run(progress: Callable[[Progress], None], cancel: CancelToken) -> HelperResult:
+        with tempfile.TemporaryDirectory(prefix="ecs-field-write-") as folder:
+            command = build_helper(image, devices, options, workdir=Path(folder))
+            result = HelperProcess(command, on_progress=_Combined(devices, progress)).run(cancel)
+        if not result.ok:
+            raise result.error()
+        return result
+
+    return run

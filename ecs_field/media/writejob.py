@@ -10,10 +10,12 @@ thread per stick, each verified and recorded on its own, one failure not stoppin
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +122,18 @@ def check_image_sha256(
     return actual
 
 
+@contextlib.contextmanager
+def _volumes_locked(drive: Drive) -> Iterator[None]:
+    """Windows keeps a stick's volumes locked and dismounted during the write (see winvolumes)."""
+    if sys.platform != "win32":
+        yield
+        return
+    from ecs_field.media.winvolumes import locked_volumes  # pragma: no cover - Windows only
+
+    with locked_volumes(drive.all_mountpoints()):  # pragma: no cover
+        yield
+
+
 def _record(
     request: WriteRequest, mode: str, drive: Drive, *, started: float, outcome: DriveOutcome,
     image_sha256: str | None,
@@ -201,12 +215,13 @@ def write_to_drive(
         unmounted = safety.prepare_for_write(fresh)
         if unmounted:
             log.info("unmounted %s before writing %s", ", ".join(unmounted), fresh.path)
-        outcome.result = write_image(
-            source, fresh.path,
-            expected_sha256=request.expected_sha256 if resolved == "raw" else None,
-            verify=request.verify, progress=progress, cancel=cancel,
-            stall_timeout_s=request.stall_timeout_s,
-        )
+        with _volumes_locked(fresh):
+            outcome.result = write_image(
+                source, fresh.path,
+                expected_sha256=request.expected_sha256 if resolved == "raw" else None,
+                verify=request.verify, progress=progress, cancel=cancel,
+                stall_timeout_s=request.stall_timeout_s, device_size=fresh.size_bytes or None,
+            )
     except EcsFieldError as exc:
         outcome.error = exc
     except KeyboardInterrupt:

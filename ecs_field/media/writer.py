@@ -164,6 +164,7 @@ class _Writer:
         retries: int,
         retry_wait_s: float,
         direct: bool,
+        device_size: int | None,
     ) -> None:
         if block_size % MiB:
             raise ValueError("block_size must be a whole number of MiB")
@@ -179,6 +180,7 @@ class _Writer:
         self.retries = retries
         self.retry_wait_s = retry_wait_s
         self.direct = direct
+        self.device_size_hint = device_size
         self.size = source.size_bytes
         self.shared = _Shared(bytes_total=self.size)
         self.meter = RateMeter()
@@ -327,7 +329,8 @@ class _Writer:
         fingerprint = _fingerprint(self.source_files)
         self.device = self.open_device()
         try:
-            device_size = self.device.size_bytes()
+            # macOS raw disks and Windows drive handles do not tell their size: use the drive list's.
+            device_size = self.device.size_bytes() or self.device_size_hint
             if device_size is not None and self.size > device_size:
                 raise SafetyRefusal(
                     f"{self.device_path} holds {device_size} bytes but the image needs {self.size}",
@@ -616,6 +619,7 @@ def write_image(
     retries: int = 3,
     retry_wait_s: float = 0.5,
     direct: bool = True,
+    device_size: int | None = None,
 ) -> WriteResult:
     """Write ``source`` to the whole device ``device_path`` and (by default) verify it.
 
@@ -643,6 +647,7 @@ def write_image(
         retries=retries,
         retry_wait_s=retry_wait_s,
         direct=direct,
+        device_size=device_size,
     )
     try:
         return job.run()

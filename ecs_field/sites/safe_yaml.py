@@ -52,6 +52,9 @@ _FLOAT = "tag:yaml.org,2002:float"
 _MERGE = "tag:yaml.org,2002:merge"
 # Kept as text: Kubernetes reads these as strings, and text stays JSON-serialisable.
 _AS_TEXT = {_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:value"}
+# First characters that can start a non-string plain scalar (bool, int, float, null,
+# timestamp, merge, value) in PyYAML's resolver.
+_IMPLICIT_FIRST = frozenset("yYnNtTfFoO-+0123456789.~<=")
 _STANDARD_COLLECTION_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
@@ -311,7 +314,9 @@ class _Builder:
                     if parent is None
                     else parent.path + ((parent.key,) if parent.is_map else (len(parent.value),))
                 )
-                self._count(1, line)
+                self.nodes += 1
+                if self.nodes > MAX_NODES:
+                    self._count(0, line)
                 if len(stack) >= MAX_DEPTH:
                     raise _Abandon(
                         LoadIssue(
@@ -439,6 +444,14 @@ class _Builder:
     def _scalar(self, event: ScalarEvent, line: int) -> tuple[Any, str]:
         value = event.value
         tag = event.tag
+        if tag is None:
+            plain, quoted = event.implicit
+            # Fast path (most keys and values): quoted text, or plain text whose first character
+            # starts none of YAML 1.1's implicit types; the resolver would say "str" anyway.
+            if not plain and quoted:
+                return value, _STR
+            if plain and value and value[0] not in _IMPLICIT_FIRST:
+                return value, _STR
         if tag is None or tag == "!":
             tag = self.resolver.resolve(ScalarNode, value, event.implicit)
         if tag in _AS_TEXT:

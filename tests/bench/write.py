@@ -73,18 +73,25 @@ def drop_caches(files: list[Path]) -> str:
 def run_dd(image: Path, device: str, size: int) -> tuple[float, float]:
     count = (size + 4 * MiB - 1) // (4 * MiB)
     t0 = time.perf_counter()
-    subprocess.run(["dd", f"if={image}", f"of={device}", "bs=4M", "oflag=direct", "conv=fsync"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["dd", f"if={image}", f"of={device}", "bs=4M", "oflag=direct", "conv=fsync"],
+        check=True,
+        capture_output=True,
+    )
     t1 = time.perf_counter()
-    subprocess.run(["dd", f"if={device}", "of=/dev/null", "bs=4M", "iflag=direct", f"count={count}"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["dd", f"if={device}", "of=/dev/null", "bs=4M", "iflag=direct", f"count={count}"],
+        check=True,
+        capture_output=True,
+    )
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
 
 def run_ours(image: Path, device: str) -> dict[str, object]:
-    done = subprocess.run([sys.executable, __file__, "--child", str(image), device],
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(image), device], check=True, capture_output=True, text=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -97,12 +104,22 @@ def child(image: str, device: str) -> None:
         result = write_image(source, device)
     total = time.perf_counter() - t0
     phases = {p.phase: p.seconds for p in result.phases}
-    print(json.dumps({"total_s": total, "phases": phases, "verified": result.verified,
-                      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+    print(
+        json.dumps(
+            {
+                "total_s": total,
+                "phases": phases,
+                "verified": result.verified,
+                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            }
+        )
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size-mib", type=int, default=2048)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--child", nargs=2, metavar=("IMAGE", "DEVICE"), help=argparse.SUPPRESS)
@@ -119,29 +136,39 @@ def main() -> int:
     make_image(image, size)
     backing = Path(tempfile.mkdtemp(prefix="ecs-bench-", dir="/var/tmp")) / "stick.img"
     subprocess.run(["fallocate", "-l", str(size + 64 * MiB), str(backing)], check=True)
-    loop = subprocess.run(["losetup", "--find", "--show", "--direct-io=on", str(backing)],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    loop = subprocess.run(
+        ["losetup", "--find", "--show", "--direct-io=on", str(backing)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     try:
         direct = Path(f"/sys/block/{Path(loop).name}/loop/dio").read_text().strip() == "1"
         print(f"machine: {machine()}")
-        print(f"image: {size / MiB:.0f} MiB random; device: {loop} over a preallocated file on disk "
-              f"(loop direct I/O {'on' if direct else 'off'})")
+        print(
+            f"image: {size / MiB:.0f} MiB random; device: {loop} over a preallocated file on disk "
+            f"(loop direct I/O {'on' if direct else 'off'})"
+        )
         floors, ours = [], []
         how = ""
         for r in range(args.rounds):
             how = drop_caches([image, backing])
             w, v = run_dd(image, loop, size)
             floors.append((w, v))
-            print(f"round {r + 1}: dd write {w:.2f} s ({size / w / 1e6:.0f} MB/s) + dd read {v:.2f} s "
-                  f"({size / v / 1e6:.0f} MB/s) = {w + v:.2f} s")
+            print(
+                f"round {r + 1}: dd write {w:.2f} s ({size / w / 1e6:.0f} MB/s) + dd read {v:.2f} s "
+                f"({size / v / 1e6:.0f} MB/s) = {w + v:.2f} s"
+            )
             drop_caches([image, backing])
             result = run_ours(image, loop)
             ours.append(result)
             phases = result["phases"]
             assert isinstance(phases, dict)
-            print(f"round {r + 1}: ours total {result['total_s']:.2f} s (prepare {phases['prepare']:.2f}, "
-                  f"write {phases['write']:.2f}, flush {phases['flush']:.2f}, verify {phases['verify']:.2f}); "
-                  f"peak RSS {int(result['peak_rss_bytes']) / 1e6:.1f} MB")  # type: ignore[call-overload]
+            print(
+                f"round {r + 1}: ours total {result['total_s']:.2f} s (prepare {phases['prepare']:.2f}, "
+                f"write {phases['write']:.2f}, flush {phases['flush']:.2f}, verify {phases['verify']:.2f}); "
+                f"peak RSS {int(result['peak_rss_bytes']) / 1e6:.1f} MB"
+            )  # type: ignore[call-overload]
         print(f"cache between runs: {how}")
         best_floor = min(w + v for w, v in floors)
         best_ours = min(float(o["total_s"]) for o in ours)  # type: ignore[arg-type]

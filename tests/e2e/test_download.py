@@ -493,3 +493,11 @@ def test_cancel_cuts_a_stalled_connection(tmp_path: Path, dest: Path, secure: bo
             time.sleep(0.01)  # the server notices the hang-up in its own thread
         assert request.client_hung_up
         assert part.stat().st_size >= 500_000
+
+
+def test_html_page_instead_of_sidecar_is_not_a_checksum(server: HttpTestServer, dest: Path) -> None:
+    server.add(PATH, Resource(BODY))
+    page = f'<html><input name="csrf" value="{"c" * 64}"></html>'.encode()
+    server.add(PATH + ".sha256", Resource(page, content_type="text/html; charset=utf-8"))
+    result = download(server.url(PATH), dest_dir=dest, **FAST)
+    assert result.checksum_source is None and result.sha256 == DIGEST

@@ -101,3 +101,38 @@ def test_polling_watcher(tmp_path: Path) -> None:
             assert seen.wait(10)
     finally:
         watcher.stop()
+
+
+@needs_root
+def test_partitioned_loop_device_reports_partitions_and_mounts(tmp_path: Path) -> None:
+    from ecs_field.media import safety
+    from ecs_field.media.drives import find_drive
+    from tests.e2e.test_safety_loop import mounted
+
+    backing = tmp_path / "parted.bin"
+    with open(backing, "wb") as handle:
+        handle.truncate(32 * MiB)
+    # an MBR with two partitions: 16 MiB Linux at 1 MiB, then FAT32 to the end (sfdisk may be missing)
+    table = bytearray(512)
+    for index, (start, count, kind) in enumerate([(2048, 32768, 0x83), (34816, 65536 - 34816, 0x0C)]):
+        table[446 + 16 * index: 462 + 16 * index] = bytes([0, 0, 0, 0, kind, 0, 0, 0]) + \
+            start.to_bytes(4, "little") + count.to_bytes(4, "little")
+    table[510:512] = b"\x55\xaa"
+    with open(backing, "r+b") as handle:
+        handle.write(table)
+    device = subprocess.run(["losetup", "--find", "--show", "--partscan", str(backing)], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    assert device.startswith("/dev/loop")
+    try:
+        with mounted(f"{device}p1", tmp_path / "p1") as mnt:
+            drive = find_drive(device)
+            assert drive is not None
+            assert [p.path for p in drive.partitions] == [f"{device}p1", f"{device}p2"]
+            assert drive.partitions[0].mountpoints == [str(mnt)]
+            assert drive.all_mountpoints() == [str(mnt)]
+            decision = safety.evaluate(drive, MiB, None, allow_non_removable=True, confirm_device=device)
+            assert decision.codes == ["mounted-internal"]
+            with pytest.raises(safety.SafetyRefusal, match="in use"):
+                safety.open_exclusive(device)  # a mounted partition holds the whole disk
+    finally:
+        subprocess.run(["losetup", "-d", device], capture_output=True, check=False)

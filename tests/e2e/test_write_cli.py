@@ -230,3 +230,42 @@ def test_uefi_fat32_wrong_sha256_touches_nothing(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "expected " + "2" * 64 in done.stderr and "Nothing was written" in done.stderr
     assert head == b"\x66" * MiB  # checked before the stick was touched at all
+
+
+def answer_on_a_terminal(args: list[str], answer: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with a terminal as stdin (a pty) and type ``answer`` at the prompt."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ecs_field", *args],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        os.write(master, answer.encode() + b"\n")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(slave)
+        os.close(master)
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def test_confirmation_on_a_terminal_names_the_drive(tmp_path: Path) -> None:
+    image = tmp_path / "disk.img"
+    data = make_disk_image(image, 2 * MiB)
+    with loop_device(8 * MiB, tmp_path) as (loop, backing):
+        backing.write_bytes(b"\x77" * 8 * MiB)
+        declined = answer_on_a_terminal(["write", str(image), loop, *override(loop)], "no")
+        assert backing.read_bytes() == b"\x77" * 8 * MiB
+        accepted = answer_on_a_terminal(["write", str(image), loop, *override(loop)], "yes")
+        with open(loop, "rb") as handle:
+            written = handle.read(len(data))
+    assert declined.returncode == 130 and "nothing was written" in declined.stderr
+    for done in (declined, accepted):
+        assert f"{loop}" in done.stderr and "8.4 MB" in done.stderr and "will be erased" in done.stderr
+    assert accepted.returncode == 0, accepted.stderr
+    assert written == data

@@ -206,6 +206,22 @@ def test_fake_capacity_stick_fails_verification(image: tuple[Path, bytes]) -> No
     assert f"first at offset {10 * MiB}" in err
 
 
+def test_short_writes_are_caught_by_verification(image: tuple[Path, bytes]) -> None:
+    """The stick keeps only half of some writes. Here the kernel's loop driver does not even
+    report it (the write "succeeds"): only reading back finds it, at the exact byte."""
+    path, data = image
+    with fault_disk(DISK, old_content()) as disk:
+        disk.short_writes_from = 7 * MiB
+        code, lines, err = finish(start_write(path, disk), disk)
+        stored = disk.read_store(0, IMAGE)
+    chunk = next(c for c in range(MiB, IMAGE, 4096) if stored[c : c + 4096] != data[c : c + 4096])
+    first_bad = next(i for i in range(chunk, chunk + 4096) if stored[i] != data[i])
+    assert code == 6, err
+    assert f"first at offset {first_bad}" in err
+    assert lines[-1]["phase"] == "error" and "done" not in {line["phase"] for line in lines}
+    assert stored[:MiB] == bytes(MiB)  # wiped again: no partition table
+
+
 def test_a_stalled_stick_is_reported(image: tuple[Path, bytes]) -> None:
     path, _ = image
     with fault_disk(DISK, old_content()) as disk:

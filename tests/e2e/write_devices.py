@@ -16,6 +16,8 @@ error propagation) with faults we control precisely:
 - ``hold_writes_at``: the first write touching an offset blocks until released (observe the
   disk mid-write, change the image mid-write, or stall the writer);
 - ``corrupt_reads``: reads return altered data (verification mismatch);
+- ``fake_capacity``: writes past an offset are acknowledged but dropped (a fake-capacity stick);
+- ``short_writes_from``: writes past an offset are only half done (a short write);
 - ``writes``: the log of (offset, length) of every write, in order.
 
 Only the FUSE wire protocol is spoken (fuse_kernel.h, protocol 7.x); no libfuse needed. The
@@ -75,6 +77,7 @@ class FaultDisk:
         self.release = threading.Event()
         self.writes: list[tuple[int, int]] = []
         self.fake_capacity: int | None = None  # writes past this are "accepted" and dropped
+        self.short_writes_from: int | None = None  # writes past this store and report only half
         self._fd = -1
         self._store_fd = -1
         self._thread: threading.Thread | None = None
@@ -235,6 +238,9 @@ class FaultDisk:
                 return
             if self.fake_capacity is not None and offset + size > self.fake_capacity:
                 payload = payload[: max(0, self.fake_capacity - offset)]
+            if self.short_writes_from is not None and offset + size > self.short_writes_from:
+                size = max(0, size // 2)
+                payload = payload[:size]
             os.pwrite(self._store_fd, payload, offset)
             with self.lock:
                 self.writes.append((offset, size))

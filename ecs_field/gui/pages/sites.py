@@ -567,6 +567,13 @@ class SitesPage(Page):
         for button in (self.pull_button, self.fetch_button, self.edit_button, self.remove_button):
             button.setEnabled(enabled and not busy)
         self.import_button.setEnabled(enabled and not busy)
+        site = self._sites.get(self.current or "")
+        if site is not None and not site.hosts:
+            self.fetch_button.setEnabled(False)
+            self.fetch_button.setToolTip("This site has no host API address: add one with Edit…, "
+                                         "or import a snapshot file.")
+        else:
+            self.fetch_button.setToolTip("Read the host's status over its API (needs the site LAN)")
 
     # -- actions -------------------------------------------------------------------------------------------
     def _run_action(self, label: str, fn: Any, on_success: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ecs_field.sites.findings import Finding, Severity
+from ecs_field.sites.manifests import K8sObject
 from ecs_field.sites.quantity import format_bytes
 from ecs_field.sites.rules.base import LintContext, at
 from ecs_field.sites.rules.known import (
@@ -172,7 +173,7 @@ def _capacity(ctx: LintContext) -> Iterator[Finding]:
     classes = {c.obj.name: c for c in ctx.manifests.vm_classes()}
     total_memory = 0
     reserved_memory = 0
-    counted: list[str] = []
+    counted: list[tuple[int, K8sObject]] = []
     for vm in ctx.manifests.virtual_machines():
         cls = classes.get(vm.class_name)
         builtin = BUILTIN_VM_CLASSES.get(vm.class_name)
@@ -206,11 +207,12 @@ def _capacity(ctx: LintContext) -> Iterator[Finding]:
             # The worker node is declared powered off but ECS starts it itself.
             total_memory += mem or 0
             reserved_memory += reserve
-            counted.append(vm.obj.ref)
+            counted.append((mem or 0, vm.obj))
     if not memory or not counted:
         return
     usable = memory - ESXI_MEMORY_RESERVE_GIB * 2**30
-    anchor = ctx.manifests.virtual_machines()[0].obj
+    # Point at the VM that asks for the most: the first place to look for savings.
+    anchor = max(counted, key=lambda item: item[0])[1]
     if reserved_memory > usable:
         yield at(
             "error",

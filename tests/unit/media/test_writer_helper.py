@@ -238,3 +238,33 @@ def test_real_helper_cancel_through_the_cancel_file(tmp_path: Path) -> None:
     assert result.exit_code == 130 and "cancelled" in result.message.lower()
     assert not has_partition_table(head)
     assert history.load_history()[0].result == history.CANCELLED
+
+
+@needs_root
+@pytest.mark.root
+def test_write_job_for_the_gui_writes_two_sticks_with_one_progress_stream(tmp_path: Path) -> None:
+    image = tmp_path / "disk.img"
+    data = make_disk_image(image, 3 * MiB)
+    events: list[Progress] = []
+    with loop_device(8 * MiB, tmp_path) as (a, _), loop_device(8 * MiB, tmp_path) as (b, _):
+        opts = options(allow_non_removable=True, confirm_devices=(a, b), mode="raw")
+        result = helper.write_job(image, [a, b], opts)(events.append, helper.CancelToken())
+        for loop in (a, b):
+            with open(loop, "rb") as handle:
+                assert handle.read(len(data)) == data
+    assert result.ok and set(result.devices) == {a, b}
+    assert events and all(e.message.startswith("2 sticks") for e in events)
+    assert events[-1].phase == "done"
+    assert {r.device_path for r in history.load_history()} == {a, b}
+
+
+@needs_root
+@pytest.mark.root
+def test_write_job_raises_the_failure(tmp_path: Path) -> None:
+    image = tmp_path / "disk.img"
+    make_disk_image(image, MiB)
+    with loop_device(8 * MiB, tmp_path) as (a, _):
+        job = helper.write_job(image, [a], options())  # no override: refused
+        with pytest.raises(helper.EcsFieldError) as caught:
+            job(lambda _e: None, helper.CancelToken())
+    assert caught.value.exit_code == 4 and "Refusing" in caught.value.message

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ecs_field.commands.output import print_json, say
-from ecs_field.compat.catalog import load_catalog
-from ecs_field.errors import BadInput, EcsFieldError
-from ecs_field.hardware.probe import probe_local
+from ecs_field.compat.boxes import probe_box
+from ecs_field.errors import BadInput
 from ecs_field.storage import atomic_write_json
 
 
@@ -24,17 +23,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(handler=run)
 
 
-def known_usb_nic_ids() -> frozenset[str]:
-    """The catalog's USB NIC IDs; a broken catalog must not stop a probe, so it only warns."""
-    try:
-        return load_catalog().usb_nic_ids()
-    except EcsFieldError as exc:
-        say(f"ecs-field: warning: catalog not loaded ({exc.message}); USB NICs are found by class only")
-        return frozenset()
-
-
 def run(args: argparse.Namespace) -> int:
-    inventory = probe_local(known_usb_nic_ids())
+    inventory = probe_box()
     document = inventory.to_dict()
     if args.output is None:
         print_json(document)

@@ -275,19 +275,13 @@ def _end_progress() -> None:
 
 
 def _load_inventory(path: Path) -> Any:
-    from ecs_field.hardware.importer import load_inputs
+    from ecs_field.compat.boxes import load_box
 
-    try:
-        from ecs_field.compat.catalog import load_catalog
-
-        usb_ids: Any = load_catalog().usb_nic_ids()
-    except Exception:  # without the catalog, USB NICs are found by interface class only
-        usb_ids = ()
     if not path.exists():
         raise BadInput(
             f"--inventory {path}: no such file", "Give an inventory JSON (ecs-field probe -o) or a dump."
         )
-    return load_inputs([path], usb_ids)
+    return load_box([path])
 
 
 def _lint_target(given: str) -> tuple[Path, str | None, Any]:

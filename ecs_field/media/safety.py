@@ -99,9 +99,9 @@ def protected_places() -> list[tuple[Path, str]]:
     from ecs_field import paths
 
     places: list[tuple[Path, str]] = [
-        (Path(sys.executable), "the running app (Python)"),
-        (Path(sys.prefix), "the running app (Python)"),
-        (Path(ecs_field.__file__).parent, "the running app (ecs_field)"),
+        (Path(sys.executable), "the running app"),
+        (Path(sys.prefix), "the running app"),
+        (Path(ecs_field.__file__).parent, "the running app"),
         *_user_homes(),
     ]
     with contextlib.suppress(OSError):

@@ -272,9 +272,9 @@ def _load_inventory(value: Any) -> tuple[Any | None, str]:
             return None, f"The inventory saved with the site is not usable: {exc}"
     path = Path(str(value))
     try:
-        from ecs_field.hardware.importer import read_input
+        from ecs_field.compat.boxes import load_box
 
-        return read_input(path), f"NICs from {path.name}"
+        return load_box([path]), f"NICs from {path.name}"
     except EcsFieldError as exc:
         return None, f"Inventory {path.name} not usable: {exc.message}"
     except OSError as exc:

@@ -95,7 +95,8 @@ def test_mounted_loop_refused_even_with_override(tmp_path: Path) -> None:
         assert not decision.allowed and "mounted-internal" in decision.codes
         with pytest.raises(SafetyRefusal) as caught:
             safety.require_safe(drive, MiB, None, allow_non_removable=True, confirm_device=device)
-        assert caught.value.exit_code == 4 and device in caught.value.message and str(mnt) in caught.value.message
+        message = caught.value.message
+        assert caught.value.exit_code == 4 and device in message and str(mnt) in message
         # the kernel agrees: O_EXCL fails while mounted
         with pytest.raises(SafetyRefusal, match="in use"):
             safety.open_exclusive(device)
@@ -149,6 +150,11 @@ def test_too_small_device(tmp_path: Path) -> None:
         assert done.returncode == 4, done.stderr
         assert "too small" in done.stderr
         assert digest(device, 2 * MiB) == before
+        # without the override every reason is named, the override included, with the exact flags
+        done = cli("write", str(image), device, "--yes")
+        assert done.returncode == 4, done.stderr
+        assert "too small" in done.stderr and f"--confirm-device {device}" in done.stderr
+        assert digest(device, 2 * MiB) == before
 
 
 def test_recheck_identity_notices_another_device_under_the_same_name(tmp_path: Path) -> None:
@@ -196,7 +202,8 @@ def test_the_image_files_own_disk(tmp_path: Path) -> None:
             decision = safety.evaluate(drive_b, MiB, image, allow_non_removable=True, confirm_device=disk_b)
             assert decision.codes == ["holds-image"]
             before = digest(disk_b, MiB)
-            done = cli("write", str(image), disk_b, "--allow-non-removable", "--confirm-device", disk_b, "--yes")
+            done = cli("write", str(image), disk_b, "--allow-non-removable", "--confirm-device", disk_b,
+                       "--yes")
             assert done.returncode == 4, done.stderr
             assert "image file" in done.stderr
             assert digest(disk_b, MiB) == before

@@ -257,3 +257,33 @@ def test_write_through_the_helper_process(qtbot, tmp_path: Path) -> None:
         assert head(device, 2 * MiB) == image.read_bytes()
         records = history.load_history()
         assert records and records[-1].device_path == device and records[-1].verified
+
+
+@needs_root
+def test_cancel_mid_write(qtbot, tmp_path: Path) -> None:
+    """Cancel while a write is held inside the device (a FUSE-backed loop device that pauses writes)."""
+    from tests.e2e.write_devices import fault_disk
+
+    image = small_image(tmp_path / "stick.img", 6 * MiB)
+    with fault_disk(8 * MiB) as disk:
+        device = disk.loop
+        page = make_page(qtbot)
+        page.show_all.setChecked(True)
+        wait_drives(qtbot, page)
+        load_image(qtbot, page, image)
+        page.confirm_edit.setText(device)
+        page.drive_list.set_checked(device)
+        page.confirm_hook = lambda dialog: True
+        disk.hold_writes_at(3 * MiB)
+        page.start_write()
+        assert disk.held.wait(20), "the write never reached the held offset"
+        assert page.cancel_button.isEnabled() and not page.write_button.isEnabled()
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+        assert "Cancelling" in page.phase_label.text()
+        disk.release.set()
+        qtbot.waitUntil(lambda: bool(page.last_outcomes), timeout=30000)
+        (outcome,) = page.last_outcomes
+        assert not outcome.ok and outcome.exit_code == 130, outcome.summary
+        assert "0 of 1 written and verified" in page.phase_label.text()
+        assert "✖" in page.result_label.text()
+        assert disk.read_store(510, 2) != b"\x55\xaa"  # no partition table left behind

@@ -132,6 +132,7 @@ def _passthrough(ctx: LintContext) -> Iterator[Finding]:
     ids = {(p.vendor_id.lower(), p.device_id.lower()) for p in ctx.inventory.pci}
     if not ids:
         return
+    used = {vm.class_name for vm in ctx.manifests.virtual_machines()}
     for cls in ctx.manifests.vm_classes():
         devices = cls.obj.get("spec", "hardware", "devices", "dynamicDirectPathIODevices")
         if not isinstance(devices, list):
@@ -141,12 +142,14 @@ def _passthrough(ctx: LintContext) -> Iterator[Finding]:
                 continue
             vendor, device = _hex(dev.get("vendorID")), _hex(dev.get("deviceID"))
             if vendor and device and (vendor, device) not in ids:
+                in_use = cls.obj.name in used
                 yield at(
-                    "error",
+                    "error" if in_use else "warning",
                     "passthrough-missing",
                     cls.obj,
                     cls.obj.line_of("spec", "hardware", "devices", "dynamicDirectPathIODevices", i),
-                    f"PCI device {vendor}:{device} for passthrough is not in this box",
+                    f"PCI device {vendor}:{device} for passthrough is not in this box"
+                    + ("" if in_use else " (no VM uses this class yet)"),
                     "VMs of this class cannot power on here; check the device or the class.",
                 )
 

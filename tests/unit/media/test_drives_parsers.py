@@ -10,6 +10,7 @@ from ecs_field.errors import DeviceError
 from ecs_field.media.drives import linux, macos, windows
 from ecs_field.media.drives.model import Drive
 
+SNAP = "/var/lib/snapd/snaps/core20_2318.snap"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "drives"
 
 
@@ -31,7 +32,7 @@ def udev_blocks(text: str) -> dict[str, dict[str, str]]:
 
 def laptop() -> dict[str, Drive]:
     udev = udev_blocks((FIXTURES / "udev_laptop.txt").read_text())
-    sysfs = {"mmcblk0": {"mmc_type": "SD"}, "loop3": {"backing_file": "/var/lib/snapd/snaps/core20_2318.snap"}}
+    sysfs = {"mmcblk0": {"mmc_type": "SD"}, "loop3": {"backing_file": SNAP}}
     drives = linux.parse_lsblk((FIXTURES / "lsblk_laptop.json").read_text(), udev, sysfs)
     return {d.name: d for d in drives}
 
@@ -85,7 +86,7 @@ def test_linux_nvme_system_disk_tree() -> None:
 
 def test_linux_loop_device() -> None:
     loop = laptop()["loop3"]
-    assert (loop.kind, loop.read_only, loop.backing_file) == ("loop", True, "/var/lib/snapd/snaps/core20_2318.snap")
+    assert (loop.kind, loop.read_only, loop.backing_file) == ("loop", True, SNAP)
     assert not loop.offered_by_default
 
 

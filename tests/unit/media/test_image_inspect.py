@@ -12,7 +12,8 @@ from ecs_field.errors import BadInput
 from ecs_field.media.image import inspect_image, parse_boot_cfg, parse_mbr
 
 pytestmark = pytest.mark.skipif(
-    not all(shutil.which(t) for t in ("xorriso", "mkfs.fat", "mcopy")), reason="needs xorriso, dosfstools, mtools"
+    not all(shutil.which(t) for t in ("xorriso", "mkfs.fat", "mcopy")),
+    reason="needs xorriso, dosfstools, mtools",
 )
 
 BOOT_CFG = """bootstate=0
@@ -43,7 +44,8 @@ def _tree(root: Path) -> Path:
     return src
 
 
-def build_esxi_iso(root: Path, volume: str = "ESXI-8.0U2-22380479-STANDARD", boot_cfg: str | None = None) -> Path:
+def build_esxi_iso(root: Path, volume: str = "ESXI-8.0U2-22380479-STANDARD",
+                   boot_cfg: str | None = None) -> Path:
     """An El Torito ISO laid out like a stock ESXi installer: BIOS + UEFI entries, no hybrid MBR."""
     src = _tree(root)
     if boot_cfg is not None:
@@ -66,7 +68,8 @@ def build_hybrid_iso(root: Path) -> Path:
     mbr_code.write_bytes(b"\xfa\xeb\xfe" + b"\x00" * 429)  # cli; jmp $ : harmless boot code
     iso = root / "hybrid.iso"
     subprocess.run(
-        ["xorriso", "-as", "mkisofs", "-quiet", "-o", str(iso), "-V", "HYBRID_TEST", "-isohybrid-mbr", str(mbr_code),
+        ["xorriso", "-as", "mkisofs", "-quiet", "-o", str(iso), "-V", "HYBRID_TEST",
+         "-isohybrid-mbr", str(mbr_code),
          "-b", "ISOLINUX.BIN", "-c", "BOOT.CAT", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
          "-eltorito-alt-boot", "-e", "EFIBOOT.IMG", "-no-emul-boot", "-isohybrid-gpt-basdat", str(src)],
         check=True, capture_output=True,
@@ -95,7 +98,8 @@ def test_esxi_iso(tmp_path: Path) -> None:
 
 
 def test_esxi_version_from_volume_id_when_boot_cfg_has_no_build(tmp_path: Path) -> None:
-    iso = build_esxi_iso(tmp_path, volume="ESXI-7.0U3N-21930508-STANDARD", boot_cfg="title=Loading ESXi installer\n")
+    iso = build_esxi_iso(tmp_path, volume="ESXI-7.0U3N-21930508-STANDARD",
+                         boot_cfg="title=Loading ESXi installer\n")
     info = inspect_image(iso)
     assert info.esxi == {"version": "7.0U3N", "build": "21930508", "source": "volume id"}
 
@@ -116,7 +120,8 @@ def test_hybrid_iso(tmp_path: Path) -> None:
 def test_disk_image(tmp_path: Path) -> None:
     image = tmp_path / "disk.img"
     sector = bytearray(512)
-    sector[446:462] = bytes([0x80, 0, 0, 0, 0x0C, 0, 0, 0]) + (2048).to_bytes(4, "little") + (4096).to_bytes(4, "little")
+    sector[446:462] = bytes([0x80, 0, 0, 0, 0x0C, 0, 0, 0]) + (2048).to_bytes(4, "little") + \
+        (4096).to_bytes(4, "little")
     sector[510:512] = b"\x55\xaa"
     image.write_bytes(bytes(sector) + b"\x00" * (6144 * 512 - 512))
     info = inspect_image(image)

@@ -47,7 +47,8 @@ def test_laptop_verdicts() -> None:
 
 
 def test_system_drive_refused_even_with_override() -> None:
-    drive = stick(path="/dev/nvme0n1", kind="internal", removable=False, protected=["holds / (the running system)"])
+    drive = stick(path="/dev/nvme0n1", kind="internal", removable=False,
+                  protected=["holds / (the running system)"])
     decision = safety.evaluate(drive, GB, None, allow_non_removable=True, confirm_device="/dev/nvme0n1")
     assert not decision.allowed and "system" in decision.codes
 

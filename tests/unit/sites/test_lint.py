@@ -496,6 +496,10 @@ def test_passthrough_device_present_or_not(site: Path, inventory: Inventory) -> 
     (site / "vms" / "gpu-class.yaml").write_text(gpu_class.replace("0x25b6", "0x2236"))
     (hit,) = by_rule(lint(site, inventory=inventory).findings, "passthrough-missing")
     assert "10de:2236" in hit.message and hit.line == line_of(site, "vms/gpu-class.yaml", "- vendorID")
+    assert hit.severity == "warning"  # no VM uses the class yet
+    edit(site, ANALYTICS, "className: analytics-medium", "className: gpu")
+    (hit,) = by_rule(lint(site, inventory=inventory).findings, "passthrough-missing")
+    assert hit.severity == "error"
 
 
 def test_ecs_example_shapes_lint_without_false_errors(tmp_path: Path) -> None:

@@ -343,3 +343,32 @@ def test_hostconfiguration_without_profile(tmp_path: Path) -> None:
     (hc,) = load_manifests(tmp_path).host_configurations()
     assert isinstance(hc, HostConfiguration) and hc.issues[0].rule == "profile-missing"
     assert hc.layertype == "Incremental"
+
+
+def test_json_positions_with_escapes_nesting_and_scalars() -> None:
+    from ecs_field.sites.jsonpos import index_lines
+
+    text = '{\n  "a": [1,\n   {"b": "x\\"y,]}", "c": []},\n   [2, 3]\n  ],\n  "d\\u00e9": {"e": null}\n}'
+    lines = index_lines(text)
+    assert lines[("a",)] == 1 and lines[("a", 0)] == 1
+    assert lines[("a", 1)] == 2 and lines[("a", 1, "c")] == 2
+    assert lines[("a", 2, 1)] == 3
+    assert lines[("d\u00e9", "e")] == 5
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("8Gi", 8 * 2**30),
+        ("512Mi", 512 * 2**20),
+        ("2G", 2 * 10**9),
+        (4096, 4096),
+        ("1.5Gi", 3 * 2**29),
+        ("lots", None),
+        (True, None),
+    ],
+)
+def test_quantities(given: object, expected: int | None) -> None:
+    from ecs_field.sites.quantity import parse_bytes
+
+    assert parse_bytes(given) == expected

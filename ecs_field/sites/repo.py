@@ -18,6 +18,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -534,6 +535,8 @@ def _run_git(  # noqa: PLR0917 - private helper
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # Own process group: cancel must also stop git's helpers (git-remote-https, ssh).
+        **_new_group(),
     )
     tail: list[str] = []
 
@@ -566,15 +569,12 @@ def _run_git(  # noqa: PLR0917 - private helper
     try:
         while process.poll() is None:
             if cancel is not None and cancel.cancelled:
-                process.terminate()
-                try:
-                    process.wait(5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                _stop(process)
                 raise Cancelled(f"Cancelled {what}.")
             time.sleep(0.05)
     finally:
+        if process.poll() is None:  # interrupted (Ctrl+C in the CLI): leave no git behind
+            _stop(process)
         reader.join(5)
     if process.returncode != 0:
         detail = next(
@@ -592,6 +592,31 @@ def _run_git(  # noqa: PLR0917 - private helper
             "Check the URL or path and the branch name.",
         )
     report(Progress("git", 1, 1, message=f"{what}: done"))
+
+
+def _new_group() -> dict[str, Any]:
+    if os.name == "posix":
+        return {"start_new_session": True}
+    return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate git and its helpers; kill them if they do not go within five seconds."""
+    group_kill = getattr(os, "killpg", None)
+    if os.name == "posix" and group_kill is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            group_kill(process.pid, signal.SIGTERM)
+    else:
+        process.terminate()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        if os.name == "posix" and group_kill is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                group_kill(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.wait()
 
 
 def _looks_like_network(detail: str) -> bool:

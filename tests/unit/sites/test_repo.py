@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import functools
+import http.server
 import subprocess
+import threading
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -254,3 +261,67 @@ def test_long_history_uses_git_counts(tmp_path: Path) -> None:
 )
 def test_flux_revisions_are_normalised(given: str, expected: str) -> None:
     assert normalize_revision(given) == expected
+
+
+class _DumbGitHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a bare repository over git's "dumb" HTTP protocol (static files) on 127.0.0.1."""
+
+    seen_auth: ClassVar[list[str]] = []
+    gate: ClassVar[threading.Event | None] = None
+
+    def do_GET(self) -> None:
+        type(self).seen_auth.append(self.headers.get("Authorization", ""))
+        gate = type(self).gate
+        if gate is not None:
+            gate.wait(30)
+        super().do_GET()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def dumb_http_server(bare: Path, gate: threading.Event | None = None) -> Iterator[tuple[str, list[str]]]:
+    """Yields the URL and the list of Authorization headers the server received."""
+    run_git(bare, "update-server-info")
+    handler = type("Handler", (_DumbGitHandler,), {"seen_auth": [], "gate": gate})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(bare))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", handler.seen_auth
+    finally:
+        if gate is not None:
+            gate.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_clone_over_http_sends_the_token_as_a_header(tmp_path: Path) -> None:
+    _, bare, _ = remote_and_clone(tmp_path)
+    with dumb_http_server(bare) as (url, handler_log):
+        repo = SiteRepo.clone(url, tmp_path / "http-clone", token="s3cret-token")
+    assert repo.head().subject == "first"
+    expected = "Basic " + base64.b64encode(b"x-access-token:s3cret-token").decode()
+    assert handler_log and all(h == expected for h in handler_log)
+    # The token is not written into the clone's configuration.
+    assert "s3cret" not in (tmp_path / "http-clone" / ".git" / "config").read_text()
+
+
+def test_cancel_stops_a_stalled_clone_and_cleans_up(tmp_path: Path) -> None:
+    _, bare, _ = remote_and_clone(tmp_path)
+    gate = threading.Event()  # the server holds every request until the test ends
+    token = CancelToken()
+    dest = tmp_path / "stalled"
+    with dumb_http_server(bare, gate) as (url, _):
+        timer = threading.Timer(0.5, token.cancel)
+        timer.start()
+        try:
+            with pytest.raises(Cancelled):
+                SiteRepo.clone(url, dest, cancel=token)
+        finally:
+            timer.cancel()
+    assert not dest.exists()

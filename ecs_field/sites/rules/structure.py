@@ -26,7 +26,9 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     for obj in ctx.manifests.objects:
         yield from _object_shape(obj)
         if obj.kind and obj.name:
-            key = obj.key
+            # kustomize treats "no namespace" and "default" as the same place.
+            namespace = obj.namespace or ("" if obj.kind in CLUSTER_SCOPED_KINDS else "default")
+            key = (obj.group, obj.kind, namespace, obj.name)
             first = seen.get(key)
             if first is None:
                 seen[key] = obj

@@ -538,3 +538,11 @@ def test_ecs_example_shapes_lint_without_false_errors(tmp_path: Path) -> None:
     report = lint(root)
     assert report.counts["error"] == 0, [str(f) for f in report.findings]
     assert {f.rule for f in report.findings} <= {"profile-wrapper", "profile-unchecked"}
+
+
+def test_no_namespace_and_default_are_the_same_object(site: Path) -> None:
+    (site / "vms" / "again.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cam-gateway-init\ndata:\n  a: b\n"
+    )
+    (hit,) = by_rule(lint(site).findings, "duplicate-object")
+    assert hit.file == GATEWAY and "vms/again.yaml" in hit.message

@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "files", nargs="*", type=Path, metavar="FILE", help="inventory JSON or raw dumps of ONE box"
     )
     check.add_argument(
-        "--release", "-r", metavar="R", help="ESXi release (default: the catalog's default, see `ecs-field catalog`)"
+        "--release", "-r", metavar="R",
+        help="ESXi release (default: the catalog's default; see ecs-field catalog)",
     )
     check.add_argument("--json", action="store_true", help="print the verdict as JSON (ecs-field/verdict@1)")
     check.set_defaults(handler=run_check)

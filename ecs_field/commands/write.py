@@ -67,6 +67,7 @@ class ProgressPrinter:
         self.last_phase: dict[str, str] = {}
         self.held: dict[str, dict[str, Any]] = {}
         self.reported = False  # the final error line went out already
+        self.open_line = False  # a progress line without its newline yet (terminal)
         self.stream: TextIO = sys.stdout
         if progress_file is not None:
             # The app made this file in its own private temp folder; never follow a link there.
@@ -103,6 +104,7 @@ class ProgressPrinter:
                 end = "\n" if event.phase == "done" else ""
                 sys.stderr.write("\r\x1b[K" + line + end)
                 sys.stderr.flush()
+                self.open_line = not end
             elif self.last_phase.get(device) != event.phase:
                 self.last_phase[device] = event.phase
                 say(f"{prefix}{PHASE_WORDS.get(event.phase, event.phase)}: {event.message}")
@@ -133,8 +135,9 @@ class ProgressPrinter:
                             "exit_code": exc.exit_code, "device": None})
 
     def finish_line(self) -> None:
-        if self.tty and not self.json_lines and not self.several:
+        if self.open_line:
             sys.stderr.write("\n")
+            self.open_line = False
 
     def close(self) -> None:
         if self.stream is not sys.stdout:

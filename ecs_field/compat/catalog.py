@@ -217,8 +217,8 @@ class Catalog:
             )
         # The default is the catalog's choice when it names a known release: the newest release
         # is not always the best-known one (9.0's inbox driver list is unconfirmed).
-        chosen = self._release_by_name.get(_norm_release(self.default_release_id)) if self.default_release_id else None
-        return chosen or self.releases[-1]
+        wanted = _norm_release(self.default_release_id) if self.default_release_id else ""
+        return self._release_by_name.get(wanted) or self.releases[-1]
 
     def release(self, name: str | None) -> Release:
         """The release named ``name`` (ID or alias, any case); the catalog default when None."""

@@ -38,6 +38,15 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(170)
         self.nav.setAccessibleName("Navigation")
+        self.nav.setStyleSheet(
+            "QListWidget#navigation { border: none; background: palette(window); padding-top: 8px; }"
+            "QListWidget#navigation::item { padding: 10px 14px; margin: 2px 6px; border-radius: 6px; }"
+            "QListWidget#navigation::item:selected { background: #1f5f8b; color: white; }"
+            "QListWidget#navigation::item:hover:!selected { background: rgba(31, 95, 139, 0.12); }"
+        )
+        nav_font = self.nav.font()
+        nav_font.setPointSizeF(nav_font.pointSizeF() * 1.1)
+        self.nav.setFont(nav_font)
         self.stack = QStackedWidget()
         for module_name, class_name in PAGES:
             page_class = getattr(importlib.import_module(module_name), class_name)

@@ -113,8 +113,9 @@ def write_arguments(
     cancel_file: Path | None = None,
 ) -> list[str]:
     """The `write` sub-command for a job: always --progress json --yes --helper (the app asked already)."""
-    args = ["write", str(image), *devices, "--mode", options.mode, "--progress", "json", "--yes", "--helper",
-            "--stall-timeout", f"{options.stall_timeout_s:g}"]
+    # Absolute: pkexec starts the helper in root's home folder, not in ours.
+    args = ["write", str(Path(image).absolute()), *devices, "--mode", options.mode,
+            "--progress", "json", "--yes", "--helper", "--stall-timeout", f"{options.stall_timeout_s:g}"]
     if options.sha256:
         args += ["--sha256", options.sha256]
     if not options.verify:

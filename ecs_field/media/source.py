@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-
 _HAVE_PREADV = hasattr(os, "preadv")
 
 

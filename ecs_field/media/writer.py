@@ -203,10 +203,10 @@ class _Writer:
         except Exception:  # a broken listener must not break a write half way
             log.exception("progress listener failed")
 
-    def enter(self, phase: str, total: int, message: str) -> None:
+    def enter(self, phase: str, total: int, message: str, done: int = 0) -> None:
         s = self.shared
         with s.lock:
-            s.phase, s.bytes_done, s.bytes_total, s.position = phase, 0, total, 0
+            s.phase, s.bytes_done, s.bytes_total, s.position = phase, done, total, 0
         self.meter.reset()
         self.emit(message)
 
@@ -500,9 +500,8 @@ class _Writer:
         assert self.device is not None
         device = self.device
         t0 = time.monotonic()
-        self.enter("flush", self.size, "Flushing the stick's write cache")
-        with self.shared.lock:
-            self.shared.bytes_done = self.size  # everything is handed over; the stick finishes it
+        # Everything is handed over; the stick finishes it.
+        self.enter("flush", self.size, "Flushing the stick's write cache", done=self.size)
         thread = self.spawn("flush", lambda: self.device_io("flushing", 0, 0, device.flush))
         # Draining a slow stick's cache legitimately takes a while with no byte counter moving.
         self.supervise([thread], "Flushing the stick's write cache", stall_limit_s=self.stall_timeout_s * 3)

@@ -15,5 +15,5 @@ def qapp_cls():  # pytest-qt hook: use our application setup (names, settings fo
 
 
 @pytest.fixture(scope="session")
-def qapp(qapp_args, qapp_cls):  # noqa: ARG001 - same signature as pytest-qt's fixture
+def qapp(qapp_args, qapp_cls):
     return create_application(["ecs-field-tests"])

@@ -195,3 +195,10 @@ def test_self_test_evaluates_the_bundled_sample(qtbot: QtBot, page: HardwarePage
     page.self_test()
     assert page.verdict is not None and page.banner.state in ("supported", "actions-required", "unsupported")
     assert page.nic_table.rowCount() >= 1
+
+
+def test_release_selector_starts_at_the_catalog_default(page: HardwarePage) -> None:
+    from ecs_field.compat.catalog import load_catalog
+
+    assert page.release_id == load_catalog().default_release.id
+    assert "(default)" in page.release_box.currentText()

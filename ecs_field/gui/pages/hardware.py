@@ -258,11 +258,11 @@ class HardwarePage(Page):
             return
         self.release_box.blockSignals(True)
         self.release_box.clear()
-        newest = catalog.default_release.id if catalog.releases else None
+        default = catalog.default_release.id if catalog.releases else None
         for release in catalog.releases:
-            suffix = " (default)" if release.id == newest else ""
+            suffix = " (default)" if release.id == default else ""
             self.release_box.addItem(f"{release.name}{suffix}", release.id)
-        self.release_box.setCurrentIndex(self.release_box.count() - 1)
+        self.release_box.setCurrentIndex(max(0, self.release_box.findData(default)))
         self.release_box.blockSignals(False)
         problems = ""
         if catalog.errors:

@@ -74,3 +74,23 @@ def test_parallel_appends_lose_nothing() -> None:
     for t in threads:
         t.join()
     assert sorted(r.device_serial for r in history.load_history()) == sorted(f"SN{n}" for n in range(8))
+
+
+def test_history_command_reports_a_corrupt_file(capsys: pytest.CaptureFixture[str]) -> None:
+    from ecs_field.cli import main
+
+    history.history_path().write_text("[1, 2")
+    assert main(["history"]) == 2
+    err = capsys.readouterr().err
+    assert "set aside" in err and "write-history.json" in err
+    assert main(["history", "--json"]) == 0  # the next run starts empty, the bad file kept aside
+    assert json.loads(capsys.readouterr().out) == {"schema": history.SCHEMA, "records": []}
+
+
+def test_history_command_lists_records(capsys: pytest.CaptureFixture[str]) -> None:
+    from ecs_field.cli import main
+
+    history.append_record(record(7, history.FAILED))
+    assert main(["history"]) == 0
+    captured = capsys.readouterr()
+    assert "esxi-7.iso" in captured.out and "FAILED" in captured.out and "SN7" in captured.out

@@ -195,7 +195,7 @@ def test_stall_watchdog_reports_the_stick_not_answering(tmp_path: Path) -> None:
 
     def hook(offset: int) -> None:
         if offset == 8 * MiB:
-            release.wait(1.5)  # nothing moves for three times the stall limit
+            release.wait(5)  # nothing moves for ten times the stall limit
 
     with loop_device(16 * MiB, tmp_path) as (loop, _):
         try:

@@ -545,3 +545,13 @@ def _checksum_mismatch(
         "Check that the checksum belongs to this exact file; if it does, the file is damaged: "
         "get it again.",
     )
+
+
+def recheck_image_for_write(path: Path) -> None:
+    """Refuse (VerifyMismatch, exit 6) a library image that changed since it was added.
+
+    Images outside the library are not checked here; the writer hashes what it writes anyway.
+    """
+    report = ImageLibrary().recheck_before_write(path)
+    if report is not None:
+        report.raise_if_bad()

@@ -373,9 +373,11 @@ def open_exclusive(
         if exc.errno == errno.EROFS:
             raise SafetyRefusal(f"{path} is read-only", "Check the stick's or card's lock switch.") from exc
         if exc.errno in (errno.EACCES, errno.EPERM):
-            raise DeviceError(f"No permission to write {path}",
-                              "Writing needs administrator rights: the app asks for them; "
-                              "on the command line run it with sudo (Linux, macOS) or as Administrator.") from exc
+            raise DeviceError(
+                f"No permission to write {path}",
+                "Writing needs administrator rights: the app asks for them; on the command line "
+                "run it with sudo (Linux, macOS) or as Administrator.",
+            ) from exc
         if exc.errno in (errno.ENOENT, errno.ENXIO, errno.ENODEV):
             raise DeviceError(f"{path} is gone", "Plug the stick in again and choose it again.") from exc
         if exc.errno == errno.EINVAL and direct:

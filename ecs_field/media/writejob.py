@@ -23,6 +23,7 @@ from ecs_field.errors import BadInput, Cancelled, EcsFieldError, SafetyRefusal
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
 from ecs_field.media import history, safety
 from ecs_field.media.drives import Drive
+from ecs_field.media.library import recheck_image_for_write
 from ecs_field.media.source import FileSource, ImageSource
 from ecs_field.media.writer import ChecksumMismatch, WriteResult, write_image
 
@@ -200,6 +201,7 @@ def write_to_drive(
     try:
         resolved = mode or resolve_mode(request.image_path, request.mode)
         if not image_checked:
+            recheck_image_for_write(request.image_path)
             image_sha256 = check_image_sha256(request, resolved, progress, cancel)
         source = open_source(request.image_path, resolved)
         # The drive chosen minutes ago must still be the same stick, and every rule still pass.
@@ -282,6 +284,7 @@ def write_many(
     cancel = cancel or CancelToken()
     report: DeviceProgress = progress or (lambda _device, _event: None)
     mode = resolve_mode(request.image_path, request.mode)
+    recheck_image_for_write(request.image_path)
     first = drives[0].path if drives else ""
     check_image_sha256(request, mode, lambda e: report(first, e), cancel)
     outcomes: list[DriveOutcome | None] = [None] * len(drives)

@@ -269,3 +269,23 @@ def test_confirmation_on_a_terminal_names_the_drive(tmp_path: Path) -> None:
         assert f"{loop}" in done.stderr and "8.4 MB" in done.stderr and "will be erased" in done.stderr
     assert accepted.returncode == 0, accepted.stderr
     assert written == data
+
+
+def test_a_library_image_that_changed_is_refused_before_any_write(tmp_path: Path) -> None:
+    image = tmp_path / "site.img"
+    make_disk_image(image, 4 * MiB)
+    added = cli("images", "add", str(image), "--reference", "--json")
+    assert added.returncode == 0, added.stderr
+    with image.open("r+b") as handle:  # the file is damaged after it was recorded
+        handle.seek(3 * MiB)
+        handle.write(b"\xff" * 4096)
+    os.utime(image, (1_000_000_000, 1_000_000_000))
+    with loop_device(8 * MiB, tmp_path) as (loop, _):
+        with open(loop, "rb") as handle:
+            before = handle.read()
+        done = cli("write", str(image), loop, "--yes", *override(loop))
+        with open(loop, "rb") as handle:
+            after = handle.read()
+    assert done.returncode == 6, done.stderr
+    assert "site.img" in done.stderr
+    assert after == before

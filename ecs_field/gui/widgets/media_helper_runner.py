@@ -53,6 +53,7 @@ class HelperRunner(WriteRunner):
 
     def start(self, request: Any, drives: list[Drive]) -> None:
         from ecs_field.media.helper import HelperOptions, HelperProcess, build_helper
+        from ecs_field.media.library import recheck_image_for_write
 
         if self.is_running():
             raise RuntimeError("a write is already running")
@@ -68,6 +69,9 @@ class HelperRunner(WriteRunner):
             workdir = Path(tempfile.mkdtemp(prefix="ecs-field-write-"))
             outcomes: list[RunOutcome]
             try:
+                # The privileged helper runs as another user with another library: the user's
+                # own library record is checked here, before any stick is touched.
+                recheck_image_for_write(request.image_path)
                 command = build_helper(request.image_path, [d.path for d in drives], options,
                                        workdir=workdir, elevated=self._elevated)
                 process = HelperProcess(command, on_progress=self.progress.emit)

@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from ecs_field.errors import EcsFieldError
 from ecs_field.events import CancelToken, Progress
 from ecs_field.media.drives import Drive, human_size
 
@@ -36,80 +37,73 @@ class RunOutcome:
     hint: str = ""
 
 
-def describe_result(drive: Drive, result: Any, expected_sha256: str | None) -> str:
+def result_sentence(drive: Drive, bytes_written: int, sha256: str, verified: bool) -> str:
+    """The one sentence a technician reads after a write: exactly what was (or was not) checked."""
     name = f"{drive.display_path or drive.path} ({drive.label}, {human_size(drive.size_bytes)})"
-    written = f"{result.bytes_written:,} bytes".replace(",", " ")
-    if result.verified:
-        text = (f"{name}: written and verified. All {written} were read back from the stick with the "
-                f"cache bypassed, and their SHA-256 {result.sha256[:16]}… matches what was written")
-        if expected_sha256 and result.expected_sha256:
-            text += "; the image also matched its expected SHA-256"
-        return text + "."
+    written = f"{bytes_written:,} bytes".replace(",", " ")
+    if verified:
+        return (f"{name}: written and verified. All {written} were read back from the stick with the "
+                f"cache bypassed, and their SHA-256 {sha256[:16]}… matches what was written")
     return (f"{name}: written but NOT verified (verification was switched off); {written} written, "
-            f"SHA-256 {result.sha256[:16]}…")
+            f"SHA-256 {sha256[:16]}…")
+
+
+def failed_outcome(drive: Drive, exit_code: int, message: str, hint: str = "") -> RunOutcome:
+    return RunOutcome(drive.path, drive.label, False, False, exit_code,
+                      f"{drive.display_path or drive.path} ({drive.label}): {message}", hint)
 
 
 def outcome_from_job(outcome: Any, expected_sha256: str | None) -> RunOutcome:
     drive = outcome.drive
-    if outcome.error is None and outcome.result is not None:
-        return RunOutcome(drive.path, drive.label, True, bool(outcome.result.verified), 0,
-                          describe_result(drive, outcome.result, expected_sha256))
+    result = outcome.result
+    if outcome.error is None and result is not None:
+        text = result_sentence(drive, result.bytes_written, result.sha256, bool(result.verified))
+        if result.verified and expected_sha256 and result.expected_sha256:
+            text += "; the image also matched its expected SHA-256"
+        return RunOutcome(drive.path, drive.label, True, bool(result.verified), 0, text + ".")
     error = outcome.error
-    return RunOutcome(drive.path, drive.label, False, False, getattr(error, "exit_code", 1),
-                      f"{drive.display_path or drive.path} ({drive.label}): "
-                      f"{getattr(error, 'message', error)}",
-                      getattr(error, "hint", "") or "")
+    return failed_outcome(drive, getattr(error, "exit_code", 1), str(getattr(error, "message", error)),
+                          getattr(error, "hint", "") or "")
 
 
 class WriteRunner(QObject):
-    """``start(request, drives)``; emits ``progress(device, Progress)``, then ``finished([RunOutcome])``."""
+    """``start(request, drives)``; emits ``progress(device, Progress)``, then ``finished([RunOutcome])``.
+
+    The write runs on a worker thread; subclasses say how (``_run``). Whatever goes wrong, every
+    drive gets an outcome, so the page never waits for a result that will not come.
+    """
 
     progress = Signal(str, object)
     finished = Signal(list)
-
-    def start(self, request: Any, drives: list[Drive]) -> None:
-        raise NotImplementedError
-
-    def cancel(self) -> None:
-        raise NotImplementedError
-
-    def is_running(self) -> bool:
-        raise NotImplementedError
-
-
-class InProcessRunner(WriteRunner):
-    """Writes from this process on a worker thread (the process must be allowed to open the device)."""
+    thread_name = "ecs-gui-write"
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread: threading.Thread | None = None
         self._cancel = CancelToken()
 
+    def _run(self, request: Any, drives: list[Drive], cancel: CancelToken) -> list[RunOutcome]:
+        """Write and return one outcome per drive (runs on the worker thread)."""
+        raise NotImplementedError  # abstract: InProcessRunner and HelperRunner implement it
+
     def start(self, request: Any, drives: list[Drive]) -> None:
         if self.is_running():
             raise RuntimeError("a write is already running")
-        self._cancel = CancelToken()
-        cancel = self._cancel
+        self._cancel = cancel = CancelToken()
 
         def work() -> None:
-            from ecs_field.errors import EcsFieldError
-            from ecs_field.media.writejob import write_many
-
             outcomes: list[RunOutcome]
             try:
-                results = write_many(request, drives, cancel=cancel,
-                                     progress=self.progress.emit)
-                outcomes = [outcome_from_job(o, request.expected_sha256) for o in results]
-            except EcsFieldError as exc:  # the image could not be used: nothing was written
-                outcomes = [RunOutcome(d.path, d.label, False, False, exc.exit_code, exc.message,
-                                       exc.hint or "") for d in drives]
+                outcomes = self._run(request, drives, cancel)
+            except EcsFieldError as exc:  # the image or the elevation failed: nothing was written
+                outcomes = [failed_outcome(d, exc.exit_code, exc.message, exc.hint or "") for d in drives]
             except Exception as exc:
                 log.exception("write crashed")
-                outcomes = [RunOutcome(d.path, d.label, False, False, 70, f"Unexpected error: {exc}",
-                                       "Details are in the log (Help > Open log folder).") for d in drives]
+                hint = "Details are in the log (Help > Open log folder)."
+                outcomes = [failed_outcome(d, 70, f"Unexpected error: {exc}", hint) for d in drives]
             self.finished.emit(outcomes)
 
-        self._thread = threading.Thread(target=work, name="ecs-gui-write", daemon=True)
+        self._thread = threading.Thread(target=work, name=self.thread_name, daemon=True)
         self._thread.start()
 
     def cancel(self) -> None:
@@ -118,31 +112,30 @@ class InProcessRunner(WriteRunner):
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def wait(self, seconds: float = 30.0) -> bool:
+    def wait(self, seconds: float = 60.0) -> bool:
         if self._thread is not None:
             self._thread.join(seconds)
         return not self.is_running()
 
 
-def helper_available() -> bool:
-    try:
-        import ecs_field.media.helper  # noqa: F401
-    except ImportError:
-        return False
-    return True
+class InProcessRunner(WriteRunner):
+    """Writes from this process (it must be allowed to open the device: root, or a test)."""
+
+    def _run(self, request: Any, drives: list[Drive], cancel: CancelToken) -> list[RunOutcome]:
+        from ecs_field.media.writejob import write_many
+
+        results = write_many(request, drives, cancel=cancel, progress=self.progress.emit)
+        return [outcome_from_job(o, request.expected_sha256) for o in results]
 
 
 def default_runner(parent: QObject | None = None) -> WriteRunner:
     """In-process when the app already runs with admin rights; otherwise the privileged helper."""
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    if not is_root and helper_available():
-        try:
-            from ecs_field.gui.widgets.media_helper_runner import HelperRunner
-        except ImportError:
-            log.warning("privileged helper runner unavailable; writing in-process")
-        else:
-            return HelperRunner(parent)
-    return InProcessRunner(parent)
+    if is_root:
+        return InProcessRunner(parent)
+    from ecs_field.gui.widgets.media_helper_runner import HelperRunner
+
+    return HelperRunner(parent)
 
 
 def merge_progress(events: dict[str, Progress]) -> Progress:

@@ -230,7 +230,7 @@ class Catalog:
             raise BadInput(
                 f"Unknown ESXi release {name!r}. Known releases: {known}.",
                 "Pass one of the known releases with --release, e.g. --release "
-                f"{self.releases[-1].id if self.releases else '8.0U3'}.",
+                f"{self.default_release.id if self.releases else '8.0U3'}.",
             )
         return found
 

@@ -254,7 +254,13 @@ class _Builder:
                     document = self._document(index)
                 except _Abandon as abandon:
                     self.result.issues.append(abandon.issue)
-                    self._skip_to_document_end()
+                    try:
+                        self._skip_to_document_end()
+                    except yaml.YAMLError:
+                        # The parser cannot get past what we refused (libyaml >= 0.2.5 as shipped
+                        # with PyYAML 6.0.4 has its own nesting limit): the finding above says why,
+                        # a second "syntax error" for the same spot would only confuse.
+                        return
                     document = None
                 if document is not None:
                     self.result.documents.append(document)

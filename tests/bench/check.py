@@ -11,34 +11,21 @@ json-loading the same files, measured in the same run.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import random
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+import benchlib
 
-from ecs_field.compat.catalog import build_catalog, shipped_catalog_dir  # noqa: E402
-from ecs_field.compat.verdict import evaluate  # noqa: E402
-from ecs_field.hardware.importer import load_inputs  # noqa: E402
-from ecs_field.hardware.inventory import Inventory  # noqa: E402
+from ecs_field.compat.catalog import build_catalog, shipped_catalog_dir
+from ecs_field.compat.verdict import evaluate
+from ecs_field.hardware.importer import load_inputs
+from ecs_field.hardware.inventory import Inventory
 
-FIXTURES = ROOT / "tests" / "unit" / "compat" / "fixtures"
+FIXTURES = benchlib.ROOT / "tests" / "unit" / "compat" / "fixtures"
 TARGET_S = 2.0
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def make_inventories(folder: Path, count: int) -> list[Path]:
@@ -100,7 +87,7 @@ def main() -> None:
         evaluated = time.perf_counter() - started
 
     total = catalog_load + imported + evaluated
-    print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}")
+    benchlib.print_machine()
     print(f"inventories: {count} ({len(baseline_docs)} files), verdicts: {words}")
     print(f"baseline  read + json.loads only:              {baseline * 1000:8.1f} ms")
     print(f"catalog   load + validate + index (once):      {catalog_load * 1000:8.1f} ms")

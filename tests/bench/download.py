@@ -17,35 +17,17 @@ import argparse
 import hashlib
 import multiprocessing
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import benchlib
 
 from ecs_field.media.download import download
 from tests.httpserver import HttpTestServer, Resource
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def timed(fn: object) -> float:
-    start = time.perf_counter()
-    fn()  # type: ignore[operator]
-    return time.perf_counter() - start
 
 
 def serve(body: bytes, ready: multiprocessing.Queue[str], stop: Any) -> None:
@@ -84,25 +66,25 @@ def main() -> int:
             def curl(out: Path = target) -> None:
                 subprocess.run(["curl", "-s", "--noproxy", "*", "-o", str(out), url], check=True)
 
-            results["curl"].append(timed(curl))
+            results["curl"].append(benchlib.seconds(curl))
             target.unlink()
 
             def curl_and_hash(out: Path = target) -> None:
                 curl(out)
                 subprocess.run(["sha256sum", str(out)], check=True, capture_output=True)
 
-            results["curl + sha256sum"].append(timed(curl_and_hash))
+            results["curl + sha256sum"].append(benchlib.seconds(curl_and_hash))
             target.unlink()
 
             ours = folder / "ours"
             results["ecs-field download"].append(
-                timed(lambda d=ours: download(url, dest_dir=d, sha256=digest, find_checksum=False))
+                benchlib.seconds(lambda d=ours: download(url, dest_dir=d, sha256=digest, find_checksum=False))
             )
             shutil.rmtree(folder)
     stop.set()
     child.join(timeout=10)
 
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    benchlib.print_machine()
     print(f"file: {args.size_mib} MiB from 127.0.0.1 (Python http.server), best of {args.runs} runs")
     base = min(results["curl"])
     for name, times in results.items():

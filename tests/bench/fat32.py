@@ -13,32 +13,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import resource
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import benchlib
 
 from ecs_field.media.fat32 import Fat32StickSource
 
 BLOCK = 4 << 20
 TARGET_GBPS = 1.0
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def build_iso(workdir: Path, size: int) -> Path:
@@ -108,7 +96,7 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
 
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    benchlib.print_machine()
     iso = build_iso(args.workdir, int(args.size_gib * (1 << 30)))
     size = iso.stat().st_size
     print(f"iso: {size / 1e9:.2f} GB")

@@ -8,14 +8,13 @@ the hardware fixtures. Not a pass/fail test; prints medians, the ratio and the m
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
-import statistics
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+import benchlib
+from benchlib import median_seconds
 
 from ecs_field.hardware.importer import load_inputs
 from ecs_field.hardware.nics import derive_nics
@@ -24,39 +23,18 @@ from ecs_field.hardware.probe import linux
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hardware"
 
 
-def median_seconds(work: Callable[[], object], runs: int) -> float:
-    work()  # warm caches the same way for both sides
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    print(f"machine: {machine()}")
+    benchlib.print_machine()
 
     def probe() -> None:
         inv = linux.probe()
         derive_nics(inv)
 
-    probe_s = median_seconds(probe, args.runs)
+    # warm_up: both sides start with the same caches
+    probe_s = median_seconds(probe, args.runs, warm_up=True)
     tools = [t for t in ("lspci", "lsusb") if shutil.which(t)]
     if len(tools) == 2:
 
@@ -64,7 +42,7 @@ def main() -> None:
             subprocess.run(["lspci", "-nn"], capture_output=True)
             subprocess.run(["lsusb"], capture_output=True)
 
-        base_s = median_seconds(baseline, args.runs)
+        base_s = median_seconds(baseline, args.runs, warm_up=True)
         print(f"probe (sysfs/procfs, NICs derived): {probe_s * 1000:8.2f} ms  median of {args.runs}")
         print(f"baseline lspci -nn + lsusb:         {base_s * 1000:8.2f} ms  median of {args.runs}")
         print(f"ratio probe/baseline: {probe_s / base_s:.2f} (target <= 1.0)")

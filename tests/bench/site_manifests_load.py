@@ -7,28 +7,16 @@ Run: python tests/bench/site_manifests_load.py
 
 from __future__ import annotations
 
-import os
-import platform
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
+import benchlib
 import yaml
+from benchlib import median_seconds as timed
 
 from ecs_field.sites import manifests
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sites" / "ecs-site"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def build(root: Path) -> int:
@@ -41,15 +29,6 @@ def build(root: Path) -> int:
         (root / f"m{i:03d}.yaml").write_text("\n---\n".join(docs))
         count += 10  # 4 x (VM + ConfigMap) + 2 HostConfigurations
     return count
-
-
-def timed(fn: object, repeat: int = 5) -> float:
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()  # type: ignore[operator]
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs)
 
 
 def main() -> None:
@@ -79,7 +58,7 @@ def main() -> None:
         ours_cached()
         warm = timed(ours_cached)
         hosts = timed(profiles) - warm
-    print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}")
+    benchlib.print_machine()
     print(f"{expected} manifests in {len(files)} files")
     print(f"baseline yaml.load_all(CSafeLoader): {base * 1000:.0f} ms")
     print(f"load_manifests (cold, with lines and limits): {cold * 1000:.0f} ms = {cold / base:.2f}x baseline")

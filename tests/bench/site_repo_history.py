@@ -7,27 +7,16 @@ machine. Run: python tests/bench/site_repo_history.py
 
 from __future__ import annotations
 
-import os
-import platform
-import statistics
 import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+import benchlib
+from benchlib import median_seconds as timed
 
 from ecs_field.sites.repo import SiteRepo
 
 COMMITS = 10_000
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def build(repo: Path) -> None:
@@ -47,15 +36,6 @@ def build(repo: Path) -> None:
         ["git", "fast-import", "--quiet"], cwd=repo, input="\n".join(lines) + "\n", text=True, check=True
     )
     subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True)
-
-
-def timed(fn: object, repeat: int = 5) -> float:
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()  # type: ignore[operator]
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs)
 
 
 def main() -> None:
@@ -87,7 +67,7 @@ def main() -> None:
         ours_pending = timed(lambda: repo.commits_between(first, "HEAD", limit=5))
         ours_ancestor = timed(lambda: repo.is_ancestor(first, "HEAD"))
         ours_head = timed(repo.head)
-    print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs")
+    benchlib.print_machine()
     print(f"{COMMITS} commits")
     print(
         f"count_between: {ours_count * 1000:.1f} ms = {ours_count / base_count:.2f}x `git rev-list --count` "

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+import benchlib
+from benchlib import best_seconds as timed
 
 HOME = Path(tempfile.mkdtemp(prefix="ecs-bench-sites-"))
 os.environ["ECS_FIELD_HOME"] = str(HOME)
@@ -55,16 +53,6 @@ GIT_ENV = {
     "GIT_COMMITTER_EMAIL": "bench@example.invalid",
 }
 BEHIND = 20
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 # -- the big repository ------------------------------------------------------------------------------
@@ -185,15 +173,6 @@ def host_snapshot(repo: SiteRepo, n_manifests: int) -> Snapshot:
         items=items,
         listed_kinds=["Kustomization", "VirtualMachine"],
     )
-
-
-def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 # -- 1. lint + status -------------------------------------------------------------------------------
@@ -355,10 +334,7 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=10000)
     parser.add_argument("--sites", type=int, default=200)
     args = parser.parse_args()
-    print(
-        f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
+    benchlib.print_machine()
     try:
         repo_path = HOME / "big-site"
         started = time.perf_counter()

@@ -18,10 +18,8 @@ Targets: ratio ours/floor <= 1.05; peak RSS < 150 MB.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -30,17 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import benchlib
+
 MiB = 1024 * 1024
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown cpu"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
 
 
 def make_image(path: Path, size: int) -> None:
@@ -145,7 +135,7 @@ def main() -> int:
     ).stdout.strip()
     try:
         direct = Path(f"/sys/block/{Path(loop).name}/loop/dio").read_text().strip() == "1"
-        print(f"machine: {machine()}")
+        benchlib.print_machine()
         print(
             f"image: {size / MiB:.0f} MiB random; device: {loop} over a preallocated file on disk "
             f"(loop direct I/O {'on' if direct else 'off'})"

@@ -2,51 +2,25 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import subprocess
-import sys
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
 
-from ecs_field import cli
+from tests.clirun import run_cli, run_process
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sites"
 SITE = FIXTURES / "ecs-site"
 INVENTORY = FIXTURES / "inventory-depot7.json"
 
 
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def ecs_field(*args: str) -> Result:
-    """The CLI in this process (fast); ``ecs_field_process`` runs the real entry point."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = cli.main(list(args))
-    return Result(code, out.getvalue(), err.getvalue())
-
-
-def ecs_field_process(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ecs_field", *args], capture_output=True, text=True, timeout=120
-    )
-
-
 def test_clean_site_exits_0_with_exact_json_shape() -> None:
-    done = ecs_field_process("lint", str(SITE), "--json")
+    done = run_process("lint", str(SITE), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"findings": [], "counts": {"error": 0, "warning": 0, "info": 0}}
 
 
 def test_clean_site_with_inventory_exits_0() -> None:
-    done = ecs_field("lint", str(SITE), "--inventory", str(INVENTORY))
+    done = run_cli("lint", str(SITE), "--inventory", str(INVENTORY))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 error(s)" in done.stdout and "hardware fit not checked" not in done.stdout
 
@@ -60,7 +34,7 @@ def test_errors_exit_1_and_json_names_file_line_object(tmp_path: Path) -> None:
         .replace('"active_nics": ["vmnic1"]', '"active_nics": ["vmnic3"]')
         .replace('"bridge": { "nics": ["vmnic1"] }', '"bridge": { "nics": ["vmnic3"] }')
     )
-    done = ecs_field("lint", str(site), "--inventory", str(INVENTORY), "--json")
+    done = run_cli("lint", str(site), "--inventory", str(INVENTORY), "--json")
     assert done.returncode == 1, done.stderr
     document = json.loads(done.stdout)
     assert document["counts"]["error"] == 1
@@ -77,7 +51,7 @@ def test_errors_exit_1_and_json_names_file_line_object(tmp_path: Path) -> None:
     assert (
         net.read_text().splitlines()[finding["line"] - 1].strip().startswith('"bridge": { "nics": ["vmnic3"]')
     )
-    human = ecs_field("lint", str(site), "--inventory", str(INVENTORY))
+    human = run_cli("lint", str(site), "--inventory", str(INVENTORY))
     assert human.returncode == 1
     assert f"host-config/network.yaml:{finding['line']}: error [nic-missing]" in human.stdout
 
@@ -86,15 +60,15 @@ def test_warnings_only_exit_0(tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(SITE, site)
     (site / "host-config" / "usb-nic.yaml").unlink()
-    done = ecs_field("lint", str(site), "--json")
+    done = run_cli("lint", str(site), "--json")
     assert done.returncode == 0
     assert json.loads(done.stdout)["counts"] == {"error": 0, "warning": 1, "info": 0}
 
 
 def test_bad_input_exits_2(tmp_path: Path) -> None:
-    missing = ecs_field_process("lint", str(tmp_path / "nowhere"))
+    missing = run_process("lint", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no such folder or site" in missing.stderr and missing.stdout == ""
-    bad_inventory = ecs_field("lint", str(SITE), "--inventory", str(tmp_path / "none.json"))
+    bad_inventory = run_cli("lint", str(SITE), "--inventory", str(tmp_path / "none.json"))
     assert bad_inventory.returncode == 2 and "hint:" in bad_inventory.stderr
 
 
@@ -107,7 +81,7 @@ def test_hostile_repository_is_linted_not_crashed(tmp_path: Path) -> None:
     )
     (tmp_path / "deep.yaml").write_text("[" * 50_000 + "]" * 50_000)
     (tmp_path / "bin.yaml").write_bytes(b"\x00\x01\x02garbage")
-    done = ecs_field("lint", str(tmp_path), "--json")
+    done = run_cli("lint", str(tmp_path), "--json")
     assert done.returncode == 1
     rules = sorted(f["rule"] for f in json.loads(done.stdout)["findings"])
     assert rules == ["file-binary", "yaml-alias-bomb", "yaml-too-deep"]

@@ -2,55 +2,30 @@
 
 from __future__ import annotations
 
-import io
 import json
-import subprocess
-import sys
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from ecs_field import cli, paths
-from tests.unit.sites.repo_builder import commit_files, make_repo, push, run_git
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def ecs_field(*args: str) -> Result:
-    """The CLI in this process (fast); ``ecs_field_process`` runs the real entry point."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = cli.main(list(args))
-    return Result(code, out.getvalue(), err.getvalue())
-
-
-def ecs_field_process(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ecs_field", *args], capture_output=True, text=True, timeout=120
-    )
+from ecs_field import paths
+from tests.clirun import run_cli, run_process
+from tests.unit.sites.repo_builder import (
+    NAMESPACE,
+    commit_files,
+    make_repo,
+    push,
+    run_git,
+    upstream_and_remote,
+)
 
 
 def upstream(tmp_path: Path) -> tuple[Path, Path]:
-    work = make_repo(tmp_path / "upstream")
-    commit_files(
-        work, "first", {"apps/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n"}
-    )
-    bare = tmp_path / "remote.git"
-    run_git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
-    run_git(work, "remote", "add", "origin", str(bare))
-    return work, bare
+    return upstream_and_remote(tmp_path, {"apps/ns.yaml": NAMESPACE})
 
 
 def test_add_list_remove(tmp_path: Path) -> None:
     folder = make_repo(tmp_path / "local-site")
-    done = ecs_field(
+    done = run_cli(
         "sites",
         "add",
         "depot-7",
@@ -68,7 +43,7 @@ def test_add_list_remove(tmp_path: Path) -> None:
         "D7_TOKEN",
     )
     assert done.returncode == 0, done.stderr
-    listed = ecs_field_process("sites", "list", "--json")
+    listed = run_process("sites", "list", "--json")
     assert listed.returncode == 0
     (site,) = json.loads(listed.stdout)
     assert site["name"] == "depot-7" and site["repo"] == str(folder.resolve())
@@ -77,17 +52,17 @@ def test_add_list_remove(tmp_path: Path) -> None:
     assert site["hosts"][0]["token_ref"] == "env:D7_TOKEN"
     stored = yaml.safe_load((paths.config_dir() / "sites.yaml").read_text())
     assert stored["schema"] == "ecs-field/sites@1"
-    human = ecs_field("sites", "list")
+    human = run_cli("sites", "list")
     assert "depot-7" in human.stdout and "https://10.7.0.10:6443" in human.stdout
-    assert ecs_field("sites", "add", "depot-7", "--repo", str(folder)).returncode == 2
-    assert ecs_field("sites", "remove", "depot-7").returncode == 0
-    assert json.loads(ecs_field("sites", "list", "--json").stdout) == []
-    gone = ecs_field("sites", "remove", "depot-7")
+    assert run_cli("sites", "add", "depot-7", "--repo", str(folder)).returncode == 2
+    assert run_cli("sites", "remove", "depot-7").returncode == 0
+    assert json.loads(run_cli("sites", "list", "--json").stdout) == []
+    gone = run_cli("sites", "remove", "depot-7")
     assert gone.returncode == 2 and "unknown site" in gone.stderr
 
 
 def test_add_refuses_bad_input(tmp_path: Path) -> None:
-    three = ecs_field(
+    three = run_cli(
         "sites",
         "add",
         "x",
@@ -101,44 +76,44 @@ def test_add_refuses_bad_input(tmp_path: Path) -> None:
         "https://c",
     )
     assert three.returncode == 2 and "at most 2" in three.stderr
-    missing = ecs_field("sites", "add", "x", "--repo", str(tmp_path / "nope"))
+    missing = run_cli("sites", "add", "x", "--repo", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "no such folder" in missing.stderr
-    bad_api = ecs_field("sites", "add", "x", "--repo", "https://h/r.git", "--api", "10.0.0.1")
+    bad_api = run_cli("sites", "add", "x", "--repo", "https://h/r.git", "--api", "10.0.0.1")
     assert bad_api.returncode == 2 and "http(s) URL" in bad_api.stderr
 
 
 def test_pull_clones_then_fast_forwards_and_prints_changes(tmp_path: Path) -> None:
     work, bare = upstream(tmp_path)
-    assert ecs_field("sites", "add", "d7", "--repo", bare.as_uri()).returncode == 0
-    first = ecs_field("sites", "pull", "d7")
+    assert run_cli("sites", "add", "d7", "--repo", bare.as_uri()).returncode == 0
+    first = run_cli("sites", "pull", "d7")
     assert first.returncode == 0, first.stderr
     clone = paths.data_dir() / "repos" / "d7"
     assert "Cloned" in first.stdout and (clone / "apps" / "ns.yaml").exists()
     commit_files(work, "vm: add gateway", {"vms/gw.yaml": "kind: VirtualMachine\n"})
     push(work)
-    second = ecs_field("sites", "pull", "d7")
+    second = run_cli("sites", "pull", "d7")
     assert second.returncode == 0, second.stderr
     assert (
         "1 new commit" in second.stdout
         and "vm: add gateway" in second.stdout
         and "vms/gw.yaml" in second.stdout
     )
-    third = ecs_field("sites", "pull", "d7")
+    third = run_cli("sites", "pull", "d7")
     assert third.returncode == 0 and "up to date" in third.stdout
-    linted = ecs_field("lint", "d7", "--json")
+    linted = run_cli("lint", "d7", "--json")
     assert linted.returncode == 1  # vms/gw.yaml has no apiVersion or name
     assert {f["file"] for f in json.loads(linted.stdout)["findings"]} == {"vms/gw.yaml"}
 
 
 def test_pull_never_merges_a_diverged_clone(tmp_path: Path) -> None:
     work, bare = upstream(tmp_path)
-    ecs_field("sites", "add", "d7", "--repo", bare.as_uri())
-    assert ecs_field("sites", "pull", "d7").returncode == 0
+    run_cli("sites", "add", "d7", "--repo", bare.as_uri())
+    assert run_cli("sites", "pull", "d7").returncode == 0
     clone = paths.data_dir() / "repos" / "d7"
     mine = commit_files(clone, "local fix", {"fix.yaml": "a: 1\n"})
     commit_files(work, "remote change", {"other.yaml": "b: 2\n"})
     push(work)
-    done = ecs_field("sites", "pull", "d7")
+    done = run_cli("sites", "pull", "d7")
     assert done.returncode == 1
     assert "diverged" in done.stderr
     assert run_git(clone, "rev-parse", "HEAD") == mine
@@ -147,20 +122,20 @@ def test_pull_never_merges_a_diverged_clone(tmp_path: Path) -> None:
 
 def test_pull_refuses_dirty_clone(tmp_path: Path) -> None:
     work, bare = upstream(tmp_path)
-    ecs_field("sites", "add", "d7", "--repo", bare.as_uri())
-    ecs_field("sites", "pull", "d7")
+    run_cli("sites", "add", "d7", "--repo", bare.as_uri())
+    run_cli("sites", "pull", "d7")
     clone = paths.data_dir() / "repos" / "d7"
     (clone / "apps" / "ns.yaml").write_text("edited by hand\n")
     commit_files(work, "remote change", {"apps/ns.yaml": "changed upstream\n"})
     push(work)
-    done = ecs_field("sites", "pull", "d7")
+    done = run_cli("sites", "pull", "d7")
     assert done.returncode == 1 and "uncommitted" in done.stderr
     assert (clone / "apps" / "ns.yaml").read_text() == "edited by hand\n"
 
 
 def test_pull_of_unreachable_remote_is_an_error_not_a_traceback(tmp_path: Path) -> None:
-    ecs_field("sites", "add", "gone", "--repo", (tmp_path / "missing.git").as_uri())
-    done = ecs_field("sites", "pull", "gone")
+    run_cli("sites", "add", "gone", "--repo", (tmp_path / "missing.git").as_uri())
+    done = run_cli("sites", "pull", "gone")
     assert done.returncode in (2, 3)
     assert "Traceback" not in done.stderr and "cloning" in done.stderr
     assert not (paths.data_dir() / "repos" / "gone").exists()
@@ -169,7 +144,7 @@ def test_pull_of_unreachable_remote_is_an_error_not_a_traceback(tmp_path: Path) 
 def test_corrupt_sites_file_is_reported_and_kept() -> None:
     target = paths.config_dir() / "sites.yaml"
     target.write_text("schema: ecs-field/sites@1\nsites: [oops\n")
-    done = ecs_field("sites", "list")
+    done = run_cli("sites", "list")
     assert done.returncode == 2 and "set aside" in done.stderr
     assert list(paths.config_dir().glob("sites.yaml.corrupt-*"))
-    assert ecs_field("sites", "list", "--json").stdout.strip() == "[]"
+    assert run_cli("sites", "list", "--json").stdout.strip() == "[]"

@@ -14,7 +14,7 @@ from ecs_field.gui.widgets.sites_dialog import SiteDialog
 from ecs_field.sites.registry import Host, Registry, Site
 from ecs_field.sites.snapshot import SnapshotStore
 from tests.unit.sites.fake_kube_api import FakeKubeApi, populate_host
-from tests.unit.sites.gitrepo_helpers import NAMESPACE, commit, init
+from tests.unit.sites.repo_builder import NAMESPACE, commit_files, make_repo
 
 
 @pytest.fixture
@@ -59,8 +59,8 @@ def test_demo_site_fills_the_page(qtbot: QtBot, page: SitesPage, tmp_path: Path)
 def test_fetch_snapshot_action_runs_in_a_worker(
     qtbot: QtBot, page: SitesPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = init(tmp_path / "depot")
-    commit(repo, "ns", {"ns.yaml": NAMESPACE.replace("apps", "flux-system")})
+    repo = make_repo(tmp_path / "depot")
+    commit_files(repo, "ns", {"ns.yaml": NAMESPACE.replace("apps", "flux-system")})
     api = FakeKubeApi(token="gui-token").start()
     try:
         populate_host(api)
@@ -84,8 +84,8 @@ def test_fetch_snapshot_action_runs_in_a_worker(
 
 
 def test_fetch_failure_is_shown_in_place(qtbot: QtBot, page: SitesPage, tmp_path: Path) -> None:
-    repo = init(tmp_path / "r")
-    commit(repo, "ns", {"ns.yaml": NAMESPACE})
+    repo = make_repo(tmp_path / "r")
+    commit_files(repo, "ns", {"ns.yaml": NAMESPACE})
     closed = FakeKubeApi(token=None)
     url = closed.url
     closed.server.server_close()
@@ -137,8 +137,8 @@ def test_drop_snapshot_file_imports_it(qtbot: QtBot, page: SitesPage, tmp_path: 
 def test_drop_repo_folder_offers_to_add_it(
     qtbot: QtBot, page: SitesPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = init(tmp_path / "Depot-9")
-    commit(repo, "ns", {"ns.yaml": NAMESPACE})
+    repo = make_repo(tmp_path / "Depot-9")
+    commit_files(repo, "ns", {"ns.yaml": NAMESPACE})
     assert page.accepts_drop(repo)
     assert not page.accepts_drop(tmp_path)  # a folder without .git is not a site
     shown: list[SiteDialog] = []
@@ -173,8 +173,8 @@ def test_dialog_reports_bad_fields(qtbot: QtBot) -> None:
 
 def test_switching_sites_quickly_shows_the_last_one(qtbot: QtBot, page: SitesPage, tmp_path: Path) -> None:
     page.self_test()
-    repo = init(tmp_path / "second")
-    commit(repo, "ns", {"ns.yaml": NAMESPACE})
+    repo = make_repo(tmp_path / "second")
+    commit_files(repo, "ns", {"ns.yaml": NAMESPACE})
     Registry.load().add(Site(name="second", repo=str(repo)))
     page.refresh_list(select="demo")
     qtbot.waitUntil(lambda: page.site_list.count() == 2, timeout=20000)

@@ -1,4 +1,4 @@
-"""Real git repositories for the repo/registry/lint tests, built with the git CLI."""
+"""Real git repositories for the sites tests (repo, sync, CLI, GUI), built with the git CLI."""
 
 from __future__ import annotations
 
@@ -16,7 +16,13 @@ ENV = {
 }
 
 
+def fixed_date(minute: int) -> str:
+    """A commit date ``minute`` minutes into a fixed hour: commits made with it get stable ids."""
+    return f"2026-11-20T10:{minute:02d}:00Z"
+
+
 def run_git(cwd: Path, *args: str, date: str | None = None) -> str:
+    """Run git in ``cwd``; ``date`` (ISO 8601) sets author and committer dates, else now."""
     env = {**os.environ, **ENV}
     if date:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
@@ -44,13 +50,19 @@ def commit_files(
     return run_git(repo, "rev-parse", "HEAD")
 
 
-def remote_and_clone(tmp: Path) -> tuple[Path, Path, Path]:
-    """An upstream work tree, a bare "remote" it pushes to, and a clone of the remote."""
+def upstream_and_remote(tmp: Path, files: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """An upstream work tree with one commit of ``files`` and a bare "remote" it pushes to."""
     work = make_repo(tmp / "upstream")
-    commit_files(work, "first", {"README.md": "site\n"})
+    commit_files(work, "first", {"README.md": "site\n"} if files is None else files)
     bare = tmp / "remote.git"
     run_git(tmp, "clone", "-q", "--bare", str(work), str(bare))
     run_git(work, "remote", "add", "origin", str(bare))
+    return work, bare
+
+
+def remote_and_clone(tmp: Path) -> tuple[Path, Path, Path]:
+    """An upstream work tree, a bare "remote" it pushes to, and a clone of the remote."""
+    work, bare = upstream_and_remote(tmp)
     run_git(work, "fetch", "-q", "origin")
     run_git(work, "branch", "-q", "--set-upstream-to=origin/main", "main")
     clone = tmp / "clone"
@@ -60,3 +72,32 @@ def remote_and_clone(tmp: Path) -> tuple[Path, Path, Path]:
 
 def push(work: Path) -> None:
     run_git(work, "push", "-q", "origin", "main")
+
+
+# Manifests for small test sites.
+VM_WEB = """apiVersion: vmoperator.vmware.com/v1alpha1
+kind: VirtualMachine
+metadata:
+  name: web
+  namespace: apps
+spec:
+  className: small
+  imageName: photon.ova
+  powerState: poweredOn
+"""
+
+VM_DB = VM_WEB.replace("name: web", "name: db")
+
+NAMESPACE = """apiVersion: v1
+kind: Namespace
+metadata:
+  name: apps
+"""
+
+CONFIGMAP = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: apps
+data: {a: b}
+"""

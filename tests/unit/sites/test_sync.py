@@ -12,7 +12,16 @@ import pytest
 from ecs_field.sites.repo import SiteRepo
 from ecs_field.sites.snapshot import Snapshot
 from ecs_field.sites.sync import compute_status, parse_revision
-from tests.unit.sites.gitrepo_helpers import CONFIGMAP, NAMESPACE, VM_DB, VM_WEB, commit, git, init
+from tests.unit.sites.repo_builder import (
+    CONFIGMAP,
+    NAMESPACE,
+    VM_DB,
+    VM_WEB,
+    commit_files,
+    fixed_date,
+    make_repo,
+    run_git,
+)
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -80,12 +89,14 @@ def snap(
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[SiteRepo, list[str]]:
     # Shared by the module: tests that add commits do it on their own branches and return to main.
-    path = init(tmp_path_factory.mktemp("sync") / "site")
+    path = make_repo(tmp_path_factory.mktemp("sync") / "site")
     shas = [
-        commit(path, "Namespace", {"ns.yaml": NAMESPACE}, n=1),
-        commit(path, "Web VM", {"vms/web.yaml": VM_WEB, "cfg.yaml": CONFIGMAP}, n=2),
-        commit(path, "DB VM", {"vms/db.yaml": VM_DB}, n=3),
-        commit(path, "Tweak web", {"vms/web.yaml": VM_WEB.replace("small", "medium")}, n=4),
+        commit_files(path, "Namespace", {"ns.yaml": NAMESPACE}, date=fixed_date(1)),
+        commit_files(path, "Web VM", {"vms/web.yaml": VM_WEB, "cfg.yaml": CONFIGMAP}, date=fixed_date(2)),
+        commit_files(path, "DB VM", {"vms/db.yaml": VM_DB}, date=fixed_date(3)),
+        commit_files(
+            path, "Tweak web", {"vms/web.yaml": VM_WEB.replace("small", "medium")}, date=fixed_date(4)
+        ),
     ]
     return SiteRepo(path), shas
 
@@ -151,9 +162,11 @@ def test_legacy_and_short_revision_forms(repo: tuple[SiteRepo, list[str]]) -> No
 def test_ahead_when_host_applied_newer_commit(repo: tuple[SiteRepo, list[str]]) -> None:
     site, _ = repo
     path = Path(site.path)
-    git(path, "checkout", "-q", "-b", "upstream-copy")
-    newer = commit(path, "Newer on the server", {"vms/x.yaml": VM_WEB.replace("web", "x")}, n=5)
-    git(path, "checkout", "-q", "main")
+    run_git(path, "checkout", "-q", "-b", "upstream-copy")
+    newer = commit_files(
+        path, "Newer on the server", {"vms/x.yaml": VM_WEB.replace("web", "x")}, date=fixed_date(5)
+    )
+    run_git(path, "checkout", "-q", "main")
     status = compute_status("s", SiteRepo(path), snap(kustomization(f"main@sha1:{newer}")), now=NOW)
     assert status.sync == "ahead" and status.commits_ahead == 1 and status.commits_behind == 0
     assert "Pull" in status.sync_message
@@ -162,9 +175,11 @@ def test_ahead_when_host_applied_newer_commit(repo: tuple[SiteRepo, list[str]]) 
 def test_diverged(repo: tuple[SiteRepo, list[str]]) -> None:
     site, shas = repo
     path = Path(site.path)
-    git(path, "checkout", "-q", "-b", "other", shas[1])
-    other = commit(path, "Elsewhere", {"other.yaml": NAMESPACE.replace("apps", "other")}, n=6)
-    git(path, "checkout", "-q", "main")
+    run_git(path, "checkout", "-q", "-b", "other", shas[1])
+    other = commit_files(
+        path, "Elsewhere", {"other.yaml": NAMESPACE.replace("apps", "other")}, date=fixed_date(6)
+    )
+    run_git(path, "checkout", "-q", "main")
     status = compute_status("s", SiteRepo(path), snap(kustomization(f"main@sha1:{other}")), now=NOW)
     assert status.sync == "diverged"
 
@@ -257,9 +272,9 @@ def test_workloads_failed_extra_and_unlisted_kinds(repo: tuple[SiteRepo, list[st
 
 
 def test_subpath_selects_matching_kustomization(tmp_path: Path) -> None:
-    path = init(tmp_path / "multi")
-    a = commit(path, "a", {"sites/a/ns.yaml": NAMESPACE}, n=1)
-    b = commit(path, "b", {"sites/b/ns.yaml": NAMESPACE.replace("apps", "b")}, n=2)
+    path = make_repo(tmp_path / "multi")
+    a = commit_files(path, "a", {"sites/a/ns.yaml": NAMESPACE}, date=fixed_date(1))
+    b = commit_files(path, "b", {"sites/b/ns.yaml": NAMESPACE.replace("apps", "b")}, date=fixed_date(2))
     snapshot = snap(
         kustomization(f"main@sha1:{b}", name="site-b", path="./sites/b"),
         kustomization(f"main@sha1:{a}", name="site-a", path="./sites/a"),
@@ -270,6 +285,6 @@ def test_subpath_selects_matching_kustomization(tmp_path: Path) -> None:
 
 
 def test_empty_repository_is_unknown(tmp_path: Path) -> None:
-    path = init(tmp_path / "empty")
+    path = make_repo(tmp_path / "empty")
     status = compute_status("e", SiteRepo(path), snap(kustomization("main@sha1:" + "1" * 40)), now=NOW)
     assert status.sync == "unknown" and status.to_dict()["repo"]["head"] is None

@@ -11,32 +11,16 @@ from pathlib import Path
 import pytest
 
 from ecs_field.media.drives import DriveWatcher, PollingWatcher
+from tests.clirun import run_cli
 from tests.conftest import needs_root
 from tests.e2e.test_safety_loop import MiB, loop_device
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI in this process (fast); stdout and stderr captured like a subprocess's."""
-    import contextlib
-    import io
-
-    from ecs_field.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
-
 
 CONTRACT = ["path", "size_bytes", "vendor", "model", "serial", "bus", "removable", "read_only", "system",
             "mountpoints", "writable", "reasons"]
 
 
 def test_drives_json_contract_on_this_machine() -> None:
-    done = cli("drives", "--all", "--json")
+    done = run_cli("drives", "--all", "--json")
     assert done.returncode == 0, done.stderr
     drives = json.loads(done.stdout)
     assert isinstance(drives, list)
@@ -51,16 +35,16 @@ def test_drives_json_contract_on_this_machine() -> None:
 @needs_root
 def test_loop_device_only_with_all(tmp_path: Path) -> None:
     with loop_device(tmp_path / "stick.bin", 8 * MiB) as device:
-        shown = json.loads(cli("drives", "--json").stdout)
+        shown = json.loads(run_cli("drives", "--json").stdout)
         assert device not in [d["path"] for d in shown]
-        everything = json.loads(cli("drives", "--all", "--json").stdout)
+        everything = json.loads(run_cli("drives", "--all", "--json").stdout)
         (entry,) = [d for d in everything if d["path"] == device]
         assert entry["kind"] == "loop" and entry["bus"] == "loop"
         assert entry["size_bytes"] == 8 * MiB and entry["removable"] is False
         assert entry["writable"] is False and entry["system"] is False
         assert entry["reasons"] == [f"a loop device, not a removable or USB drive: to write it anyway, "
                                     f"use --allow-non-removable --confirm-device {device}"]
-        human = cli("drives", "--all")
+        human = run_cli("drives", "--all")
         assert human.returncode == 0
         line = next(ln for ln in human.stdout.splitlines() if ln.startswith(device))
         assert "8.4 MB" in line and "OVERRIDE" in line
@@ -69,7 +53,7 @@ def test_loop_device_only_with_all(tmp_path: Path) -> None:
 
 @needs_root
 def test_system_disk_shown_as_system_in_table() -> None:
-    done = cli("drives", "--all")
+    done = run_cli("drives", "--all")
     root = subprocess.run(["findmnt", "-n", "-o", "SOURCE", "/"], capture_output=True,
                           text=True).stdout.strip()
     if not root.startswith("/dev/"):

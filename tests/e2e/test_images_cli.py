@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ecs_field.cli import main
+from tests.clirun import run_process
 from tests.httpserver import Fault, HttpTestServer, Resource, have_cryptography, make_tls_files
 from tests.imagefiles import make_iso
 
@@ -178,13 +177,10 @@ def test_token_in_a_real_process_is_sent_but_never_written(
     token = "eyJ-field-token-" + "k7" * 20
     server.add("/isos/ECS-8.0U3.iso", Resource(iso.read_bytes(), require_token=token,
                                                 faults=[Fault(drop_after=300_000)]))
-    env = dict(os.environ, ORCH_TOKEN=token, ECS_FIELD_HOME=str(ecs_home))
-    done = subprocess.run(
-        [sys.executable, "-m", "ecs_field", "-v", "images", "download",
-         server.url("/isos/ECS-8.0U3.iso") + "?X-Amz-Signature=QUERYSECRET",
-         "--token-env", "ORCH_TOKEN", "--json"],
-        capture_output=True, text=True, env=env, timeout=120,
-    )
+    env = {"ORCH_TOKEN": token, "ECS_FIELD_HOME": str(ecs_home)}
+    done = run_process("-v", "images", "download",
+                       server.url("/isos/ECS-8.0U3.iso") + "?X-Amz-Signature=QUERYSECRET",
+                       "--token-env", "ORCH_TOKEN", "--json", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["name"] == "ECS-8.0U3.iso"
     assert {r.headers.get("Authorization") for r in server.requests} == {f"Bearer {token}"}
@@ -198,11 +194,8 @@ def test_token_in_a_real_process_is_sent_but_never_written(
     assert "QUERYSECRET" not in done.stderr
 
     wrong = dict(env, ORCH_TOKEN="not-the-token")
-    done = subprocess.run(
-        [sys.executable, "-m", "ecs_field", "images", "download", server.url("/isos/ECS-8.0U3.iso"),
-         "--name", "again.iso", "--token-env", "ORCH_TOKEN"],
-        capture_output=True, text=True, env=wrong, timeout=120,
-    )
+    done = run_process("images", "download", server.url("/isos/ECS-8.0U3.iso"),
+                       "--name", "again.iso", "--token-env", "ORCH_TOKEN", env=wrong)
     assert done.returncode == 3
     assert "HTTP 401" in done.stderr and "environment variable ORCH_TOKEN" in done.stderr
     assert "not-the-token" not in done.stderr

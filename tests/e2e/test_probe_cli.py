@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ecs_field.cli import main
 from ecs_field.hardware.importer import load_inputs
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ecs_field", "probe", *args], capture_output=True, text=True, timeout=120
-    )
+from tests.clirun import run_process
 
 
 def test_probe_prints_one_inventory_document() -> None:
-    done = run()
+    done = run_process("probe")
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert document["schema"] == "ecs-field/inventory@1"
@@ -32,7 +25,7 @@ def test_probe_prints_one_inventory_document() -> None:
 
 def test_probe_writes_file_that_check_inputs_read_back(tmp_path: Path) -> None:
     target = tmp_path / "out" / "box.json"
-    done = run("-o", str(target))
+    done = run_process("probe", "-o", str(target))
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     assert "wrote" in done.stderr

@@ -11,7 +11,6 @@ import dataclasses
 import hashlib
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from ecs_field.errors import DeviceError, SafetyRefusal
 from ecs_field.media import safety
 from ecs_field.media.drives import devices_holding, find_drive, list_all_drives, list_drives
+from tests.clirun import run_process as cli
 from tests.conftest import needs_root
 
 pytestmark = [needs_root, pytest.mark.root]
@@ -57,11 +57,6 @@ def mounted(device: str, where: Path) -> Iterator[Path]:
 def digest(device: str, length: int = 4 * MiB) -> str:
     with open(device, "rb") as handle:
         return hashlib.sha256(handle.read(length)).hexdigest()
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ecs_field", *args], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
 
 
 def small_image(path: Path, size: int) -> Path:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ecs_field.cli import main
 from ecs_field.sites.registry import Host, Registry, Site
 from ecs_field.sites.snapshot import SnapshotStore
+from tests.clirun import run_cli
 from tests.unit.sites.fake_kube_api import (
     EVENTS,
     FakeKubeApi,
@@ -21,17 +20,6 @@ from tests.unit.sites.fake_kube_api import (
 )
 
 TOKEN = "e2e-secret-token-123"
-Cli = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    def call(*args: str) -> subprocess.CompletedProcess[str]:
-        code = main(list(args))
-        out = capsys.readouterr()
-        return subprocess.CompletedProcess(list(args), code, out.out, out.err)
-
-    return call
 
 
 @pytest.fixture
@@ -47,13 +35,13 @@ def _register(name: str, api_url: str, repo: Path, token_env: str = "E2E_TOKEN")
 
 
 def test_fetch_for_a_site_caches_and_status_reads_it(
-    cli: Cli, api: FakeKubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: FakeKubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
     _register("depot-7", api.url, repo)
     monkeypatch.setenv("E2E_TOKEN", TOKEN)
-    done = cli("snapshot", "fetch", "depot-7")
+    done = run_cli("snapshot", "fetch", "depot-7")
     assert done.returncode == 0, done.stderr
     assert "3 VirtualMachine" in done.stderr and done.stdout == ""
     cached = SnapshotStore("depot-7").load().snapshot
@@ -62,18 +50,16 @@ def test_fetch_for_a_site_caches_and_status_reads_it(
     # a later failed fetch (persistent 500s) exits 3 and keeps the last good snapshot
     before = SnapshotStore("depot-7").current_path.read_bytes()
     api.routes[EVENTS].fail_first = 100
-    failed = cli("snapshot", "fetch", "depot-7")
+    failed = run_cli("snapshot", "fetch", "depot-7")
     assert failed.returncode == 3
     assert "500" in failed.stderr and "last snapshot is kept" in failed.stderr
     assert SnapshotStore("depot-7").current_path.read_bytes() == before
 
 
-def test_fetch_with_api_to_file(
-    cli: Cli, api: FakeKubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_fetch_with_api_to_file(api: FakeKubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_TOKEN", TOKEN)
     out = tmp_path / "snap.json"
-    done = cli("snapshot", "fetch", "--api", api.url, "--token-env", "MY_TOKEN", "-o", str(out))
+    done = run_cli("snapshot", "fetch", "--api", api.url, "--token-env", "MY_TOKEN", "-o", str(out))
     assert done.returncode == 0, done.stderr
     document = json.loads(out.read_text())
     assert document["schema"] == "ecs-field/snapshot@1"
@@ -82,35 +68,35 @@ def test_fetch_with_api_to_file(
 
 
 def test_wrong_token_exit_3_and_token_never_printed(
-    cli: Cli, api: FakeKubeApi, monkeypatch: pytest.MonkeyPatch
+    api: FakeKubeApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MY_TOKEN", "wrong-token-456")
-    done = cli("snapshot", "fetch", "--api", api.url, "--token-env", "MY_TOKEN")
+    done = run_cli("snapshot", "fetch", "--api", api.url, "--token-env", "MY_TOKEN")
     assert done.returncode == 3
     assert "401 unauthorized" in done.stderr and "hint:" in done.stderr
     assert "wrong-token-456" not in done.stderr + done.stdout
     monkeypatch.delenv("MY_TOKEN")
-    unset = cli("snapshot", "fetch", "--api", api.url, "--token-env", "MY_TOKEN")
+    unset = run_cli("snapshot", "fetch", "--api", api.url, "--token-env", "MY_TOKEN")
     assert unset.returncode == 2 and "MY_TOKEN is not set" in unset.stderr
 
 
-def test_https_needs_the_ca(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_https_needs_the_ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ca, cert, key = make_ca_and_server_cert(tmp_path)
     server = FakeKubeApi(token=None, tls=server_tls_context(cert, key)).start()
     try:
         populate_host(server)
-        untrusted = cli("snapshot", "fetch", "--api", server.url)
+        untrusted = run_cli("snapshot", "fetch", "--api", server.url)
         assert untrusted.returncode == 3 and "certificate could not be verified" in untrusted.stderr
-        trusted = cli("snapshot", "fetch", "--api", server.url, "--ca", str(ca))
+        trusted = run_cli("snapshot", "fetch", "--api", server.url, "--ca", str(ca))
         assert trusted.returncode == 0, trusted.stderr
         assert json.loads(trusted.stdout)["source"] == f"api {server.url}"
     finally:
         server.stop()
 
 
-def test_unreachable_host(cli: Cli) -> None:
+def test_unreachable_host() -> None:
     closed = FakeKubeApi(token=None)
     url = closed.url
     closed.server.server_close()
-    done = cli("snapshot", "fetch", "--api", url)
+    done = run_cli("snapshot", "fetch", "--api", url)
     assert done.returncode == 3 and "could not connect" in done.stderr and "Traceback" not in done.stderr

@@ -12,21 +12,11 @@ from pathlib import Path
 import pytest
 
 from ecs_field.media.blockio import MiB
+from tests.clirun import run_process as cli
 from tests.conftest import have, needs_root
 from tests.e2e.write_devices import has_partition_table, loop_device, make_disk_image
 
 pytestmark = [needs_root, pytest.mark.root]
-
-
-def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ecs_field", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
 
 
 def override(loop: str) -> list[str]:

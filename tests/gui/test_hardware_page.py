@@ -202,3 +202,20 @@ def test_release_selector_starts_at_the_catalog_default(page: HardwarePage) -> N
 
     assert page.release_id == load_catalog().default_release.id
     assert "(default)" in page.release_box.currentText()
+
+
+def test_inventory_is_recorded_for_a_site_and_exported(
+    qtbot: QtBot, page: HardwarePage, tmp_path: Path
+) -> None:
+    from ecs_field.sites.registry import Registry, Site
+
+    Registry.load().add(Site(name="depot-7", repo=str(tmp_path)))
+    page.show_inventory(boxes.nuc12_hybrid(), "test")
+    page._fill_site_menu()
+    assert [a.text() for a in page.site_menu.actions()] == ["depot-7"]
+    page.site_menu.actions()[0].trigger()
+    stored = Registry.load().get("depot-7").inventory
+    assert isinstance(stored, dict) and stored["schema"] == "ecs-field/inventory@1"
+    assert [n["esxi_name"] for n in stored["nics"]] == [n.esxi_name for n in page.inventory.nics]
+    page.export(tmp_path / "box.json", "inventory")
+    assert json.loads((tmp_path / "box.json").read_text()) == stored

@@ -14,6 +14,7 @@ from ecs_field.gui.widgets.sites_dialog import SiteDialog
 from ecs_field.sites.registry import Host, Registry, Site
 from ecs_field.sites.snapshot import SnapshotStore
 from tests.unit.sites.fake_kube_api import FakeKubeApi, populate_host
+from tests.unit.sites.kubectl_output import ready_kustomization_list
 from tests.unit.sites.repo_builder import NAMESPACE, commit_files, make_repo
 
 
@@ -109,25 +110,7 @@ def test_drop_snapshot_file_imports_it(qtbot: QtBot, page: SitesPage, tmp_path: 
     page.self_test()
     head = page.detail.status["repo"]["head"]
     dropped = tmp_path / "kubectl.json"
-    dropped.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "List",
-                "items": [
-                    {
-                        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-                        "kind": "Kustomization",
-                        "metadata": {"name": "flux-system", "namespace": "flux-system"},
-                        "status": {
-                            "lastAppliedRevision": f"main@sha1:{head}",
-                            "conditions": [{"type": "Ready", "status": "True"}],
-                        },
-                    }
-                ],
-            }
-        )
-    )
+    dropped.write_text(json.dumps(ready_kustomization_list(head)))
     assert page.accepts_drop(dropped)
     page.open_path(dropped)
     qtbot.waitUntil(lambda: page.badge.word == "in-sync", timeout=20000)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMainWindow,
     QMenu,
     QProgressBar,
     QPushButton,
@@ -158,8 +159,15 @@ class HardwarePage(Page):
         self.export_json_action.triggered.connect(lambda: self.choose_export("json"))
         self.export_html_action = QAction("Report as &HTML…", self)
         self.export_html_action.triggered.connect(lambda: self.choose_export("html"))
+        self.export_inventory_action = QAction("&Inventory as JSON…", self)
+        self.export_inventory_action.triggered.connect(lambda: self.choose_export("inventory"))
         menu.addAction(self.export_json_action)
         menu.addAction(self.export_html_action)
+        menu.addAction(self.export_inventory_action)
+        # The site linter checks vSwitch uplinks against the box: recording the inventory with a
+        # site here saves retyping it (ecs-field sites / the Sites page read it).
+        self.site_menu = menu.addMenu("Record for &site")
+        self.site_menu.aboutToShow.connect(self._fill_site_menu)
         self.export_button.setMenu(menu)
         self.export_button.setEnabled(False)
 
@@ -331,11 +339,44 @@ class HardwarePage(Page):
         )
         self.import_files([Path(f) for f in files])
 
+    def _fill_site_menu(self) -> None:
+        from ecs_field.sites.registry import Registry
+
+        self.site_menu.clear()
+        try:
+            names = Registry.load().names()
+        except EcsFieldError as exc:
+            self.site_menu.addAction(f"Sites not readable: {exc.message}").setEnabled(False)
+            return
+        if not names:
+            self.site_menu.addAction("No sites yet (add one on the Sites page)").setEnabled(False)
+        for name in names:
+            action = self.site_menu.addAction(name)
+            action.triggered.connect(lambda _=False, n=name: self.record_for_site(n))
+
+    def record_for_site(self, name: str) -> None:
+        """Store the inventory shown with site ``name`` (embedded in sites.yaml)."""
+        from ecs_field.sites.registry import Registry
+
+        if self.inventory is None:
+            return
+        try:
+            Registry.load().update_fields(name, inventory=self.inventory.to_dict())
+        except EcsFieldError as exc:
+            self._show_error(exc.message, exc.hint or "")
+            return
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(f"Inventory recorded for site {name}", 5000)
+
     def choose_export(self, kind: str) -> None:
         if self.verdict is None:
             return
-        suggested = f"ecs-verdict-{self.verdict.release.id}.{kind}"
-        pattern = "JSON (*.json)" if kind == "json" else "HTML (*.html)"
+        if kind == "inventory":
+            suggested, pattern = "box.inventory.json", "JSON (*.json)"
+        else:
+            suggested = f"ecs-verdict-{self.verdict.release.id}.{kind}"
+            pattern = "JSON (*.json)" if kind == "json" else "HTML (*.html)"
         target, _ = QFileDialog.getSaveFileName(self, "Export verdict", suggested, pattern)
         if target:
             try:
@@ -349,6 +390,9 @@ class HardwarePage(Page):
         if self.verdict is None:
             raise BadInput("There is no verdict to export yet.",
                            "Check this machine or import a report first.")
+        if kind == "inventory" and self.inventory is not None:
+            storage.atomic_write_json(path, self.inventory.to_dict())
+            return
         doc = self.verdict.to_dict()
         if kind == "json":
             storage.atomic_write_json(path, doc)

@@ -60,6 +60,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     add.add_argument("--release", metavar="R", default="", help="ECS release the site runs")
     add.add_argument(
+        "--ca",
+        metavar="FILE",
+        default="",
+        help="CA certificate (PEM) the hosts' API certificates are checked against",
+    )
+    add.add_argument(
         "--inventory",
         metavar="FILE",
         default=None,
@@ -162,6 +168,12 @@ def run_add(args: argparse.Namespace) -> int:
                 f"--inventory {args.inventory}: no such file", "Give an inventory JSON or a dump file."
             )
         inventory = str(inventory_path.resolve())
+    ca_file = ""
+    if args.ca:
+        ca_path = Path(args.ca).expanduser()
+        if not ca_path.is_file():
+            raise BadInput(f"--ca {args.ca}: no such file", "Give the host CA certificate as a PEM file.")
+        ca_file = str(ca_path.resolve())
     site = Site(
         name=args.name,
         repo=repo,
@@ -171,6 +183,7 @@ def run_add(args: argparse.Namespace) -> int:
         token_env=args.token_env.strip(),
         release=args.release.strip(),
         inventory=inventory,
+        ca_file=ca_file,
     )
     Registry.load().add(site)
     say(f"Added site {site.name} ({site.repo}).")

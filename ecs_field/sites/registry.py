@@ -50,6 +50,7 @@ class Site:
     release: str = ""  # ECS release the site runs (for hardware checks)
     inventory: str | dict[str, Any] | None = None  # inventory file, or one embedded from the Hardware page
     notes: str = ""
+    ca_file: str = ""  # PEM CA bundle for the hosts' API (self-signed host certificates); "" = system CAs
 
     @property
     def is_remote(self) -> bool:
@@ -61,7 +62,7 @@ class Site:
             data["branch"] = self.branch
         data["path"] = self.path
         data["hosts"] = [h.to_dict() for h in self.hosts]
-        for key in ("token_env", "token_keyring", "release", "notes"):
+        for key in ("token_env", "token_keyring", "release", "notes", "ca_file"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         if self.inventory is not None:
@@ -94,6 +95,7 @@ class Site:
             release=str(data.get("release") or ""),
             inventory=inventory,
             notes=str(data.get("notes") or ""),
+            ca_file=str(data.get("ca_file") or ""),
         )
         validate_site(site)
         return site

@@ -390,7 +390,7 @@ def fetch_site_snapshot(
     snapshot = fetch_snapshot(
         api,
         token=token,
-        ca_file=ca_file,
+        ca_file=ca_file or getattr(site, "ca_file", "") or None,
         timeout=timeout,
         progress=progress,
         cancel=cancel,

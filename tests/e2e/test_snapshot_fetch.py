@@ -100,3 +100,23 @@ def test_unreachable_host() -> None:
     closed.server.server_close()
     done = run_cli("snapshot", "fetch", "--api", url)
     assert done.returncode == 3 and "could not connect" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_site_remembers_its_host_ca(tmp_path: Path) -> None:
+    ca, cert, key = make_ca_and_server_cert(tmp_path)
+    server = FakeKubeApi(token=None, tls=server_tls_context(cert, key)).start()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    try:
+        populate_host(server)
+        missing = run_cli("sites", "add", "depot-9", "--repo", str(repo), "--api", server.url,
+                          "--ca", str(tmp_path / "nope.pem"))
+        assert missing.returncode == 2 and "nope.pem" in missing.stderr
+        added = run_cli("sites", "add", "depot-9", "--repo", str(repo), "--api", server.url, "--ca", str(ca))
+        assert added.returncode == 0, added.stderr
+        assert Registry.load().get("depot-9").ca_file == str(ca.resolve())
+        fetched = run_cli("snapshot", "fetch", "depot-9")
+        assert fetched.returncode == 0, fetched.stderr
+        assert SnapshotStore("depot-9").load().snapshot is not None
+    finally:
+        server.stop()

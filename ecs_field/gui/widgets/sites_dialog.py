@@ -49,6 +49,8 @@ class SiteDialog(QDialog):
         self.api.setPlaceholderText("https://10.0.0.20:6443 (the host's API, for snapshots)")
         self.token_env = QLineEdit(site.token_env if site else "")
         self.token_env.setPlaceholderText("ECS_TOKEN (name of the variable, not the token)")
+        self.ca_file = QLineEdit(site.ca_file if site else "")
+        self.ca_file.setPlaceholderText("host CA certificate (PEM) when its certificate is self-signed")
         inventory = site.inventory if site and isinstance(site.inventory, str) else ""
         self.inventory = QLineEdit(inventory)
         self.inventory.setPlaceholderText("inventory JSON or lspci/lsusb dumps of the box (optional)")
@@ -65,6 +67,7 @@ class SiteDialog(QDialog):
         form.addRow("&Path in repository", self.path)
         form.addRow("Host &API", self.api)
         form.addRow("&Token variable", self.token_env)
+        form.addRow("Host &CA file", self.ca_file)
         form.addRow("&Inventory", inv_row)
         self.error = QLabel()
         self.error.setObjectName("siteDialogError")
@@ -117,6 +120,7 @@ class SiteDialog(QDialog):
             release=self._original.release if self._original else "",
             inventory=inventory,
             notes=self._original.notes if self._original else "",
+            ca_file=self.ca_file.text().strip(),
         )
         validate_site(site)
         return site

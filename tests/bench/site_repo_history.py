@@ -15,33 +15,15 @@ import benchlib
 from benchlib import median_seconds as timed
 
 from ecs_field.sites.repo import SiteRepo
+from tests.unit.sites.repo_builder import fast_import_history, make_repo
 
 COMMITS = 10_000
-
-
-def build(repo: Path) -> None:
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
-    lines = []
-    for i in range(1, COMMITS + 1):
-        msg = f"change {i}"
-        lines += [
-            "commit refs/heads/main",
-            f"mark :{i}",
-            f"committer B <b@example.invalid> {1_700_000_000 + i} +0000",
-            f"data {len(msg)}",
-            msg,
-        ]
-        lines += [f"from :{i - 1}"] if i > 1 else ["M 644 inline site.yaml", "data 5", "n: 1\n"]
-    subprocess.run(
-        ["git", "fast-import", "--quiet"], cwd=repo, input="\n".join(lines) + "\n", text=True, check=True
-    )
-    subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True)
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big"
-        build(path)
+        fast_import_history(make_repo(path), COMMITS)
         repo = SiteRepo(path)
         first = repo.resolve(f"main~{COMMITS - 1}")
         assert first is not None

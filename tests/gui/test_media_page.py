@@ -61,6 +61,14 @@ def load_image(qtbot, page: MediaPage, path: Path) -> None:
                     timeout=10000)
 
 
+def ready_to_pick(qtbot, page: MediaPage, image: Path) -> MediaPage:
+    """``page`` listing every drive (loop devices are not removable) with ``image`` loaded."""
+    page.show_all.setChecked(True)
+    wait_drives(qtbot, page)
+    load_image(qtbot, page, image)
+    return page
+
+
 @iso_tools
 def test_image_facts_and_drop(qtbot, tmp_path: Path) -> None:
     page = make_page(qtbot)
@@ -135,10 +143,7 @@ def test_two_sticks_at_once(qtbot, tmp_path: Path) -> None:
     image = small_image(tmp_path / "stick.img", 2 * MiB)
     with loop_device(tmp_path / "a.bin", 4 * MiB) as first, \
             loop_device(tmp_path / "b.bin", 4 * MiB) as second:
-        page = make_page(qtbot)
-        page.show_all.setChecked(True)
-        wait_drives(qtbot, page)
-        load_image(qtbot, page, image)
+        page = ready_to_pick(qtbot, make_page(qtbot), image)
         page.confirm_edit.setText(f"{first}, {second}")
         page.drive_list.set_checked(first)
         page.drive_list.set_checked(second)
@@ -157,10 +162,7 @@ def test_mounted_loop_is_blocked_and_cancelled_confirmation_writes_nothing(qtbot
     image = small_image(tmp_path / "stick.img", MiB)
     with loop_device(tmp_path / "m.bin", 16 * MiB) as busy, mounted(busy, tmp_path / "mnt"), \
             loop_device(tmp_path / "free.bin", 4 * MiB) as free:
-        page = make_page(qtbot)
-        page.show_all.setChecked(True)
-        wait_drives(qtbot, page)
-        load_image(qtbot, page, image)
+        page = ready_to_pick(qtbot, make_page(qtbot), image)
         page.confirm_edit.setText(f"{busy} {free}")
         item = page.drive_list.item_for(busy)
         assert item is not None and "Blocked" in item.text(3)
@@ -242,9 +244,7 @@ def test_write_through_the_helper_process(qtbot, tmp_path: Path) -> None:
         runner = HelperRunner(elevated=True)  # root already: no password prompt
         page = MediaPage(runner=runner, watch=False)
         qtbot.addWidget(page, before_close_func=lambda p: (p.shutdown(), runner.wait(60)))
-        page.show_all.setChecked(True)
-        wait_drives(qtbot, page)
-        load_image(qtbot, page, image)
+        ready_to_pick(qtbot, page, image)
         page.confirm_edit.setText(device)
         page.drive_list.set_checked(device)
         page.confirm_hook = lambda dialog: True
@@ -267,10 +267,7 @@ def test_cancel_mid_write(qtbot, tmp_path: Path) -> None:
     image = small_image(tmp_path / "stick.img", 6 * MiB)
     with fault_disk(8 * MiB) as disk:
         device = disk.loop
-        page = make_page(qtbot)
-        page.show_all.setChecked(True)
-        wait_drives(qtbot, page)
-        load_image(qtbot, page, image)
+        page = ready_to_pick(qtbot, make_page(qtbot), image)
         page.confirm_edit.setText(device)
         page.drive_list.set_checked(device)
         page.confirm_hook = lambda dialog: True
@@ -287,3 +284,42 @@ def test_cancel_mid_write(qtbot, tmp_path: Path) -> None:
         assert "0 of 1 written and verified" in page.phase_label.text()
         assert "✖" in page.result_label.text()
         assert disk.read_store(510, 2) != b"\x55\xaa"  # no partition table left behind
+
+
+def test_download_from_the_page_lands_in_the_library_and_is_chosen(qtbot, tmp_path: Path) -> None:
+    import hashlib as _hashlib
+
+    from ecs_field.gui.widgets.media_download import DownloadDialog
+    from tests.httpserver import HttpTestServer, Resource
+    from tests.imagefiles import make_iso
+
+    body = make_iso(tmp_path / "ECS-test.iso").read_bytes()
+    digest = _hashlib.sha256(body).hexdigest()
+    page = make_page(qtbot)
+    with HttpTestServer() as server:
+        server.add("/isos/ECS-test.iso", Resource(body))
+        dialog = DownloadDialog(page)
+        dialog.url.setText("not a url")
+        dialog._accept()
+        assert "not an http" in dialog.error.text() and dialog.result() != dialog.DialogCode.Accepted
+        dialog.url.setText(server.url("/isos/ECS-test.iso"))
+        dialog.sha256.setText(digest.upper())
+        page.start_download(dialog.request())
+        qtbot.waitUntil(lambda: "ECS-test.iso" in page.download_label.text(), timeout=30000)
+    assert "SHA-256 verified" in page.download_label.text()
+    assert page.image_path is not None and page.image_path.name == "ECS-test.iso"
+    assert any("ECS-test.iso" in page.library.item(i).text() for i in range(page.library.count()))
+
+
+def test_a_failed_download_is_said_in_place(qtbot, tmp_path: Path) -> None:
+    from tests.httpserver import HttpTestServer, Resource
+    from tests.imagefiles import make_iso
+
+    body = make_iso(tmp_path / "ECS-test.iso").read_bytes()
+    page = make_page(qtbot)
+    with HttpTestServer() as server:
+        server.add("/isos/ECS-test.iso", Resource(body))
+        page.start_download({"url": server.url("/isos/ECS-test.iso"), "sha256": "0" * 64})
+        qtbot.waitUntil(lambda: page.download_label.text().startswith("Download failed"), timeout=30000)
+    assert "SHA-256" in page.download_label.text()
+    assert page.download_button.isEnabled()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -22,22 +23,24 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
+    QProgressDialog,
     QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from ecs_field.events import Progress
+from ecs_field.events import CancelToken, Progress
 from ecs_field.gui.pages.base import Page
 from ecs_field.gui.widgets.media_confirm import ConfirmWriteDialog
+from ecs_field.gui.widgets.media_download import DownloadDialog
 from ecs_field.gui.widgets.media_drives import DriveList
 from ecs_field.gui.widgets.media_image import ImageDropZone, ImageFacts, LibraryList, is_image_file
 from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, default_runner, merge_progress
 from ecs_field.gui.widgets.media_speed import SpeedGraph, format_rate
 from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media import safety
-from ecs_field.media.drives import Drive, DriveWatcher, list_drives
+from ecs_field.media.drives import Drive, DriveWatcher, human_size, list_drives
 from ecs_field.media.image import ImageInfo, inspect_image
 
 log = logging.getLogger(__name__)
@@ -129,6 +132,13 @@ class MediaPage(Page):
         self.library = LibraryList()
         self.library.path_chosen.connect(self.open_path)
         image_layout.addWidget(self.library)
+        self.download_button = QPushButton("Download from the orchestrator…")
+        self.download_button.setToolTip("Fetch an ISO by URL into the library (resumes, checks SHA-256)")
+        self.download_button.clicked.connect(self.ask_download)
+        image_layout.addWidget(self.download_button)
+        self.download_label = QLabel("")
+        self.download_label.setWordWrap(True)
+        image_layout.addWidget(self.download_label)
         self.facts = ImageFacts()
         image_layout.addWidget(self.facts)
         image_layout.addStretch(1)
@@ -240,6 +250,52 @@ class MediaPage(Page):
         super().shutdown()
 
     # ----------------------------------------------------------------- image
+    def ask_download(self) -> None:
+        dialog = DownloadDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.start_download(dialog.request())
+
+    def start_download(self, request: dict[str, Any]) -> None:
+        """Download into the library in a worker; progress and Cancel in the image column."""
+        from ecs_field.media.download import download_image
+
+        progress = QProgressDialog("Downloading…", "Cancel", 0, 1000, self)
+        progress.setWindowTitle("Download")
+        progress.setMinimumDuration(0)
+        self.download_button.setEnabled(False)
+
+        def work(report: Callable[[Progress], None], cancel: CancelToken) -> Any:
+            return download_image(progress=report, cancel=cancel, **request)
+
+        def on_progress(event: Progress) -> None:
+            if event.bytes_total:
+                progress.setValue(int(1000 * event.bytes_done / event.bytes_total))
+            rate = f" · {human_size(int(event.rate_bps))}/s" if event.rate_bps else ""
+            progress.setLabelText(f"{event.phase.capitalize()}: {human_size(event.bytes_done)} of "
+                                  f"{human_size(event.bytes_total)}{rate}")
+
+        def on_success(result: Any) -> None:
+            record, download = result
+            verified = "SHA-256 verified" if record.checksum_verified else "NOT verified (no checksum given)"
+            fresh = "downloaded" if download is not None else "already in the library"
+            self.download_label.setText(f"{record.name}: {fresh}, {verified}.")
+            self.reload_library()
+            self.open_path(Path(record.path))
+
+        def on_failure(message: str, hint: str) -> None:
+            self.download_label.setText(f"Download failed: {message}" + (f" {hint}" if hint else ""))
+
+        def on_finished() -> None:
+            progress.close()
+            self.download_button.setEnabled(True)
+
+        job = self.jobs.run(work, name="download", on_success=on_success, on_failure=on_failure,
+                            on_progress=on_progress, on_finished=on_finished,
+                            on_cancelled=lambda: self.download_label.setText(
+                                "Download cancelled; starting it again resumes where it stopped."))
+        progress.canceled.connect(job.cancel)
+        self.download_job = job
+
     def reload_library(self) -> None:
         problem = self.library.reload()
         if problem:

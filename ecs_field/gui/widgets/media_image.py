@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecs_field.errors import EcsFieldError
 from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives import human_size
 from ecs_field.media.image import ImageInfo
+from ecs_field.media.library import ImageLibrary
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +103,8 @@ class LibraryList(QListWidget):
         """Fill from the library; returns a problem in words, or ""."""
         self.clear()
         try:
-            from ecs_field.media.library import ImageLibrary
-
             records = ImageLibrary().list()
-        except ImportError:
-            return "The image library is not available in this build."
-        except Exception as exc:  # a corrupt index is reported by the library itself; show it here
+        except EcsFieldError as exc:  # a corrupt index is set aside by the library; say so here
             log.warning("library: %s", exc)
             return str(getattr(exc, "message", exc))
         for record in records:
@@ -120,7 +118,7 @@ class LibraryList(QListWidget):
             item.setToolTip(record.path)
             self.addItem(item)
         if not records:
-            item = QListWidgetItem("No images in the library yet (ecs-field images add FILE).")
+            item = QListWidgetItem("No images in the library yet: download one, or drop an ISO above.")
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.addItem(item)
         return ""

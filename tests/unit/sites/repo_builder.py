@@ -74,6 +74,33 @@ def push(work: Path) -> None:
     run_git(work, "push", "-q", "origin", "main")
 
 
+def fast_import_history(repo_dir: Path, count: int) -> None:
+    """``count`` linear commits on main, made in one fast-import run (one file, then empty commits)."""
+    lines = []
+    for i in range(1, count + 1):
+        msg = f"change {i}"
+        lines += [
+            "commit refs/heads/main",
+            f"mark :{i}",
+            f"committer Tech <t@example.invalid> {1_700_000_000 + i} +0000",
+            f"data {len(msg)}",
+            msg,
+        ]
+        if i > 1:
+            lines.append(f"from :{i - 1}")
+        else:
+            lines += ["M 644 inline site.yaml", "data 5", "n: 1\n"]
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=repo_dir,
+        input="\n".join(lines) + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    run_git(repo_dir, "checkout", "-q", "main")
+
+
 # Manifests for small test sites.
 VM_WEB = """apiVersion: vmoperator.vmware.com/v1alpha1
 kind: VirtualMachine

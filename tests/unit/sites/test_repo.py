@@ -6,7 +6,6 @@ import base64
 import contextlib
 import functools
 import http.server
-import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -18,7 +17,14 @@ import pytest
 from ecs_field.errors import BadInput, Cancelled
 from ecs_field.events import CancelToken, Progress
 from ecs_field.sites.repo import SiteRepo, normalize_revision
-from tests.unit.sites.repo_builder import commit_files, make_repo, push, remote_and_clone, run_git
+from tests.unit.sites.repo_builder import (
+    commit_files,
+    fast_import_history,
+    make_repo,
+    push,
+    remote_and_clone,
+    run_git,
+)
 
 
 def test_clone_reports_progress_and_reads_head(tmp_path: Path) -> None:
@@ -206,33 +212,6 @@ def test_git_missing_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", str(tmp_path / "no-git-here"))
     with pytest.raises(BadInput, match="git is not installed"):
         SiteRepo(tmp_path)
-
-
-def fast_import_history(repo_dir: Path, count: int) -> None:
-    """``count`` linear commits on main, made in one fast-import run (one file, then empty commits)."""
-    lines = []
-    for i in range(1, count + 1):
-        msg = f"change {i}"
-        lines += [
-            "commit refs/heads/main",
-            f"mark :{i}",
-            f"committer Tech <t@example.invalid> {1_700_000_000 + i} +0000",
-            f"data {len(msg)}",
-            msg,
-        ]
-        if i > 1:
-            lines.append(f"from :{i - 1}")
-        else:
-            lines += ["M 644 inline site.yaml", "data 5", "n: 1\n"]
-    subprocess.run(
-        ["git", "fast-import", "--quiet"],
-        cwd=repo_dir,
-        input="\n".join(lines) + "\n",
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-    run_git(repo_dir, "checkout", "-q", "main")
 
 
 def test_long_history_uses_git_counts(tmp_path: Path) -> None:

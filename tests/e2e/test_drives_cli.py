@@ -13,7 +13,8 @@ import pytest
 from ecs_field.media.drives import DriveWatcher, PollingWatcher
 from tests.clirun import run_cli
 from tests.conftest import needs_root
-from tests.e2e.test_safety_loop import MiB, loop_device
+from tests.e2e.test_safety_loop import MiB
+from tests.e2e.write_devices import attached_loop
 
 CONTRACT = ["path", "size_bytes", "vendor", "model", "serial", "bus", "removable", "read_only", "system",
             "mountpoints", "writable", "reasons"]
@@ -34,7 +35,7 @@ def test_drives_json_contract_on_this_machine() -> None:
 
 @needs_root
 def test_loop_device_only_with_all(tmp_path: Path) -> None:
-    with loop_device(tmp_path / "stick.bin", 8 * MiB) as device:
+    with attached_loop(tmp_path / "stick.bin", 8 * MiB) as device:
         shown = json.loads(run_cli("drives", "--json").stdout)
         assert device not in [d["path"] for d in shown]
         everything = json.loads(run_cli("drives", "--all", "--json").stdout)
@@ -67,7 +68,7 @@ def test_watcher_sees_a_loop_device_come_and_go(tmp_path: Path) -> None:
     watcher = DriveWatcher(seen.set)
     watcher.start()
     try:
-        with loop_device(tmp_path / "hotplug.bin", 4 * MiB):
+        with attached_loop(tmp_path / "hotplug.bin", 4 * MiB):
             assert seen.wait(10), f"no event from {watcher.mechanism}"
             seen.clear()
         assert seen.wait(10), "no event when the device went away"
@@ -84,7 +85,7 @@ def test_polling_watcher(tmp_path: Path) -> None:
     watcher = PollingWatcher(seen.set, interval_s=0.2, lister=linux.list_all)
     watcher.start()
     try:
-        with loop_device(tmp_path / "poll.bin", 4 * MiB):
+        with attached_loop(tmp_path / "poll.bin", 4 * MiB):
             assert seen.wait(10)
     finally:
         watcher.stop()

@@ -12,17 +12,16 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from ecs_field.media.fat32 import Fat32StickSource
 from ecs_field.media.source import FileSource, ImageSource
+from tests.clirun import run_process
 from tests.conftest import have, needs_root
+from tests.e2e.write_devices import attached_loop
 from tests.fixtures.efi.esxi_like_iso import ELTORITO_MARKER, STICK_MARKER, build_esxi_like_iso
 
 _FIRMWARE_PAIRS = [  # (code, vars template): Debian/Ubuntu, Fedora, Arch
@@ -52,20 +51,6 @@ pytestmark = [
 ]
 
 BOOT_TIMEOUT_S = 120  # TCG on a slow 2-core runner; a good boot takes ~5-15 s
-
-
-@contextmanager
-def loop_device(backing: Path, size: int) -> Iterator[str]:
-    """A loop device over a fresh sparse file: the only block device this test writes."""
-    with open(backing, "wb") as handle:
-        handle.truncate(size)
-    device = subprocess.run(["losetup", "--find", "--show", str(backing)], capture_output=True,
-                            text=True, check=True).stdout.strip()
-    assert device.startswith("/dev/loop"), device
-    try:
-        yield device
-    finally:
-        subprocess.run(["losetup", "-d", device], check=False)
 
 
 def write_to_device(source: ImageSource, device: str) -> None:
@@ -130,7 +115,7 @@ def boot_usb_stick(device: str, workdir: Path) -> tuple[str, int | None]:
 def test_stick_boots_bootx64_from_the_fat32_partition(tmp_path: Path) -> None:
     built = build_esxi_like_iso(tmp_path)
     with Fat32StickSource(built.iso) as source, \
-            loop_device(tmp_path / "stick-backing.img", source.size_bytes + (8 << 20)) as device:
+            attached_loop(tmp_path / "stick-backing.img", source.size_bytes + (8 << 20)) as device:
         write_to_device(source, device)
         log, exit_code = boot_usb_stick(device, tmp_path)
     assert STICK_MARKER in log, f"marker not on the serial console; log tail:\n{log[-2000:]}"
@@ -145,12 +130,9 @@ def test_ecs_field_write_auto_makes_a_stick_that_boots(tmp_path: Path) -> None:
     built = build_esxi_like_iso(tmp_path)
     with Fat32StickSource(built.iso) as source:
         expected_size = source.size_bytes
-    with loop_device(tmp_path / "cli-backing.img", expected_size + (8 << 20)) as device:
-        done = subprocess.run(
-            [sys.executable, "-m", "ecs_field", "write", str(built.iso), device, "--yes",
-             "--progress", "json", "--allow-non-removable", "--confirm-device", device],
-            capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-        )
+    with attached_loop(tmp_path / "cli-backing.img", expected_size + (8 << 20)) as device:
+        done = run_process("write", str(built.iso), device, "--yes", "--progress", "json",
+                           "--allow-non-removable", "--confirm-device", device, timeout=300)
         assert done.returncode == 0, done.stderr
         last = json.loads(done.stdout.strip().splitlines()[-1])
         assert last["phase"] == "done" and last["bytes_total"] == expected_size
@@ -164,7 +146,7 @@ def test_raw_copy_of_the_iso_does_not_start_the_trees_loader(tmp_path: Path) -> 
     EFI/BOOT/BOOTX64.EFI, which is what the FAT32 stick provides."""
     built = build_esxi_like_iso(tmp_path)
     with FileSource(built.iso) as source, \
-            loop_device(tmp_path / "raw-backing.img", source.size_bytes + (8 << 20)) as device:
+            attached_loop(tmp_path / "raw-backing.img", source.size_bytes + (8 << 20)) as device:
         write_to_device(source, device)
         log, _ = boot_usb_stick(device, tmp_path)
     assert STICK_MARKER not in log

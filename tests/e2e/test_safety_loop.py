@@ -21,24 +21,10 @@ from ecs_field.media import safety
 from ecs_field.media.drives import devices_holding, find_drive, list_all_drives, list_drives
 from tests.clirun import run_process as cli
 from tests.conftest import needs_root
+from tests.e2e.write_devices import attached_loop
 
 pytestmark = [needs_root, pytest.mark.root]
 MiB = 1024 * 1024
-
-
-@contextlib.contextmanager
-def loop_device(backing: Path, size: int | None = None) -> Iterator[str]:
-    """Attach ``backing`` (created sparse with ``size`` when given) to a free loop device; always detach."""
-    if size is not None:
-        with open(backing, "wb") as handle:
-            handle.truncate(size)
-    device = subprocess.run(["losetup", "--find", "--show", str(backing)], check=True,
-                            capture_output=True, text=True).stdout.strip()
-    assert device.startswith("/dev/loop"), device  # never anything else
-    try:
-        yield device
-    finally:
-        subprocess.run(["losetup", "-d", device], capture_output=True, check=False)
 
 
 @contextlib.contextmanager
@@ -71,7 +57,7 @@ def small_image(path: Path, size: int) -> Path:
 
 
 def test_loop_device_is_listed_as_loop_and_needs_override(tmp_path: Path) -> None:
-    with loop_device(tmp_path / "stick.bin", 8 * MiB) as device:
+    with attached_loop(tmp_path / "stick.bin", 8 * MiB) as device:
         assert device not in {d.path for d in list_drives()}  # not offered by default
         drive = find_drive(device)
         assert drive is not None
@@ -83,7 +69,7 @@ def test_loop_device_is_listed_as_loop_and_needs_override(tmp_path: Path) -> Non
 
 
 def test_mounted_loop_refused_even_with_override(tmp_path: Path) -> None:
-    with loop_device(tmp_path / "disk.bin", 16 * MiB) as device, mounted(device, tmp_path / "mnt") as mnt:
+    with attached_loop(tmp_path / "disk.bin", 16 * MiB) as device, mounted(device, tmp_path / "mnt") as mnt:
         drive = find_drive(device)
         assert drive is not None and drive.all_mountpoints() == [str(mnt)]
         decision = safety.evaluate(drive, MiB, None, allow_non_removable=True, confirm_device=device)
@@ -103,7 +89,7 @@ def test_mounted_loop_refused_even_with_override(tmp_path: Path) -> None:
 
 def test_mounted_loop_refused_by_write_cli_and_untouched(tmp_path: Path) -> None:
     image = small_image(tmp_path / "small.img", MiB)
-    with loop_device(tmp_path / "disk.bin", 16 * MiB) as device, mounted(device, tmp_path / "mnt") as mnt:
+    with attached_loop(tmp_path / "disk.bin", 16 * MiB) as device, mounted(device, tmp_path / "mnt") as mnt:
         (mnt / "keep.txt").write_text("field notes")
         subprocess.run(["sync"], check=True)
         before = digest(device)
@@ -134,7 +120,7 @@ def test_system_disk_is_refused(tmp_path: Path) -> None:
 
 def test_too_small_device(tmp_path: Path) -> None:
     image = small_image(tmp_path / "big.img", 4 * MiB)
-    with loop_device(tmp_path / "tiny.bin", 2 * MiB) as device:
+    with attached_loop(tmp_path / "tiny.bin", 2 * MiB) as device:
         drive = find_drive(device)
         assert drive is not None
         decision = safety.evaluate(drive, image.stat().st_size, image, allow_non_removable=True,
@@ -154,7 +140,7 @@ def test_too_small_device(tmp_path: Path) -> None:
 
 def test_recheck_identity_notices_another_device_under_the_same_name(tmp_path: Path) -> None:
     first = tmp_path / "first.bin"
-    with loop_device(first, 8 * MiB) as device:
+    with attached_loop(first, 8 * MiB) as device:
         chosen = find_drive(device)
         assert chosen is not None
         assert safety.recheck_identity(chosen).path == device
@@ -180,7 +166,7 @@ def test_recheck_identity_notices_another_device_under_the_same_name(tmp_path: P
 
 def test_the_image_files_own_disk(tmp_path: Path) -> None:
     # The image lives on ext4 on loop A (whose file is on this machine's disk).
-    with loop_device(tmp_path / "a.bin", 32 * MiB) as disk_a, mounted(disk_a, tmp_path / "mnt") as mnt:
+    with attached_loop(tmp_path / "a.bin", 32 * MiB) as disk_a, mounted(disk_a, tmp_path / "mnt") as mnt:
         image = small_image(mnt / "esxi.img", MiB)
         drives = list_all_drives()
         holders = devices_holding(image, drives)
@@ -191,7 +177,7 @@ def test_the_image_files_own_disk(tmp_path: Path) -> None:
         decision = safety.evaluate(drive_a, MiB, image, allow_non_removable=True, confirm_device=disk_a)
         assert "holds-image" in decision.codes
         # A loop device backed by the image file itself would overwrite the image while reading it.
-        with loop_device(image) as disk_b:
+        with attached_loop(image) as disk_b:
             drive_b = find_drive(disk_b)
             assert drive_b is not None
             decision = safety.evaluate(drive_b, MiB, image, allow_non_removable=True, confirm_device=disk_b)
@@ -205,7 +191,7 @@ def test_the_image_files_own_disk(tmp_path: Path) -> None:
 
 
 def test_open_exclusive_and_prepare_for_write(tmp_path: Path) -> None:
-    with loop_device(tmp_path / "stick.bin", 16 * MiB) as device:
+    with attached_loop(tmp_path / "stick.bin", 16 * MiB) as device:
         fd = safety.open_exclusive(device, expected_size=16 * MiB)
         try:
             with pytest.raises(SafetyRefusal, match="in use"):
@@ -233,7 +219,7 @@ def test_open_exclusive_and_prepare_for_write(tmp_path: Path) -> None:
 
 
 def test_unmount_failure_is_reported(tmp_path: Path) -> None:
-    with loop_device(tmp_path / "stick.bin", 16 * MiB) as device, mounted(device, tmp_path / "mnt") as mnt:
+    with attached_loop(tmp_path / "stick.bin", 16 * MiB) as device, mounted(device, tmp_path / "mnt") as mnt:
         drive = find_drive(device)
         assert drive is not None
         as_stick = dataclasses.replace(drive, kind="usb", removable=True)

@@ -36,6 +36,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 # opcodes (fuse_kernel.h)
@@ -112,20 +113,14 @@ class FaultDisk:
         self._store_fd = os.open(self.store, os.O_RDWR)
         self._thread = threading.Thread(target=self._serve, name="faultdisk", daemon=True)
         self._thread.start()
-        self.loop = subprocess.run(
-            ["losetup", "--find", "--show", str(self.mountpoint / FILE_NAME)],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        ).stdout.strip()
+        self.loop = losetup(self.mountpoint / FILE_NAME)
         return self.loop
 
     def stop(self) -> None:
         self.release.set()
         self.gone = False
         if self.loop:
-            subprocess.run(["losetup", "-d", self.loop], capture_output=True, timeout=30)
+            detach(self.loop)
             self.loop = None
         subprocess.run(["umount", "-l", str(self.mountpoint)], capture_output=True, timeout=30)
         if self._fd >= 0:
@@ -274,9 +269,12 @@ def fault_disk(size: int, fill: bytes = b""):  # type: ignore[no-untyped-def]
 
 
 def losetup(backing: Path) -> str:
-    return subprocess.run(
+    """Attach ``backing`` to a free loop device and return its path."""
+    loop = subprocess.run(
         ["losetup", "--find", "--show", str(backing)], check=True, capture_output=True, text=True, timeout=30
     ).stdout.strip()
+    assert loop.startswith("/dev/loop"), loop  # never anything else
+    return loop
 
 
 def detach(loop: str) -> None:
@@ -284,16 +282,26 @@ def detach(loop: str) -> None:
 
 
 @contextlib.contextmanager
-def loop_device(size: int, folder: Path):  # type: ignore[no-untyped-def]
-    """(loop path, backing file) of a zeroed device of ``size`` bytes; detached even on failure."""
-    backing = folder / f"loopdev-{os.getpid()}-{time.monotonic_ns()}.img"
-    with open(backing, "wb") as handle:
-        handle.truncate(size)
+def attached_loop(backing: Path, size: int | None = None) -> Iterator[str]:
+    """Attach ``backing`` (made sparse, ``size`` bytes, when given) to a free loop device; always detach."""
+    if size is not None:
+        with open(backing, "wb") as handle:
+            handle.truncate(size)
     loop = losetup(backing)
     try:
-        yield loop, backing
+        yield loop
     finally:
         detach(loop)
+
+
+@contextlib.contextmanager
+def loop_device(size: int, folder: Path) -> Iterator[tuple[str, Path]]:
+    """(loop path, backing file) of a zeroed ``size``-byte device; detached and deleted even on failure."""
+    backing = folder / f"loopdev-{os.getpid()}-{time.monotonic_ns()}.img"
+    try:
+        with attached_loop(backing, size) as loop:
+            yield loop, backing
+    finally:
         with contextlib.suppress(OSError):
             backing.unlink()
 

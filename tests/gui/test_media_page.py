@@ -15,7 +15,8 @@ from ecs_field.gui.widgets.media_confirm import ConfirmWriteDialog
 from ecs_field.gui.widgets.media_runner import InProcessRunner, merge_progress
 from ecs_field.gui.widgets.media_speed import SpeedGraph
 from tests.conftest import needs_root
-from tests.e2e.test_safety_loop import MiB, loop_device, mounted, small_image
+from tests.e2e.test_safety_loop import MiB, mounted, small_image
+from tests.e2e.write_devices import attached_loop
 from tests.unit.media.test_image_inspect import build_esxi_iso
 from tests.unit.media.test_image_inspect import pytestmark as iso_tools
 
@@ -97,7 +98,7 @@ def test_bad_image_is_shown_in_place(qtbot, tmp_path: Path) -> None:
 @needs_root
 def test_loop_device_needs_typed_path_then_writes_and_verifies(qtbot, tmp_path: Path) -> None:
     image = small_image(tmp_path / "stick.img", 3 * MiB)
-    with loop_device(tmp_path / "target.bin", 8 * MiB) as device:
+    with attached_loop(tmp_path / "target.bin", 8 * MiB) as device:
         page = make_page(qtbot)
         page.activated()
         wait_drives(qtbot, page)
@@ -141,8 +142,8 @@ def test_loop_device_needs_typed_path_then_writes_and_verifies(qtbot, tmp_path: 
 @needs_root
 def test_two_sticks_at_once(qtbot, tmp_path: Path) -> None:
     image = small_image(tmp_path / "stick.img", 2 * MiB)
-    with loop_device(tmp_path / "a.bin", 4 * MiB) as first, \
-            loop_device(tmp_path / "b.bin", 4 * MiB) as second:
+    with attached_loop(tmp_path / "a.bin", 4 * MiB) as first, \
+            attached_loop(tmp_path / "b.bin", 4 * MiB) as second:
         page = ready_to_pick(qtbot, make_page(qtbot), image)
         page.confirm_edit.setText(f"{first}, {second}")
         page.drive_list.set_checked(first)
@@ -160,8 +161,8 @@ def test_two_sticks_at_once(qtbot, tmp_path: Path) -> None:
 @needs_root
 def test_mounted_loop_is_blocked_and_cancelled_confirmation_writes_nothing(qtbot, tmp_path: Path) -> None:
     image = small_image(tmp_path / "stick.img", MiB)
-    with loop_device(tmp_path / "m.bin", 16 * MiB) as busy, mounted(busy, tmp_path / "mnt"), \
-            loop_device(tmp_path / "free.bin", 4 * MiB) as free:
+    with attached_loop(tmp_path / "m.bin", 16 * MiB) as busy, mounted(busy, tmp_path / "mnt"), \
+            attached_loop(tmp_path / "free.bin", 4 * MiB) as free:
         page = ready_to_pick(qtbot, make_page(qtbot), image)
         page.confirm_edit.setText(f"{busy} {free}")
         item = page.drive_list.item_for(busy)
@@ -207,7 +208,7 @@ def test_page_follows_hot_plug(qtbot, tmp_path: Path) -> None:
     page.show_all.setChecked(True)
     page.activated()  # starts the watcher
     wait_drives(qtbot, page)
-    with loop_device(tmp_path / "plugged.bin", 4 * MiB) as device:
+    with attached_loop(tmp_path / "plugged.bin", 4 * MiB) as device:
         qtbot.waitUntil(lambda: device in page.drive_paths(), timeout=10000)
     qtbot.waitUntil(lambda: device not in page.drive_paths(), timeout=10000)
     page.shutdown()
@@ -240,7 +241,7 @@ def test_write_through_the_helper_process(qtbot, tmp_path: Path) -> None:
     from ecs_field.media import history
 
     image = small_image(tmp_path / "stick.img", 2 * MiB)
-    with loop_device(tmp_path / "target.bin", 4 * MiB) as device:
+    with attached_loop(tmp_path / "target.bin", 4 * MiB) as device:
         runner = HelperRunner(elevated=True)  # root already: no password prompt
         page = MediaPage(runner=runner, watch=False)
         qtbot.addWidget(page, before_close_func=lambda p: (p.shutdown(), runner.wait(60)))

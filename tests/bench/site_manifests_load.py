@@ -12,7 +12,7 @@ from pathlib import Path
 
 import benchlib
 import yaml
-from benchlib import median_seconds as timed
+from benchlib import median_seconds
 
 from ecs_field.sites import manifests
 
@@ -53,11 +53,11 @@ def main() -> None:
         def ours_cached() -> None:
             assert len(manifests.load_manifests(root)) == expected
 
-        base = timed(baseline)
-        cold = timed(ours_cold)
+        base = median_seconds(baseline)
+        cold = median_seconds(ours_cold)
         ours_cached()
-        warm = timed(ours_cached)
-        hosts = timed(profiles) - warm
+        warm = median_seconds(ours_cached)
+        hosts = median_seconds(profiles) - warm
     benchlib.print_machine()
     print(f"{expected} manifests in {len(files)} files")
     print(f"baseline yaml.load_all(CSafeLoader): {base * 1000:.0f} ms")

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import benchlib
-from benchlib import median_seconds as timed
+from benchlib import median_seconds
 
 from ecs_field.sites.repo import SiteRepo
 from tests.unit.sites.repo_builder import fast_import_history, make_repo
@@ -44,11 +44,11 @@ def main() -> None:
         def git_ancestor() -> None:
             subprocess.run(["git", "merge-base", "--is-ancestor", first, "HEAD"], cwd=path, check=True)
 
-        base_count, base_log, base_ancestor = timed(git_count), timed(git_log), timed(git_ancestor)
-        ours_count = timed(lambda: repo.count_between(first, "HEAD"))
-        ours_pending = timed(lambda: repo.commits_between(first, "HEAD", limit=5))
-        ours_ancestor = timed(lambda: repo.is_ancestor(first, "HEAD"))
-        ours_head = timed(repo.head)
+        base_count, base_log, base_ancestor = (median_seconds(f) for f in (git_count, git_log, git_ancestor))
+        ours_count = median_seconds(lambda: repo.count_between(first, "HEAD"))
+        ours_pending = median_seconds(lambda: repo.commits_between(first, "HEAD", limit=5))
+        ours_ancestor = median_seconds(lambda: repo.is_ancestor(first, "HEAD"))
+        ours_head = median_seconds(repo.head)
     benchlib.print_machine()
     print(f"{COMMITS} commits")
     print(

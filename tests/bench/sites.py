@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import benchlib
-from benchlib import best_seconds as timed
+from benchlib import best_seconds
 
 HOME = Path(tempfile.mkdtemp(prefix="ecs-bench-sites-"))
 os.environ["ECS_FIELD_HOME"] = str(HOME)
@@ -191,7 +191,7 @@ def bench_status(repo_path: Path, n_manifests: int) -> None:
     started = time.perf_counter()
     lint_and_status()
     cold = time.perf_counter() - started
-    warm = timed(lint_and_status)
+    warm = best_seconds(lint_and_status)
     files = sorted(p for p in repo_path.rglob("*.yaml") if ".git" not in p.parts)
 
     def baseline() -> None:
@@ -199,8 +199,8 @@ def bench_status(repo_path: Path, n_manifests: int) -> None:
         for file in files:
             list(yaml.safe_load_all(file.read_text()))
 
-    base = timed(baseline)
-    git_log = timed(
+    base = best_seconds(baseline)
+    git_log = best_seconds(
         lambda: subprocess.run(["git", "log", "--oneline"], cwd=repo_path, check=True, capture_output=True)
     )
     manifests = load_manifests(repo_path)
@@ -261,7 +261,7 @@ def bench_overview(count: int, repo_path: Path) -> None:
         rows = site_overview(registry.names())
         assert len(rows) == count and rows[0].sync == "behind"
 
-    elapsed = timed(overview)
+    elapsed = best_seconds(overview)
     print(
         f"overview of {count} cached sites: {elapsed:.3f} s   "
         f"(target < 1 s: {'OK' if elapsed < 1 else 'MISSED'})"

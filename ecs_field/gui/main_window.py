@@ -39,7 +39,8 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(170)
         self.nav.setAccessibleName("Navigation")
         self.nav.setStyleSheet(
-            "QListWidget#navigation { border: none; background: palette(window); padding-top: 8px; }"
+            "QListWidget#navigation { border: none; background: palette(window); padding-top: 8px;"
+            " outline: 0; }"
             "QListWidget#navigation::item { padding: 10px 14px; margin: 2px 6px; border-radius: 6px; }"
             "QListWidget#navigation::item:selected { background: #1f5f8b; color: white; }"
             "QListWidget#navigation::item:hover:!selected { background: rgba(31, 95, 139, 0.12); }"

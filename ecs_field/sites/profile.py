@@ -251,7 +251,9 @@ def parse_profile(
     prefix: tuple[Any, ...] = ()
     wrapped = False
     if "esx" not in document and isinstance(document.get("profile"), dict):
-        # Seen in a published ECS example: the exported document's outer wrapper kept.
+        # Seen in a published ECS example (PTP layer): the vSphere configuration document puts
+        # the settings under a top-level "profile" object (vSphere Automation API, esx settings
+        # configuration DocumentStructure); check what is inside instead of calling it unknown.
         document = document["profile"]
         prefix = ("profile",)
         wrapped = True
@@ -263,8 +265,10 @@ def parse_profile(
                 "profile-wrapper",
                 "info",
                 at(),
-                'profile is wrapped in an outer "profile" key; read the inner document',
-                'Most examples start with {"esx": ...}; check the host accepts the wrapper.',
+                'profile uses the vSphere configuration-document layout {"profile": {"esx": ...}}; '
+                "the inner document was checked",
+                'Most ECS examples start with {"esx": ...}; if the host rejects this layer, '
+                'remove the outer "profile" key.',
             )
         )
     for key in document:

@@ -59,19 +59,26 @@ def _teaming_in_bridge(ctx: LintContext) -> Iterator[Finding]:
                 "List each NIC once.",
             )
         for nic in sorted(bridge):
-            users = [
-                o.switch.name
-                for o in ctx.host.switches
-                if nic in o.switch.bridge_nics and o.switch.name != sw.name
-            ]
+            # Say where each other switch comes from: when it sits in another HostConfiguration
+            # the two layers are merged on the host, and the technician must find both files.
+            users = sorted(
+                {
+                    o.switch.name
+                    if o.source.obj is obj
+                    else f"{o.switch.name} ({o.source.obj.ref}, {o.source.obj.file}:{o.switch.bridge_line})"
+                    for o in ctx.host.switches
+                    if nic in o.switch.bridge_nics and o.switch.name != sw.name
+                }
+            )
             if users:
                 yield at(
                     "error",
                     "uplink-shared",
                     obj,
                     sw.bridge_line,
-                    f"{nic} is bound to {sw.name} and also to {', '.join(sorted(set(users)))}",
-                    "A physical NIC can be the uplink of one standard switch only.",
+                    f"{nic} is bound to {sw.name} and also to {', '.join(users)}",
+                    "A physical NIC can be the uplink of one standard switch only; ESXi applies all "
+                    "HostConfigurations to the same host, so keep the NIC in one switch's bridge.nics.",
                 )
 
 

@@ -92,20 +92,47 @@ USB_BOOT_SCAN_OPTION = "usbBusFullScanOnBootEnabled"
 # Memory ESXi keeps for itself on a small host (estimate for the overcommit warning only).
 ESXI_MEMORY_RESERVE_GIB = 4
 
-# Kubernetes API versions that no longer serve these kinds (removed in 1.16 / 1.22 / 1.25).
-REMOVED_APIS = {
-    ("extensions/v1beta1", "Deployment"): "apps/v1",
-    ("extensions/v1beta1", "DaemonSet"): "apps/v1",
-    ("extensions/v1beta1", "ReplicaSet"): "apps/v1",
-    ("apps/v1beta1", "Deployment"): "apps/v1",
-    ("apps/v1beta2", "Deployment"): "apps/v1",
-    ("extensions/v1beta1", "Ingress"): "networking.k8s.io/v1",
-    ("networking.k8s.io/v1beta1", "Ingress"): "networking.k8s.io/v1",
-    ("rbac.authorization.k8s.io/v1beta1", "ClusterRole"): "rbac.authorization.k8s.io/v1",
-    ("rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"): "rbac.authorization.k8s.io/v1",
-    ("rbac.authorization.k8s.io/v1beta1", "Role"): "rbac.authorization.k8s.io/v1",
-    ("rbac.authorization.k8s.io/v1beta1", "RoleBinding"): "rbac.authorization.k8s.io/v1",
-    ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"): "apiextensions.k8s.io/v1",
-    ("policy/v1beta1", "PodSecurityPolicy"): "(removed, no replacement)",
-    ("batch/v1beta1", "CronJob"): "batch/v1",
+
+@dataclass(frozen=True)
+class RemovedApi:
+    """An apiVersion/kind pair Kubernetes stopped serving: since which release and what to do."""
+
+    since: str
+    hint: str
+
+
+def _moved(since: str, api_version: str) -> RemovedApi:
+    return RemovedApi(since, f"Use apiVersion: {api_version} (check the fields it renamed).")
+
+
+# Kubernetes API versions that no longer serve these kinds (Kubernetes deprecated API
+# migration guide: removed in 1.16 / 1.22 / 1.25).
+REMOVED_APIS: dict[tuple[str, str], RemovedApi] = {
+    ("extensions/v1beta1", "Deployment"): _moved("Kubernetes 1.16", "apps/v1"),
+    ("extensions/v1beta1", "DaemonSet"): _moved("Kubernetes 1.16", "apps/v1"),
+    ("extensions/v1beta1", "ReplicaSet"): _moved("Kubernetes 1.16", "apps/v1"),
+    ("apps/v1beta1", "Deployment"): _moved("Kubernetes 1.16", "apps/v1"),
+    ("apps/v1beta2", "Deployment"): _moved("Kubernetes 1.16", "apps/v1"),
+    ("extensions/v1beta1", "Ingress"): _moved("Kubernetes 1.22", "networking.k8s.io/v1"),
+    ("networking.k8s.io/v1beta1", "Ingress"): _moved("Kubernetes 1.22", "networking.k8s.io/v1"),
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRole"): _moved(
+        "Kubernetes 1.22", "rbac.authorization.k8s.io/v1"
+    ),
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"): _moved(
+        "Kubernetes 1.22", "rbac.authorization.k8s.io/v1"
+    ),
+    ("rbac.authorization.k8s.io/v1beta1", "Role"): _moved("Kubernetes 1.22", "rbac.authorization.k8s.io/v1"),
+    ("rbac.authorization.k8s.io/v1beta1", "RoleBinding"): _moved(
+        "Kubernetes 1.22", "rbac.authorization.k8s.io/v1"
+    ),
+    ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"): _moved(
+        "Kubernetes 1.22", "apiextensions.k8s.io/v1"
+    ),
+    # No successor API: Pod Security Admission replaced it with namespace labels.
+    ("policy/v1beta1", "PodSecurityPolicy"): RemovedApi(
+        "Kubernetes 1.25",
+        "PodSecurityPolicy has no replacement API; delete this object and label the namespace "
+        "for Pod Security Admission instead (pod-security.kubernetes.io/enforce: <level>).",
+    ),
+    ("batch/v1beta1", "CronJob"): _moved("Kubernetes 1.25", "batch/v1"),
 }

@@ -19,6 +19,34 @@ from ecs_field.sites.rules.known import CLUSTER_SCOPED_KINDS, REMOVED_APIS
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
+# RBAC objects are named like URL path segments, not DNS names: the API server only refuses
+# ".", "..", "/" and "%" (k8s.io/kubernetes pkg/apis/rbac/validation: ValidateRBACName =
+# path.IsValidPathSegmentName), so "metallb-system:controller" or "system:auth-delegator" are
+# valid and common in upstream manifests.
+_RBAC_KINDS = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
+_RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def _name_problem(obj: K8sObject, name: str) -> tuple[str, str] | None:
+    """Why the API server would refuse this metadata.name, with the rule to follow; None if fine."""
+    if obj.group == _RBAC_GROUP and obj.kind in _RBAC_KINDS:
+        if name in (".", ".."):
+            return (f"metadata.name {name!r} is not allowed", 'Use a name other than "." or "..".')
+        bad = sorted({c for c in name if c in "/%"})
+        if bad:
+            return (
+                f"metadata.name {name!r} contains {' and '.join(repr(c) for c in bad)}, "
+                f"which {obj.kind} names may not contain",
+                "Remove '/' and '%' from the name.",
+            )
+        return None
+    if not _DNS_SUBDOMAIN.match(name) or len(name) > 253:
+        return (
+            f"metadata.name {name!r} is not a valid Kubernetes name",
+            "Use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.",
+        )
+    return None
+
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     yield from ctx.manifests.findings
@@ -38,10 +66,11 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                     "duplicate-object",
                     obj,
                     obj.line,
-                    f"{obj.ref} is defined twice (first at {first.file}:{first.line})",
+                    f"{obj.ref} is already defined at {first.file}:{first.line}",
                     "Kustomize refuses to build a folder with the same object twice, so Flux applies "
                     "nothing; delete or rename one of them.",
                 )
+    yield from _node_ports(ctx)
     for hc in ctx.manifests.host_configurations():
         for issue in hc.issues:
             yield at(issue.severity, issue.rule, hc.obj, issue.line, issue.message, issue.hint)
@@ -111,15 +140,8 @@ def _object_shape(obj: K8sObject) -> Iterator[Finding]:
             f"metadata.name must be text, found {name!r}",
             'Quote it: name: "...".',
         )
-    elif not _DNS_SUBDOMAIN.match(name) or len(name) > 253:
-        yield at(
-            "error",
-            "invalid-name",
-            obj,
-            obj.line_of("metadata", "name"),
-            f"metadata.name {name!r} is not a valid Kubernetes name",
-            "Use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.",
-        )
+    elif (problem := _name_problem(obj, name)) is not None:
+        yield at("error", "invalid-name", obj, obj.line_of("metadata", "name"), *problem)
     namespace = metadata.get("namespace")
     if namespace is not None and (not isinstance(namespace, str) or not _DNS_LABEL.match(namespace)):
         yield at(
@@ -177,13 +199,63 @@ def _object_shape(obj: K8sObject) -> Iterator[Finding]:
                             f"{section}.{key} must be text, found {type(value).__name__}",
                             "Quote the value or use a block scalar (|).",
                         )
-    replacement = REMOVED_APIS.get((obj.api_version, obj.kind))
-    if replacement:
+    removed = REMOVED_APIS.get((obj.api_version, obj.kind))
+    if removed is not None:
         yield at(
             "error",
             "removed-api",
             obj,
             obj.line_of("apiVersion"),
-            f"{obj.api_version} {obj.kind} is no longer served by Kubernetes",
-            f"Use apiVersion {replacement}.",
+            f"{obj.api_version} {obj.kind} is no longer served by Kubernetes (removed in {removed.since})",
+            removed.hint,
         )
+
+
+# The API server's default Service node port range (kube-apiserver --service-node-port-range).
+_NODE_PORT_RANGE = range(30000, 32768)
+
+
+def _node_ports(ctx: LintContext) -> Iterator[Finding]:
+    """Two Services asking for the same nodePort: the API server refuses the second one.
+
+    Node ports are allocated cluster-wide by number, whatever the protocol, so the second Service
+    fails with "provided port is already allocated" and the Flux apply stops there.
+    """
+    claimed: dict[int, tuple[K8sObject, int]] = {}
+    for obj in ctx.manifests.objects:
+        if obj.kind != "Service" or obj.group != "":
+            continue
+        spec = obj.body.get("spec")
+        ports = spec.get("ports") if isinstance(spec, dict) else None
+        if not isinstance(ports, list):
+            continue
+        for index, port in enumerate(ports):
+            node_port = port.get("nodePort") if isinstance(port, dict) else None
+            if not isinstance(node_port, int) or isinstance(node_port, bool):
+                continue
+            line = obj.line_of("spec", "ports", index, "nodePort")
+            if node_port not in _NODE_PORT_RANGE:
+                yield at(
+                    "error",
+                    "node-port-range",
+                    obj,
+                    line,
+                    f"nodePort {node_port} is outside the node port range "
+                    f"{_NODE_PORT_RANGE.start}-{_NODE_PORT_RANGE.stop - 1}",
+                    "Pick a port in 30000-32767, or remove nodePort and let Kubernetes choose one.",
+                )
+                continue
+            first = claimed.get(node_port)
+            if first is None:
+                claimed[node_port] = (obj, line)
+            elif first[0].ref != obj.ref:
+                # The same Service twice is already a duplicate-object error.
+                yield at(
+                    "error",
+                    "node-port-conflict",
+                    obj,
+                    line,
+                    f"nodePort {node_port} is already used by {first[0].ref} ({first[0].file}:{first[1]})",
+                    "Node ports are unique across the cluster; give one of the Services another "
+                    "nodePort, or remove it and let Kubernetes choose one.",
+                )

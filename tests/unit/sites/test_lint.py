@@ -376,7 +376,7 @@ def test_duplicate_names_both_files(site: Path) -> None:
         "VirtualMachine/default/cam-gateway",
         "ConfigMap/default/cam-gateway-init",
     }
-    assert all("first at vms/copy.yaml" in f.message for f in dups)
+    assert all("already defined at vms/copy.yaml:" in f.message for f in dups)
 
 
 def test_sysprep_plaintext_password_is_warned_at_its_line(site: Path) -> None:

@@ -7,12 +7,14 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
 
 from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from ecs_field import __version__
+from ecs_field.errors import EcsFieldError
 from ecs_field.gui.crash import install_crash_handler
 from ecs_field.logs import setup_logging
 from ecs_field.resources import resource_path
@@ -52,7 +54,25 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def check_display(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> None:
+    """Refuse clearly when there is no screen, instead of Qt aborting the process.
+
+    On Linux Qt needs an X11 or Wayland session (or an explicit QT_QPA_PLATFORM); over SSH or on
+    a headless box the commands still work, so say so.
+    """
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return
+    raise EcsFieldError(
+        "No display: the app needs a desktop session (neither DISPLAY nor WAYLAND_DISPLAY is set).",
+        "Start it from the desktop, or use the command line (ecs-field --help); "
+        "'ecs-field self-test' runs the app offscreen.",
+    )
+
+
 def run_gui() -> int:
+    check_display()
     setup_logging()
     app = create_application()
     install_crash_handler()

@@ -71,3 +71,29 @@ def test_drop_of_unknown_file_says_so(qtbot, tmp_path) -> None:
     stray.write_text("x")
     assert window.open_path(stray) is False
     assert "notes.xyz" in window.statusBar().currentMessage()
+
+
+def test_no_display_is_a_clear_error_not_a_qt_abort() -> None:
+    import subprocess
+    import sys
+
+    import pytest
+
+    from ecs_field.errors import EcsFieldError
+    from ecs_field.gui.app import check_display
+
+    with pytest.raises(EcsFieldError) as exc:
+        check_display({}, "linux")
+    assert "No display" in exc.value.message and "self-test" in (exc.value.hint or "")
+    check_display({"DISPLAY": ":0"}, "linux")
+    check_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
+    check_display({"QT_QPA_PLATFORM": "offscreen"}, "linux")
+    check_display({}, "win32")
+
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}}
+    done = subprocess.run([sys.executable, "-m", "ecs_field"], capture_output=True, text=True, env=env,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    if sys.platform.startswith("linux"):
+        assert done.returncode == 2 and "No display" in done.stderr

@@ -134,6 +134,19 @@ _COMMON = {
     "notes": Field(_is_text),
 }
 
+# PCI and USB NIC entries have the same fields (keyed by vendor:device / vendor:product).
+_NIC_FIELDS: dict[str, Field] = {
+    "id": Field(_is_hex_id, True),
+    "chip": Field(_is_str, True),
+    "driver": Field(_is_str, True),
+    "speed_mbps": Field(_is_int),
+    "support": Field(_support_map),
+    "components": Field(_str_list),
+    "fix": Field(_is_str),
+    "role": Field(_one_of("uplink", "bmc")),
+    **_COMMON,
+}
+
 SECTIONS: dict[str, Section] = {
     section.name: section
     for section in (
@@ -175,32 +188,12 @@ SECTIONS: dict[str, Section] = {
         Section(
             "pci",
             ("id",),
-            {
-                "id": Field(_is_hex_id, True),
-                "chip": Field(_is_str, True),
-                "driver": Field(_is_str, True),
-                "speed_mbps": Field(_is_int),
-                "support": Field(_support_map),
-                "components": Field(_str_list),
-                "fix": Field(_is_str),
-                "role": Field(_one_of("uplink", "bmc")),
-                **_COMMON,
-            },
+            _NIC_FIELDS,
         ),
         Section(
             "usb",
             ("id",),
-            {
-                "id": Field(_is_hex_id, True),
-                "chip": Field(_is_str, True),
-                "driver": Field(_is_str, True),
-                "speed_mbps": Field(_is_int),
-                "support": Field(_support_map),
-                "components": Field(_str_list),
-                "fix": Field(_is_str),
-                "role": Field(_one_of("uplink", "bmc")),
-                **_COMMON,
-            },
+            _NIC_FIELDS,
         ),
         Section(
             "usb_classes",

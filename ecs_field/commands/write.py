@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Iterator
@@ -73,6 +74,12 @@ class ProgressPrinter:
             # The app made this file in its own private temp folder; never follow a link there.
             fd = os.open(progress_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
                          0o600)
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+                # A hard link planted there would make this elevated process append to another file.
+                os.close(fd)
+                raise BadInput(f"--progress-file {progress_file} is not a plain file of its own",
+                               "Start the write from the app again.")
             self.stream = os.fdopen(fd, "w", encoding="utf-8")
 
     def emit_json(self, document: dict[str, Any]) -> None:
@@ -265,6 +272,15 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     finally:
         source.close()
     drives = _resolve_drives(args.devices)
+    if args.expect_drive:
+        # From the app (helper): each device must still be the drive the user confirmed there.
+        chosen = {d.path: d for d in map(safety.decode_identity, args.expect_drive)}
+        for drive in drives:
+            expected = chosen.get(drive.path)
+            if expected is None:
+                raise SafetyRefusal(f"{drive.path} is not one of the drives confirmed in the app",
+                                    "Nothing was written. Choose the drives again in the app.")
+            safety.require_same_drive(expected, drive)
     # Refuse before asking: a wrong device is named by the rules, not discovered after "yes".
     shown: set[str] = set()
     for drive in drives:
@@ -372,6 +388,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--progress-file", metavar="PATH", help=argparse.SUPPRESS)
     parser.add_argument("--cancel-file", metavar="PATH", help=argparse.SUPPRESS)
+    parser.add_argument("--expect-drive", metavar="IDENTITY", action="append", help=argparse.SUPPRESS)
     parser.set_defaults(handler=run_write)
 
     hist = subparsers.add_parser("history", help="past writes",

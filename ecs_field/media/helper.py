@@ -42,7 +42,8 @@ from typing import Any
 
 from ecs_field.errors import Cancelled, DeviceError, EcsFieldError
 from ecs_field.events import CancelToken, Progress
-from ecs_field.media import history
+from ecs_field.media import history, safety
+from ecs_field.media.drives.model import Drive
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class HelperOptions:
     allow_non_removable: bool = False
     confirm_devices: tuple[str, ...] = ()
     stall_timeout_s: float = 60.0
+    # The drives as the user saw and confirmed them (size, serial): the helper refuses a device
+    # that is no longer that drive, e.g. a stick swapped while the password prompt was open.
+    expected_drives: tuple[Drive, ...] = ()
 
 
 @dataclass
@@ -124,6 +128,8 @@ def write_arguments(
         args.append("--allow-non-removable")
         for typed in options.confirm_devices:
             args += ["--confirm-device", typed]
+    for drive in options.expected_drives:
+        args += ["--expect-drive", safety.encode_identity(drive)]
     if progress_file is not None:
         args += ["--progress-file", str(progress_file)]
     if cancel_file is not None:
@@ -337,7 +343,15 @@ class HelperProcess:
 
     def _read_lines(self, stream: Any) -> None:
         for raw in iter(stream.readline, b""):
+            self._safe_handle(raw)
+
+    def _safe_handle(self, raw: bytes) -> None:
+        # Whatever one line holds, keep draining: a reader that dies leaves the root helper
+        # blocked on a full pipe, holding the stick, with nobody left to wait for it.
+        try:
             self._handle_line(raw.decode("utf-8", "replace"))
+        except Exception:
+            log.exception("could not handle the helper's line: %r", raw[:200])
 
     def _tail_progress_file(self) -> None:
         assert self.command.progress_file is not None
@@ -349,7 +363,7 @@ class HelperProcess:
                     pending += chunk
                     *complete, pending = pending.split(b"\n")
                     for raw in complete:
-                        self._handle_line(raw.decode("utf-8", "replace"))
+                        self._safe_handle(raw)
                 elif self.proc is not None and self.proc.poll() is not None:
                     rest = handle.read()
                     if not rest:
@@ -358,7 +372,7 @@ class HelperProcess:
                 else:
                     time.sleep(0.1)
         if pending.strip():
-            self._handle_line(pending.decode("utf-8", "replace"))
+            self._safe_handle(pending)
 
     def _handle_line(self, line: str) -> None:
         line = line.strip()
@@ -394,7 +408,12 @@ class HelperProcess:
             except (TypeError, ValueError) as exc:
                 log.warning("helper sent an unreadable write record: %s", exc)
         warnings = document.get("warnings")
-        return DeviceReport(device, event.phase, int(document.get("exit_code") or 0), event.message,
+        code = document.get("exit_code")
+        # Never read a missing or garbled code on an "error" line as 0 (success).
+        exit_code = code if isinstance(code, int) and not isinstance(code, bool) else 1
+        if event.phase != "done" and exit_code == 0:
+            exit_code = 1
+        return DeviceReport(device, event.phase, exit_code, event.message,
                             document.get("hint"), record,
                             [str(w) for w in warnings] if isinstance(warnings, list) else [])
 

@@ -277,6 +277,13 @@ def recheck_identity(expected: Drive) -> Drive:
     if fresh is None:
         raise SafetyRefusal(f"{name} ({expected.label}) is gone: it was unplugged or renamed",
                             "Plug the stick in again and pick it from a fresh drive list.")
+    require_same_drive(expected, fresh)
+    return fresh
+
+
+def require_same_drive(expected: Drive, fresh: Drive) -> None:
+    """Refuse unless ``fresh`` (a new look-up) is ``expected`` (the drive chosen): path, size, serial."""
+    name = expected.display_path or expected.path
     changes = []
     if fresh.path != expected.path:
         changes.append(f"path {expected.path} -> {fresh.path}")
@@ -284,13 +291,46 @@ def recheck_identity(expected: Drive) -> Drive:
         changes.append(f"size {human_size(expected.size_bytes)} -> {human_size(fresh.size_bytes)}")
     if (expected.serial or fresh.serial) and fresh.serial != expected.serial:
         changes.append(f"serial '{expected.serial}' -> '{fresh.serial}'")
+    if (expected.backing_file or fresh.backing_file) and fresh.backing_file != expected.backing_file:
+        # loop devices have no serial: the file behind them is their identity
+        changes.append(f"file '{expected.backing_file}' -> '{fresh.backing_file}'")
     if changes:
         raise SafetyRefusal(
             f"{name} is not the drive that was chosen ({'; '.join(changes)}): another device "
             "now has this name",
             "Nothing was written. Refresh the drive list and choose again.",
         )
-    return fresh
+
+
+def encode_identity(drive: Drive) -> str:
+    """The chosen drive's identity as one command-line word (base64 of JSON: no quoting issues through
+    pkexec, UAC or osascript), so the elevated helper checks the stick the user confirmed in the app."""
+    import base64
+    import json
+
+    document = {"path": drive.path, "display_path": drive.display_path, "size_bytes": drive.size_bytes,
+                "serial": drive.serial, "backing_file": drive.backing_file,
+                "vendor": drive.vendor, "model": drive.model}
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode()
+
+
+def decode_identity(text: str) -> Drive:
+    import base64
+    import binascii
+    import json
+
+    from ecs_field.errors import BadInput
+
+    try:
+        document = json.loads(base64.urlsafe_b64decode(text.encode()))
+        return Drive(path=str(document["path"]), size_bytes=int(document["size_bytes"]),
+                     serial=str(document.get("serial") or ""),
+                     display_path=str(document.get("display_path") or ""),
+                     backing_file=str(document.get("backing_file") or ""),
+                     vendor=str(document.get("vendor") or ""), model=str(document.get("model") or ""))
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"--expect-drive {text[:40]!r} is not a drive identity from the app",
+                       "Start the write from the app again.") from exc
 
 
 def final_check(
@@ -385,9 +425,11 @@ def open_exclusive(
         raise DeviceError(f"Cannot open {path}: {exc.strerror}", None) from exc
     try:
         info = os.fstat(fd)
-        if require_block_device and os.name == "posix" and not (
-            stat.S_ISBLK(info.st_mode) or stat.S_ISCHR(info.st_mode)
-        ):
+        # macOS writes raw disks (/dev/rdiskN), which are character devices; on Linux every disk is
+        # a block device, and a character device (/dev/null, /dev/sg*, a tty) is never a target.
+        is_device = stat.S_ISBLK(info.st_mode) or (
+            stat.S_ISCHR(info.st_mode) and not sys.platform.startswith("linux"))
+        if require_block_device and os.name == "posix" and not is_device:
             raise SafetyRefusal(f"{path} is not a device", "Choose a drive from the drive list.")
         if expected_size is not None:
             size = os.lseek(fd, 0, os.SEEK_END)
@@ -402,3 +444,34 @@ def open_exclusive(
         os.close(fd)
         raise
     return fd
+
+
+def check_opened(fd: int, expected: Drive) -> None:
+    """Right after opening: the descriptor is the drive that passed ``final_check``.
+
+    ``final_check`` and ``prepare_for_write`` (an unmount can take seconds) run before the open,
+    so the name could meanwhile belong to another stick. Once the device is held open (O_EXCL)
+    this looks it up again and compares the opened device's number and size with it: a stick
+    swapped in that window is refused before a single byte is written.
+    """
+    if not sys.platform.startswith("linux"):  # pragma: no cover - no device numbers to compare
+        return
+    import fcntl
+
+    name = expected.display_path or expected.path
+    info = os.fstat(fd)
+    fresh = recheck_identity(expected)
+    try:
+        now = os.stat(fresh.path)
+    except OSError as exc:
+        raise SafetyRefusal(f"{name} is gone: it was unplugged or renamed",
+                            "Plug the stick in again and pick it from a fresh drive list.") from exc
+    size = int.from_bytes(fcntl.ioctl(fd, 0x80081272, b"\0" * 8), sys.byteorder)  # BLKGETSIZE64
+    if not stat.S_ISBLK(info.st_mode) or now.st_rdev != info.st_rdev or size != expected.size_bytes:
+        raise SafetyRefusal(
+            f"{name} changed while it was being opened (the opened device is "
+            f"{os.major(info.st_rdev)}:{os.minor(info.st_rdev)}, {human_size(size)}; the drive chosen is "
+            f"{os.major(now.st_rdev)}:{os.minor(now.st_rdev)}, {human_size(expected.size_bytes)}): "
+            "it is not the drive that was chosen",
+            "Nothing was written. Refresh the drive list and choose again.",
+        )

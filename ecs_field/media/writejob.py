@@ -11,6 +11,7 @@ thread per stick, each verified and recorded on its own, one failure not stoppin
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import sys
 import threading
@@ -223,6 +224,7 @@ def write_to_drive(
                 expected_sha256=request.expected_sha256 if resolved == "raw" else None,
                 verify=request.verify, progress=progress, cancel=cancel,
                 stall_timeout_s=request.stall_timeout_s, device_size=fresh.size_bytes or None,
+                check_device=functools.partial(safety.check_opened, expected=fresh),
             )
     except EcsFieldError as exc:
         outcome.error = exc

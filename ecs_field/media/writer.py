@@ -165,6 +165,7 @@ class _Writer:
         retry_wait_s: float,
         direct: bool,
         device_size: int | None,
+        check_device: Callable[[int], None] | None = None,
     ) -> None:
         if block_size % MiB:
             raise ValueError("block_size must be a whole number of MiB")
@@ -181,6 +182,7 @@ class _Writer:
         self.retry_wait_s = retry_wait_s
         self.direct = direct
         self.device_size_hint = device_size
+        self.check_device = check_device
         self.size = source.size_bytes
         self.shared = _Shared(bytes_total=self.size)
         self.meter = RateMeter()
@@ -329,6 +331,8 @@ class _Writer:
         fingerprint = _fingerprint(self.source_files)
         self.device = self.open_device()
         try:
+            if self.check_device is not None:
+                self.check_device(self.device.fd)  # the opened device is still the chosen one
             # macOS raw disks and Windows drive handles do not tell their size: use the drive list's.
             device_size = self.device.size_bytes() or self.device_size_hint
             if device_size is not None and self.size > device_size:
@@ -619,6 +623,7 @@ def write_image(
     retry_wait_s: float = 0.5,
     direct: bool = True,
     device_size: int | None = None,
+    check_device: Callable[[int], None] | None = None,
 ) -> WriteResult:
     """Write ``source`` to the whole device ``device_path`` and (by default) verify it.
 
@@ -647,6 +652,7 @@ def write_image(
         retry_wait_s=retry_wait_s,
         direct=direct,
         device_size=device_size,
+        check_device=check_device,
     )
     try:
         return job.run()

@@ -24,7 +24,8 @@ def outcome_from_report(drive: Drive, report: Any, result: Any) -> RunOutcome:
     if report is None:  # the helper never got to this drive: elevation refused, bad image, ...
         return failed_outcome(drive, result.exit_code, result.message, result.hint or "")
     record = report.record
-    if report.exit_code == 0 and record is not None:
+    # Success needs all three: exit 0, the "done" phase and the record (a garbled line is no success).
+    if report.exit_code == 0 and report.phase == "done" and record is not None:
         verified = bool(record.verified)
         text = result_sentence(drive, record.bytes_written, record.written_sha256 or "", verified)
         return RunOutcome(drive.path, drive.label, True, verified, 0, text + ".")
@@ -48,7 +49,7 @@ class HelperRunner(WriteRunner):
         options = HelperOptions(
             mode=request.mode, sha256=request.expected_sha256, verify=request.verify,
             allow_non_removable=request.allow_non_removable, confirm_devices=tuple(request.confirm_devices),
-            stall_timeout_s=request.stall_timeout_s,
+            stall_timeout_s=request.stall_timeout_s, expected_drives=tuple(drives),
         )
         # The privileged helper runs as another user with another library: the user's own
         # library record is checked here, before any stick is touched.

@@ -43,6 +43,7 @@ from ecs_field.compat.report import render_html
 from ecs_field.compat.verdict import Verdict, evaluate
 from ecs_field.errors import BadInput, EcsFieldError
 from ecs_field.events import CancelToken, Progress
+from ecs_field.gui.keyboard import add_key
 from ecs_field.gui.pages.base import Page
 from ecs_field.gui.widgets.verdict_banner import VerdictBanner
 from ecs_field.gui.workers import Job, JobFunction
@@ -137,14 +138,14 @@ class HardwarePage(Page):
         release_label = QLabel("ESXi &release:")
         release_label.setBuddy(self.release_box)
 
-        self.check_button = QPushButton("Check this machine")
+        self.check_button = QPushButton("&Check this machine")
         self.check_button.setDefault(True)
-        self.check_button.setShortcut(QKeySequence("Ctrl+R"))
+        add_key(self.check_button, "Ctrl+R")
         self.check_button.setToolTip("Probe this computer's hardware and check it (Ctrl+R)")
         self.check_button.clicked.connect(self.check_this_machine)
 
-        self.import_button = QPushButton("Import report…")
-        self.import_button.setShortcut(QKeySequence.StandardKey.Open)
+        self.import_button = QPushButton("&Import report…")
+        add_key(self.import_button, QKeySequence.StandardKey.Open)
         self.import_button.setToolTip(
             "Open lspci / lsusb / dmidecode / esxcli output or an inventory JSON of ONE box (Ctrl+O); "
             "several files merge"
@@ -152,7 +153,7 @@ class HardwarePage(Page):
         self.import_button.clicked.connect(self.choose_files)
 
         self.export_button = QToolButton()
-        self.export_button.setText("Export")
+        self.export_button.setText("E&xport")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
         self.export_json_action = QAction("Verdict as &JSON…", self)
@@ -214,12 +215,13 @@ class HardwarePage(Page):
         checks_box = QWidget()
         checks_layout = QVBoxLayout(checks_box)
         checks_layout.setContentsMargins(0, 0, 0, 0)
-        checks_layout.addWidget(self._section_label("Checks and fixes"))
+        checks_layout.addWidget(self._section_label("Chec&ks and fixes", self.checks_view))
         checks_layout.addWidget(self.checks_view)
         nics_box = QWidget()
         nics_layout = QVBoxLayout(nics_box)
         nics_layout.setContentsMargins(0, 0, 0, 0)
-        nics_layout.addWidget(self._section_label("Network adapters (as ESXi will name them)"))
+        nics_title = self._section_label("&Network adapters (as ESXi will name them)", self.nic_table)
+        nics_layout.addWidget(nics_title)
         nics_layout.addWidget(self.nic_table)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(checks_box)
@@ -247,11 +249,13 @@ class HardwarePage(Page):
         self._render_checks(None)
 
     @staticmethod
-    def _section_label(text: str) -> QLabel:
+    def _section_label(text: str, buddy: QWidget) -> QLabel:
+        # the buddy makes the label's mnemonic jump to the view it names (keyboard path)
         label = QLabel(text)
         font = label.font()
         font.setBold(True)
         label.setFont(font)
+        label.setBuddy(buddy)
         return label
 
     def catalog(self) -> Catalog:

@@ -34,6 +34,7 @@ RESULTS = {
     "cancelled": ("Cancelled", "#6e7781"),
     "refused": ("Refused", "#cf222e"),
 }
+IMAGE_WIDTH = 240  # px: "VMware-VMvisor-Ins…x86_64.iso" still names the build
 COLUMNS = ("Started (UTC)", "Image", "Mode", "Device", "Stick", "Serial", "Size", "Result", "Write", "Verify")
 
 
@@ -51,7 +52,7 @@ class HistoryPage(Page):
         layout.addWidget(heading)
         bar = QHBoxLayout()
         self.status = QLabel("")
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.clicked.connect(self.reload)
         bar.addWidget(self.status, 1)
         bar.addWidget(self.refresh_button)
@@ -68,7 +69,12 @@ class HistoryPage(Page):
         self.table.setAccessibleName("Past writes")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        # The image name is what a technician looks for: it keeps up to IMAGE_WIDTH pixels and the
+        # last column takes the slack, rather than the fitted columns squeezing it to "VM…so".
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        # Result right after the date: on a narrow window the speeds scroll off, never the outcome.
+        header.moveSection(COLUMNS.index("Result"), 1)
         self.table.currentCellChanged.connect(lambda *_: self._show_details())
         layout.addWidget(self.table, 1)
         self.details = QLabel("")
@@ -115,10 +121,11 @@ class HistoryPage(Page):
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(record.image_path if column == 1 else text)
+                item.setToolTip((record.image_path or text) if column == 1 else text)
                 if column == 7:
                     item.setForeground(QBrush(QColor(colour)))
                 self.table.setItem(row, column, item)
+        self._fit_image_column()
         count = len(records)
         verified = sum(1 for r in records if r.result == "verified")
         self.status.setText(f"{count} write{'s' if count != 1 else ''}, {verified} verified" if count
@@ -126,6 +133,11 @@ class HistoryPage(Page):
         if records:
             self.table.selectRow(0)
         self._show_details()
+
+    def _fit_image_column(self) -> None:
+        self.table.resizeColumnToContents(1)
+        width = self.table.columnWidth(1)
+        self.table.setColumnWidth(1, max(120, min(width, IMAGE_WIDTH)))
 
     def _show_details(self) -> None:
         row = self.table.currentRow()

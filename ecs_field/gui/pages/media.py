@@ -8,6 +8,7 @@ privileged helper normally, in-process when the app already has admin rights (te
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -15,9 +16,11 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -25,12 +28,14 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QProgressDialog,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from ecs_field.events import CancelToken, Progress
+from ecs_field.gui.keyboard import add_key
 from ecs_field.gui.pages.base import Page
 from ecs_field.gui.widgets.media_confirm import ConfirmWriteDialog
 from ecs_field.gui.widgets.media_download import DownloadDialog
@@ -128,11 +133,13 @@ class MediaPage(Page):
         self.drop_zone = ImageDropZone()
         self.drop_zone.path_chosen.connect(self.open_path)
         image_layout.addWidget(self.drop_zone)
-        image_layout.addWidget(QLabel("From the library:"))
+        library_label = QLabel("From the &library:")
+        image_layout.addWidget(library_label)
         self.library = LibraryList()
+        library_label.setBuddy(self.library)
         self.library.path_chosen.connect(self.open_path)
         image_layout.addWidget(self.library)
-        self.download_button = QPushButton("Download from the orchestrator…")
+        self.download_button = QPushButton("&Download from the orchestrator…")
         self.download_button.setToolTip("Fetch an ISO by URL into the library (resumes, checks SHA-256)")
         self.download_button.clicked.connect(self.ask_download)
         image_layout.addWidget(self.download_button)
@@ -140,21 +147,30 @@ class MediaPage(Page):
         self.download_label.setWordWrap(True)
         image_layout.addWidget(self.download_label)
         self.facts = ImageFacts()
-        image_layout.addWidget(self.facts)
-        image_layout.addStretch(1)
+        # The facts scroll rather than set a minimum height: the page must fit a 1024x640 window.
+        facts_scroll = QScrollArea()
+        facts_scroll.setObjectName("imageFactsScroll")
+        facts_scroll.setWidget(self.facts)
+        facts_scroll.setWidgetResizable(True)
+        facts_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        facts_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        facts_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        facts_scroll.viewport().setAutoFillBackground(False)  # same background as the group box
+        facts_scroll.setMinimumHeight(60)
+        image_layout.addWidget(facts_scroll, 1)
         splitter.addWidget(image_box)
 
         drive_box = QGroupBox("2 · Drives")
         drive_layout = QVBoxLayout(drive_box)
         bar = QHBoxLayout()
-        self.show_all = QCheckBox("Show all drives")
+        self.show_all = QCheckBox("&Show all drives")
         self.show_all.setToolTip("Also list internal disks and loop devices. They are flagged, and "
                                  "writing one needs its device path typed below.")
         self.show_all.toggled.connect(self._show_all_toggled)
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.clicked.connect(self.reload_drives)
         self.drive_status = QLabel("")
-        self.drive_status.setStyleSheet("color: palette(dark);")
+        self.drive_status.setStyleSheet("color: #57606a;")  # palette(dark) read ~2:1 on the window
         bar.addWidget(self.show_all)
         bar.addWidget(self.drive_status, 1)
         bar.addWidget(self.refresh_button)
@@ -173,8 +189,10 @@ class MediaPage(Page):
         self.override_row = QWidget()
         override_layout = QHBoxLayout(self.override_row)
         override_layout.setContentsMargins(0, 0, 0, 0)
-        override_layout.addWidget(QLabel("To allow an internal drive, type its device path:"))
+        override_label = QLabel("To allow an internal drive, type its device &path:")
+        override_layout.addWidget(override_label)
         self.confirm_edit = QLineEdit()
+        override_label.setBuddy(self.confirm_edit)
         self.confirm_edit.setPlaceholderText("e.g. /dev/sdb")
         self.confirm_edit.setAccessibleName("Confirm internal device")
         self.confirm_edit.textChanged.connect(self._apply_rules)
@@ -189,12 +207,14 @@ class MediaPage(Page):
         write_box = QGroupBox("3 · Write")
         write_layout = QVBoxLayout(write_box)
         row = QHBoxLayout()
-        self.write_button = QPushButton("Write")
+        self.write_button = QPushButton("&Write")
         self.write_button.setDefault(True)
         self.write_button.setMinimumWidth(120)
         self.write_button.setStyleSheet("QPushButton:enabled { font-weight: bold; }")
         self.write_button.clicked.connect(self.start_write)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton("&Cancel")
+        add_key(self.cancel_button, QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_button.setToolTip("Stop writing (Esc); a cancelled stick is left unbootable")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_write)
         self.phase_label = QLabel("Choose an image and a drive.")
@@ -213,6 +233,12 @@ class MediaPage(Page):
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         write_layout.addWidget(self.result_label)
         outer.addWidget(write_box)
+        # Tab follows the numbered steps (image, drives, write), not the order widgets were made in.
+        chain = [self.drop_zone.choose_button, self.library, self.download_button, self.show_all,
+                 self.refresh_button, self.drive_list, self.confirm_edit, self.write_button,
+                 self.cancel_button]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
         self._update_write_button()
 
     def _alive(self) -> bool:
@@ -420,7 +446,7 @@ class MediaPage(Page):
         ready = self.image_info is not None and bool(checked) and len(allowed) == len(checked) and not running
         self.write_button.setEnabled(ready)
         count = len(checked)
-        self.write_button.setText(f"Write {count} sticks" if count > 1 else "Write")
+        self.write_button.setText(f"&Write {count} sticks" if count > 1 else "&Write")
         if running:
             return
         if self._status_note:

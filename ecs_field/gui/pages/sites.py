@@ -179,13 +179,13 @@ class SitesPage(Page):
             "Fetch the site repository and fast-forward (never merges, never loses commits)"
         )
         _on_click(self.pull_button, self.pull)
-        self.fetch_button = QPushButton("&Fetch snapshot")
+        self.fetch_button = QPushButton("Fetch &snapshot")
         self.fetch_button.setToolTip("Read the host's status over its API (needs the site LAN)")
         self.fetch_button.setDefault(True)
         _on_click(self.fetch_button, self.fetch_snapshot)
         self.edit_button = QPushButton("&Edit…")
         _on_click(self.edit_button, self.edit_site)
-        self.remove_button = QPushButton("Remove")
+        self.remove_button = QPushButton("Re&move")
         _on_click(self.remove_button, self.remove_site)
         for button in (self.pull_button, self.fetch_button, self.edit_button, self.remove_button):
             header.addWidget(button)
@@ -210,6 +210,9 @@ class SitesPage(Page):
         self.progress.setTextVisible(True)
         self.progress_label = QLabel("")
         self.cancel_button = QPushButton("Cancel")
+        # Escape, not a mnemonic: every letter of "Cancel" is taken on this page (File menu included)
+        self.cancel_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_button.setToolTip("Stop the running pull or fetch (Esc)")
         _on_click(self.cancel_button, self.cancel_action)
         progress_row.addWidget(self.progress_label)
         progress_row.addWidget(self.progress, 1)
@@ -257,7 +260,7 @@ class SitesPage(Page):
         flux_box.addWidget(self.events_view)
         flux_box.setStretchFactor(0, 1)
         flux_box.setStretchFactor(1, 2)
-        self.tabs.addTab(flux_box, "Flux && &events")
+        self.tabs.addTab(flux_box, "Flu&x && events")
 
         self.network = NetworkDiagram()
         scroll = QScrollArea()
@@ -305,7 +308,7 @@ class SitesPage(Page):
         self.jobs.run(
             job,
             name="site list",
-            on_success=lambda result: self._fill_list(result, wanted),
+            on_success=self.guarded(lambda result: self._fill_list(result, wanted)),
             on_failure=self._show_problem,
         )
 
@@ -368,8 +371,8 @@ class SitesPage(Page):
         self.jobs.run(
             job,
             name=f"load site {name}",
-            on_success=lambda detail: self._show_detail(detail, generation),
-            on_failure=lambda message, hint: self._load_failed(message, hint, generation),
+            on_success=self.guarded(lambda detail: self._show_detail(detail, generation)),
+            on_failure=self.guarded(lambda message, hint: self._load_failed(message, hint, generation)),
         )
 
     def reload_current(self) -> None:
@@ -459,8 +462,10 @@ class SitesPage(Page):
         self.workloads_model.set_rows(rows, tips)
         counts = status.get("counts") or {}
         failing = counts.get("failed", 0) + counts.get("missing", 0)
-        self.tabs.setTabText(
-            0, f"&Workloads ({len(rows)}{', ' + str(failing) + ' need attention' if failing else ''})"
+        # short, so all five tabs fit a 1024 px window; the tooltip says it in full
+        self.tabs.setTabText(0, f"&Workloads ({len(rows)}{' · ' + str(failing) + ' ✖' if failing else ''})")
+        self.tabs.setTabToolTip(
+            0, f"{len(rows)} workloads" + (f", {failing} failed or missing" if failing else ", none failing")
         )
         _fit_columns(self.workloads_view, [95, 140, 95, 120, 210, 210])
 
@@ -597,9 +602,10 @@ class SitesPage(Page):
         def failed(message: str, hint: str) -> None:
             self._show_problem(message, hint)
 
-        job = self.jobs.run(fn, name=label, on_success=on_success, on_failure=failed, on_progress=progress)
-        job.signals.cancelled.connect(lambda: self._show_problem(f"{label}: cancelled.", ""))
-        job.signals.finished.connect(done)
+        job = self.jobs.run(fn, name=label, on_success=self.guarded(on_success),
+                            on_failure=self.guarded(failed), on_progress=self.guarded(progress))
+        job.signals.cancelled.connect(self.guarded(lambda: self._show_problem(f"{label}: cancelled.", "")))
+        job.signals.finished.connect(self.guarded(done))
         self._action_job = job
         self._set_actions_enabled(True)
 

@@ -34,7 +34,12 @@ class ConfirmWriteDialog(QDialog):
         self.write_button = self.buttons.addButton("Erase and write", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         # Cancel is the default: Enter must never erase a drive by accident.
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
+        # setDefault alone is not enough: a focused auto-default button takes Enter, and the erase
+        # button came first in the focus chain. It never takes Enter; Cancel starts with the focus.
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setDefault(True)
+        self.write_button.setAutoDefault(False)
+        cancel.setFocus()
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)

@@ -41,7 +41,7 @@ class DownloadDialog(QDialog):
         form.addRow("&URL", self.url)
         form.addRow("&SHA-256", self.sha256)
         form.addRow("&Token variable", self.token_env)
-        form.addRow("&CA file", self.ca_file)
+        form.addRow("CA &file", self.ca_file)
         note = QLabel(
             "Without a variable the token is looked up in the keyring (service ecs-field, user = the "
             "server's host name). Tokens are never stored by the app. An interrupted download resumes."

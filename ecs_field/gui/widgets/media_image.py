@@ -54,7 +54,7 @@ class ImageDropZone(QFrame):
         self.label = QLabel("Drop an ESXi / ECS installer ISO here")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setWordWrap(True)
-        self.choose_button = QPushButton("Choose image file…")
+        self.choose_button = QPushButton("Choose &image file…")
         self.choose_button.clicked.connect(self.choose)
         layout.addWidget(self.label)
         layout.addWidget(self.choose_button, 0, Qt.AlignmentFlag.AlignHCenter)

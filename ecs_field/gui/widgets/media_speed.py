@@ -83,6 +83,11 @@ class SpeedGraph(QWidget):
                 painter.fillPath(path, fill)
                 painter.setPen(QPen(color, 1.6))
                 painter.drawPolyline(QPolygonF(points))
+                # each phase is named where it starts: the colour alone must not carry it
+                width = points[-1].x() - points[0].x()
+                if width > painter.fontMetrics().horizontalAdvance(phase) + 8:
+                    painter.setPen(palette.text().color())
+                    painter.drawText(QPointF(points[0].x() + 4, plot.bottom() - 4), phase)
         painter.setPen(palette.text().color())
         label = f"peak {format_rate(peak)}" if peak > 0 else "speed"
         text_area = area.adjusted(6, 2, -6, -2)

@@ -37,7 +37,7 @@ class SiteDialog(QDialog):
         self.name.setReadOnly(self.editing)
         self.repo = QLineEdit(site.repo if site else repo_hint)
         self.repo.setPlaceholderText("https://git.example.com/edge/depot-7.git or a local folder")
-        browse = QPushButton("Folder…")
+        browse = QPushButton("F&older…")
         browse.clicked.connect(self._browse_repo)
         repo_row = QHBoxLayout()
         repo_row.addWidget(self.repo, 1)
@@ -54,7 +54,7 @@ class SiteDialog(QDialog):
         inventory = site.inventory if site and isinstance(site.inventory, str) else ""
         self.inventory = QLineEdit(inventory)
         self.inventory.setPlaceholderText("inventory JSON or lspci/lsusb dumps of the box (optional)")
-        inv_browse = QPushButton("File…")
+        inv_browse = QPushButton("Fi&le…")
         inv_browse.clicked.connect(self._browse_inventory)
         inv_row = QHBoxLayout()
         inv_row.addWidget(self.inventory, 1)
@@ -67,8 +67,14 @@ class SiteDialog(QDialog):
         form.addRow("&Path in repository", self.path)
         form.addRow("Host &API", self.api)
         form.addRow("&Token variable", self.token_env)
-        form.addRow("Host &CA file", self.ca_file)
+        form.addRow("Host CA &file", self.ca_file)
         form.addRow("&Inventory", inv_row)
+        # rows holding a layout (field + browse button) get no buddy by themselves: the mnemonic
+        # must still put the cursor in the field
+        for field, row in ((self.repo, repo_row), (self.inventory, inv_row)):
+            label = form.labelForField(row)
+            if isinstance(label, QLabel):
+                label.setBuddy(field)
         self.error = QLabel()
         self.error.setObjectName("siteDialogError")
         self.error.setWordWrap(True)

@@ -15,7 +15,7 @@ from ecs_field import paths
 from ecs_field.commands.output import print_json, say, table
 from ecs_field.compat.catalog import Catalog, load_catalog
 from ecs_field.compat.verdict import Verdict, evaluate
-from ecs_field.errors import BadInput, EcsFieldError
+from ecs_field.errors import BadInput
 from ecs_field.hardware.inventory import Inventory
 
 VERDICT_LINE = {
@@ -66,13 +66,8 @@ def inventory_for(files: list[Path], catalog: Catalog) -> Inventory:
         from ecs_field.hardware.importer import load_inputs
 
         return load_inputs(files, usb_nic_ids=catalog.usb_nic_ids())
-    try:
-        from ecs_field.hardware.probe import probe_local
-    except ImportError as exc:
-        raise EcsFieldError(
-            "Probing this machine is not available in this build.",
-            "Pass report files instead: ecs-field check lspci.txt lsusb.txt dmidecode.txt",
-        ) from exc
+    from ecs_field.hardware.probe import probe_local
+
     return probe_local(usb_nic_ids=catalog.usb_nic_ids())
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ecs_field.compat.catalog import Catalog, Component, CpuRule, Minimum, NicMatch, Release
 from ecs_field.hardware.inventory import Inventory, Nic
+from ecs_field.hardware.nics import derive_nics
 
 SCHEMA = "ecs-field/verdict@1"
 
@@ -194,56 +195,9 @@ def nics_of(inventory: Inventory, catalog: Catalog) -> list[Nic]:
     """The inventory's NICs; derived from its PCI/USB devices when the importer left none."""
     if inventory.nics or not (inventory.pci or inventory.usb):
         return inventory.nics
-    try:
-        from ecs_field.hardware.nics import derive_nics
-    except ImportError:
-        return _derive_nics(inventory, catalog)
-    work = dataclasses.replace(inventory)  # derive_nics sets .nics; the caller's inventory stays as given
+    work = dataclasses.replace(inventory)  # derive_nics replaces .nics; the caller's inventory stays as given
     derive_nics(work, catalog.usb_nic_ids())
     return work.nics
-
-
-def _usb_order(path: str) -> tuple[int, ...]:
-    return tuple(int(p) if p.isdigit() else 0 for p in path.replace("-", ".").replace(":", ".").split("."))
-
-
-def _derive_nics(inventory: Inventory, catalog: Catalog) -> list[Nic]:
-    # Used only until/unless ecs_field.hardware.nics is present; same naming rule as ESXi
-    # (vmnicN in PCI address order, vusbN in USB order).
-    nics: list[Nic] = []
-    pci = sorted((d for d in inventory.pci if d.is_ethernet), key=lambda d: d.address)
-    for n, dev in enumerate(pci):
-        nics.append(
-            Nic(
-                "pci",
-                dev.vendor_id,
-                dev.device_id,
-                dev.address,
-                esxi_name=f"vmnic{n}",
-                chip=dev.device_name,
-                driver=dev.driver,
-                subsystem_vendor_id=dev.subsystem_vendor_id,
-                subsystem_device_id=dev.subsystem_device_id,
-            )
-        )
-    ids, classes = catalog.usb_nic_ids(), catalog.usb_nic_classes()
-    usb = sorted(
-        (d for d in inventory.usb if d.id in ids or set(d.interface_classes) & classes),
-        key=lambda d: _usb_order(d.path),
-    )
-    for n, udev in enumerate(usb):
-        nics.append(
-            Nic(
-                "usb",
-                udev.vendor_id,
-                udev.product_id,
-                udev.path,
-                esxi_name=f"vusb{n}",
-                chip=udev.product,
-                driver=udev.driver,
-            )
-        )
-    return nics
 
 
 def _interface_classes(nic: Nic, inventory: Inventory) -> list[str]:

@@ -284,10 +284,8 @@ def _load_inventory(value: Any) -> tuple[Any | None, str]:
 def _lint(
     root: Path, subpath: str | None, inventory: Any, manifests: Any
 ) -> tuple[dict[str, Any] | None, str]:
-    try:
-        from ecs_field.sites.lint import lint
-    except ImportError:
-        return None, "The site linter is not available in this build."
+    from ecs_field.sites.lint import lint
+
     try:
         report = lint(root, subpath=subpath, inventory=inventory, manifests=manifests)
     except EcsFieldError as exc:

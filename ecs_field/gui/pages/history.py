@@ -23,6 +23,7 @@ from ecs_field.gui.pages.base import Page
 from ecs_field.gui.widgets.media_speed import format_rate
 from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives.model import human_size
+from ecs_field.media.history import load_history
 
 log = logging.getLogger(__name__)
 
@@ -88,20 +89,13 @@ class HistoryPage(Page):
         self.reload()
 
     def self_test(self) -> None:
-        from ecs_field.media.history import load_history
-
         load_history()
         self.reload()
 
     def reload(self) -> None:
         """Read the records (small file, read on the GUI thread); errors are shown in place."""
         try:
-            from ecs_field.media.history import load_history
-
             records = list(reversed(load_history()))
-        except ImportError:
-            records = []
-            self.status.setText("Write history is not available in this build.")
         except Exception as exc:  # CorruptFile: set aside by the history module; say so here
             log.warning("history: %s", exc)
             self.records = []

@@ -47,6 +47,7 @@ from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media import safety
 from ecs_field.media.drives import Drive, DriveWatcher, human_size, list_drives
 from ecs_field.media.image import ImageInfo, inspect_image
+from ecs_field.media.writejob import open_source
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +71,11 @@ def inspect_for_writing(path: Path) -> tuple[ImageInfo, int]:
     info = inspect_image(path)
     size = info.size_bytes
     if info.write_mode != "raw":
+        source = open_source(path, info.write_mode)
         try:
-            from ecs_field.media.writejob import open_source
-
-            source = open_source(path, info.write_mode)
-            try:
-                size = source.size_bytes
-            finally:
-                source.close()
-        except ImportError:
-            pass
+            size = source.size_bytes
+        finally:
+            source.close()
     return info, size
 
 

@@ -111,6 +111,59 @@ class CpuRule:
 
 
 @dataclass(frozen=True)
+class CpuModel:
+    """A CPU generation (or a narrower group of parts) recognised by its model string."""
+
+    id: str
+    name: str
+    vendor: str  # "intel" | "amd"
+    patterns: tuple[re.Pattern[str], ...]
+    generation: str
+    xsave: bool
+    support: tuple[tuple[str, str], ...]  # (release ID, alias or "*"; "supported"|"legacy"|"unsupported")
+    codename: str = ""
+    year: int | None = None
+    hybrid: bool | None = None  # None: some parts of this group are hybrid, some not
+    detail: str = ""
+    fix: str = ""
+    source: str = ""
+    confidence: str = "medium"
+    notes: str = ""
+
+    def matches(self, model: str) -> bool:
+        return any(p.search(model) for p in self.patterns)
+
+    def support_on(self, release: Release) -> str:
+        """Support on ``release``: supported, legacy (needs allowLegacyCPU=true), unsupported or unknown."""
+        pinned = dict(self.support)
+        found = pinned.get(release.id)
+        if found is None:
+            normalised = {_norm_release(k): v for k, v in pinned.items()}
+            for alias in release.aliases:
+                found = normalised.get(_norm_release(alias))
+                if found is not None:
+                    break
+        if found is None:
+            found = pinned.get("*")
+        return found or "unknown"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "vendor": self.vendor,
+            "generation": self.generation,
+            "codename": self.codename,
+            "year": self.year,
+            "xsave": self.xsave,
+            "hybrid": self.hybrid,
+            "support": dict(self.support),
+            "source": self.source,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass(frozen=True)
 class Minimum:
     id: str
     kind: str
@@ -128,6 +181,71 @@ class Minimum:
         return self.min * (1.0 - self.tolerance)
 
 
+# Values firmware vendors leave in DMI fields they did not fill in: they say nothing about the
+# box (a Protectli or Minisforum board reports "Default string" as vendor), so they count as empty.
+DMI_PLACEHOLDERS = frozenset(
+    {
+        "default string",
+        "to be filled by o.e.m.",
+        "to be filled by oem",
+        "system product name",
+        "system manufacturer",
+        "system version",
+        "system sku",
+        "system serial number",
+        "base board product name",
+        "not specified",
+        "not applicable",
+        "none",
+        "n/a",
+        "na",
+        "o.e.m.",
+        "oem",
+        "default",
+        "type1productconfigid",
+        "type1 - tbd by oem",
+        "sku",
+        "x.x",
+        "0123456789",
+        "1234567890",
+        "empty",
+        "invalid",
+        "unknown",
+    }
+)
+
+PLATFORM_FIELDS = ("product", "board", "version", "sku")
+
+
+def dmi_value(value: object) -> str:
+    """A DMI string with whitespace trimmed, or "" for missing values and placeholders."""
+    if not isinstance(value, str):
+        return ""
+    text = " ".join(value.split())
+    return "" if text.lower() in DMI_PLACEHOLDERS else text
+
+
+def _platform_key(platform: Platform) -> tuple[str, ...]:
+    return (
+        dmi_value(platform.vendor),
+        *(dmi_value(getattr(platform, name, "")) for name in PLATFORM_FIELDS),
+    )
+
+
+@dataclass(frozen=True)
+class PlatformQuirk:
+    """A known problem of a platform family, reported as a warning with how to handle it."""
+
+    id: str
+    title: str
+    detail: str
+    fix: str = ""
+    status: str = "warn"
+    source: str = ""
+    confidence: str = ""  # empty: the family's confidence
+    notes: str = ""
+
+
 @dataclass(frozen=True)
 class PlatformFamily:
     id: str
@@ -137,26 +255,29 @@ class PlatformFamily:
     product: re.Pattern[str] | None = None
     board: re.Pattern[str] | None = None
     version: re.Pattern[str] | None = None
+    sku: re.Pattern[str] | None = None
     onboard_nics: str = ""
     hybrid: bool | None = None
     status: str = "pass"
     detail: str = ""
     fix: str = ""
+    quirks: tuple[PlatformQuirk, ...] = ()
     source: str = ""
     confidence: str = "medium"
     notes: str = ""
 
     def matches(self, platform: Platform) -> str | None:
-        """Which DMI field matched ("product", "board", "version"), or None."""
-        if (
-            self.vendor is not None
-            and platform.vendor.strip()
-            and not self.vendor.match(platform.vendor.strip())
-        ):
+        """Which DMI field matched ("product", "board", "version", "sku"), or None.
+
+        Placeholder values ("Default string", "To be filled by O.E.M.", ...) count as empty. The
+        SKU is read with getattr: inventories from before ``Platform.sku`` existed have none.
+        """
+        vendor = dmi_value(platform.vendor)
+        if self.vendor is not None and vendor and not self.vendor.match(vendor):
             return None
-        for name in ("product", "board", "version"):
+        for name in PLATFORM_FIELDS:
             pattern: re.Pattern[str] | None = getattr(self, name)
-            value = getattr(platform, name).strip()
+            value = dmi_value(getattr(platform, name, ""))
             if pattern is not None and value and pattern.match(value):
                 return name
         return None
@@ -170,6 +291,9 @@ class NicMatch:
     entry: DeviceEntry | None
     component: Component | None = None
     notes: list[str] = field(default_factory=list)
+
+
+_CACHE_LIMIT = 4096
 
 
 def _globs(patterns: Iterable[str] | None) -> re.Pattern[str] | None:
@@ -199,6 +323,8 @@ class Catalog:
         self.cpu_rules: list[CpuRule] = []
         self.minimums: list[Minimum] = []
         self.platforms: list[PlatformFamily] = []
+        self.cpu_models: list[CpuModel] = []
+        self._cpu_model_cache: dict[str, CpuModel | None] = {}
         self._pci: dict[str, DeviceEntry] = {}
         self._usb: dict[str, DeviceEntry] = {}
         self._usb_classes: dict[str, DeviceEntry] = {}
@@ -206,7 +332,7 @@ class Catalog:
         self._release_by_name: dict[str, Release] = {}
         self._components_by: dict[tuple[str, str], list[Component]] = {}
         self._nic_cache: dict[tuple[str, str, tuple[str, ...], str], NicMatch] = {}
-        self._platform_cache: dict[tuple[str, str, str, str], tuple[PlatformFamily, str] | None] = {}
+        self._platform_cache: dict[tuple[str, ...], tuple[PlatformFamily, str] | None] = {}
 
     # lookups ---------------------------------------------------------------
     @property
@@ -276,6 +402,7 @@ class Catalog:
             "usb_nics": len(self._usb),
             "usb_classes": len(self._usb_classes),
             "cpu_rules": len(self.cpu_rules),
+            "cpu_models": len(self.cpu_models),
             "minimums": len(self.minimums),
             "platforms": len(self.platforms),
             "names": len(self._names),
@@ -283,7 +410,7 @@ class Catalog:
 
     def match_platform(self, platform: Platform) -> tuple[PlatformFamily, str] | None:
         """The platform family and the DMI field that matched, or None."""
-        key = (platform.vendor, platform.product, platform.board, platform.version)
+        key = _platform_key(platform)
         if key in self._platform_cache:
             return self._platform_cache[key]
         found = None
@@ -292,7 +419,26 @@ class Catalog:
             if how:
                 found = (family, how)
                 break
+        if len(self._platform_cache) >= _CACHE_LIMIT:
+            self._platform_cache.clear()  # a long-running GUI must not grow without bound
         self._platform_cache[key] = found
+        return found
+
+    def cpu_model(self, model: str) -> CpuModel | None:
+        """The first CPU model entry (catalog order: specific before general) matching ``model``.
+
+        ``model`` is the CPU name as an input carries it (dmidecode ``Version``, /proc/cpuinfo
+        ``model name``, Windows ``Name``, macOS ``cpu_type``); runs of spaces are collapsed.
+        """
+        text = " ".join(model.split()) if isinstance(model, str) else ""
+        if not text:
+            return None
+        if text in self._cpu_model_cache:
+            return self._cpu_model_cache[text]
+        found = next((entry for entry in self.cpu_models if entry.matches(text)), None)
+        if len(self._cpu_model_cache) >= _CACHE_LIMIT:
+            self._cpu_model_cache.clear()
+        self._cpu_model_cache[text] = found
         return found
 
     def resolve_nic(
@@ -402,10 +548,12 @@ def _merge_file(catalog: Catalog, path: Path, *, override: bool) -> None:
         if not isinstance(value, list):
             catalog.errors.append(f"{path}: section '{key}' must be a list of entries")
             continue
-        _merge_entries(catalog, path, section, value)
+        _merge_entries(catalog, path, section, value, override=override)
 
 
-def _merge_entries(catalog: Catalog, path: Path, section: Section, entries: list[Any]) -> None:
+def _merge_entries(
+    catalog: Catalog, path: Path, section: Section, entries: list[Any], *, override: bool = False
+) -> None:
     target = catalog.entries[section.name]
     seen: set[str] = set()
     for index, entry in enumerate(entries):
@@ -421,7 +569,8 @@ def _merge_entries(catalog: Catalog, path: Path, section: Section, entries: list
                 f"{label}: duplicate of an earlier entry in the same file; the later one wins"
             )
         seen.add(key)
-        target[key] = {**entry, "_file": str(path)}
+        # "_added": a key an override file brings in (not a replacement of a shipped one).
+        target[key] = {**entry, "_file": str(path), "_added": override and key not in target}
 
 
 def _build(catalog: Catalog) -> None:
@@ -549,6 +698,7 @@ def _build(catalog: Catalog) -> None:
                 notes=e.get("notes") or "",
             )
         )
+    _build_cpu_models(catalog, entries["cpu_models"].values())
     for e in entries["minimums"].values():
         catalog.minimums.append(
             Minimum(
@@ -565,6 +715,19 @@ def _build(catalog: Catalog) -> None:
             )
         )
     for e in entries["platforms"].values():
+        quirks = tuple(
+            PlatformQuirk(
+                id=q["id"],
+                title=q["title"],
+                detail=q["detail"],
+                fix=q.get("fix") or "",
+                status=q.get("status") or "warn",
+                source=q.get("source") or "",
+                confidence=q.get("confidence") or "",
+                notes=q.get("notes") or "",
+            )
+            for q in e.get("quirks") or ()
+        )
         catalog.platforms.append(
             PlatformFamily(
                 id=e["id"],
@@ -574,9 +737,45 @@ def _build(catalog: Catalog) -> None:
                 product=_globs(e.get("product")),
                 board=_globs(e.get("board")),
                 version=_globs(e.get("version")),
+                sku=_globs(e.get("sku")),
                 onboard_nics=e.get("onboard_nics") or "",
                 hybrid=e.get("hybrid"),
                 status=e.get("status") or "pass",
+                detail=e.get("detail") or "",
+                fix=e.get("fix") or "",
+                quirks=quirks,
+                source=e["source"],
+                confidence=e["confidence"],
+                notes=e.get("notes") or "",
+            )
+        )
+
+
+def _build_cpu_models(catalog: Catalog, entries: Iterable[dict[str, Any]]) -> None:
+    """CPU models in match order: entries an override file adds come first (so a technician's
+    narrower entry wins over a shipped general one), then the shipped order, where a replaced
+    entry keeps its place."""
+    known = {_norm_release(n) for r in catalog.releases for n in (r.id, *r.aliases)}
+    ordered = sorted(entries, key=lambda e: not e.get("_added"))  # stable: file order kept
+    for e in ordered:
+        support = e["support"]
+        bad = [k for k in support if k != "*" and _norm_release(k) not in known]
+        if bad:
+            catalog.errors.append(
+                f"{e['_file']}: cpu_models ({e['id']}): field 'support': unknown release(s) {', '.join(bad)}"
+            )
+        catalog.cpu_models.append(
+            CpuModel(
+                id=e["id"],
+                name=e["name"],
+                vendor=e["vendor"],
+                patterns=tuple(re.compile(p, re.IGNORECASE) for p in e["patterns"]),
+                generation=e["generation"],
+                xsave=e["xsave"],
+                support=tuple(support.items()),
+                codename=e.get("codename") or "",
+                year=e.get("year"),
+                hybrid=e.get("hybrid"),
                 detail=e.get("detail") or "",
                 fix=e.get("fix") or "",
                 source=e["source"],

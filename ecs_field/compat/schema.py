@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SUPPORT_VALUES = ("inbox", "driver-required", "unsupported", "unknown")
+# A CPU generation on one release: "legacy" installs only with the boot option allowLegacyCPU=true.
+CPU_SUPPORT_VALUES = ("supported", "legacy", "unsupported")
 CONFIDENCE_VALUES = ("high", "medium", "low")
 STATUS_VALUES = ("pass", "warn", "fail")
 
@@ -106,6 +108,52 @@ def _support_map(value: Any) -> str | None:
             return f'key {key!r} must be a release ID string or "*"'
         if support not in SUPPORT_VALUES:
             return f"value for {key!r} must be one of {', '.join(SUPPORT_VALUES)} (got {support!r})"
+    return None
+
+
+def _cpu_support_map(value: Any) -> str | None:
+    if not isinstance(value, dict) or not value:
+        return 'must be a mapping of release ID (or "*") to supported, legacy or unsupported'
+    for key, support in value.items():
+        if not isinstance(key, str) or not key.strip():
+            return f'key {key!r} must be a release ID string or "*"'
+        if support not in CPU_SUPPORT_VALUES:
+            return f"value for {key!r} must be one of {', '.join(CPU_SUPPORT_VALUES)} (got {support!r})"
+    return None
+
+
+def _is_year(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 1990 <= value <= 2100
+    return None if ok else "must be a year like 2021"
+
+
+def _quirk_list(value: Any) -> str | None:
+    """Platform quirks: a list of {id, title, detail, fix, status: warn, source?, confidence?}."""
+    if not isinstance(value, list):
+        return "must be a list of quirks ({id, title, detail, fix, status: warn})"
+    allowed = {"id", "title", "detail", "fix", "status", "source", "confidence", "notes"}
+    seen: set[str] = set()
+    for index, quirk in enumerate(value):
+        where = f"quirk [{index}]"
+        if not isinstance(quirk, dict):
+            return f"{where} must be a mapping with id, title, detail, fix"
+        for name in ("id", "title", "detail"):
+            if not isinstance(quirk.get(name), str) or not quirk[name].strip():
+                return f"{where} field '{name}' must be a non-empty string"
+        if quirk["id"] in seen:
+            return f"{where} repeats the id {quirk['id']!r}"
+        seen.add(quirk["id"])
+        for name in ("fix", "source", "notes"):
+            if name in quirk and not isinstance(quirk[name], str):
+                return f"{where} field '{name}' must be a string"
+        if quirk.get("status", "warn") != "warn":
+            return f"{where} field 'status' must be warn (got {quirk.get('status')!r})"
+        if "confidence" in quirk and quirk["confidence"] not in CONFIDENCE_VALUES:
+            return f"{where} field 'confidence' must be one of {', '.join(CONFIDENCE_VALUES)}"
+        unknown = sorted(set(quirk) - allowed)
+        if unknown:
+            names = ", ".join(map(str, unknown))
+            return f"{where} has unknown field(s) {names} (known: {', '.join(sorted(allowed))})"
     return None
 
 
@@ -223,6 +271,25 @@ SECTIONS: dict[str, Section] = {
             },
         ),
         Section(
+            "cpu_models",
+            ("id",),
+            {
+                "id": Field(_is_str, True),
+                "name": Field(_is_str, True),
+                "vendor": Field(_one_of("intel", "amd"), True),
+                "patterns": Field(_regex_list, True),
+                "generation": Field(_is_str, True),
+                "codename": Field(_is_str),
+                "year": Field(_is_year),
+                "xsave": Field(_is_bool, True),
+                "hybrid": Field(_is_bool),  # null (or absent) = some parts of the generation
+                "support": Field(_cpu_support_map, True),
+                "detail": Field(_is_str),
+                "fix": Field(_is_str),
+                **_COMMON,
+            },
+        ),
+        Section(
             "minimums",
             ("id",),
             {
@@ -250,10 +317,12 @@ SECTIONS: dict[str, Section] = {
                 "board": Field(_str_list),
                 "version": Field(_str_list),
                 "onboard_nics": Field(_is_str),
+                "sku": Field(_str_list),
                 "hybrid": Field(_is_bool),
                 "status": Field(_one_of("pass", "warn")),
                 "detail": Field(_is_str),
                 "fix": Field(_is_str),
+                "quirks": Field(_quirk_list),
                 **_COMMON,
             },
         ),
@@ -290,8 +359,10 @@ def entry_problems(section: Section, entry: Any) -> list[str]:
         if name not in section.fields:
             known = ", ".join(sorted(section.fields))
             problems.append(f"field '{name}': unknown field (known: {known})")
-    if section.name == "platforms" and not any(entry.get(k) for k in ("product", "board", "version")):
-        problems.append("field 'product': give at least one of product, board or version patterns")
+    if section.name == "platforms" and not any(entry.get(k) for k in ("product", "board", "version", "sku")):
+        problems.append("field 'product': give at least one of product, board, version or sku patterns")
+    if section.name == "cpu_models" and entry.get("patterns") == []:
+        problems.append("field 'patterns': give at least one regular expression")
     if section.name == "cpu_rules" and entry.get("kind") == "flags" and not entry.get("flags_all_of"):
         problems.append("field 'flags_all_of': required for kind flags")
     return problems

@@ -9,54 +9,102 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
 from ecs_field import __version__
-from ecs_field.errors import EcsFieldError
-from ecs_field.logs import setup_logging
-from ecs_field.redact import redact_argv
 
-log = logging.getLogger(__name__)
-
-# Each module exposes register(subparsers); the order here is the order in --help.
-COMMAND_MODULES = (
-    "ecs_field.commands.app",
-    "ecs_field.commands.probe",
-    "ecs_field.commands.check",
-    "ecs_field.commands.drives",
-    "ecs_field.commands.image",
-    "ecs_field.commands.write",
-    "ecs_field.commands.images",
-    "ecs_field.commands.sites",
-    "ecs_field.commands.status",
-)
+# Which module registers which command; only the module of the command being run is imported
+# (a technician's `ecs-field check` must not pay for Qt, GitPython or the writer). The order
+# here is the order in --help. tests/unit/test_cli_lazy.py checks the table against what the
+# modules really register.
+COMMANDS: dict[str, str] = {
+    "gui": "ecs_field.commands.app",
+    "self-test": "ecs_field.commands.app",
+    "probe": "ecs_field.commands.probe",
+    "check": "ecs_field.commands.check",
+    "catalog": "ecs_field.commands.check",
+    "drives": "ecs_field.commands.drives",
+    "image": "ecs_field.commands.image",
+    "write": "ecs_field.commands.write",
+    "history": "ecs_field.commands.write",
+    "images": "ecs_field.commands.images",
+    "sites": "ecs_field.commands.sites",
+    "lint": "ecs_field.commands.sites",
+    "snapshot": "ecs_field.commands.status",
+    "status": "ecs_field.commands.status",
+}
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 EXIT_INTERNAL = 70
+TOP_LEVEL_FLAGS = ("-v", "--verbose")
+
+EPILOG = """\
+examples:
+  ecs-field                                   open the app
+  ecs-field check                             check this machine against the default release
+  ecs-field check lspci.txt dmidecode.txt --release 8.0U3
+                                              check a box from dumps brought along
+  ecs-field drives                            list USB sticks
+  ecs-field write host.iso /dev/sdX           write and verify a boot stick
+  ecs-field status SITE                       a site's sync and workload state
+
+exit codes:
+  0 ok / supported        1 supported with actions / lint errors
+  2 bad input or usage    3 hardware not supported
+  4 refused by safety rules   5 I/O error or device lost   6 verification mismatch
+  70 internal error (details in the log file)   130 cancelled
+"""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that module's commands are registered (a fast start)."""
     parser = argparse.ArgumentParser(
         prog="ecs-field",
         description="ECS Field Kit: check hardware, write boot media and see site state for "
         "VMware Edge Compute Stack. Run without a command to open the app.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ecs-field {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else (only,):
         importlib.import_module(name).register(subparsers)
     return parser
 
 
+def _command_position(args: Sequence[str]) -> int | None:
+    """Index of the command word, None when there is none (only top-level flags), -1 for help/unknown."""
+    for index, word in enumerate(args):
+        if word in TOP_LEVEL_FLAGS:
+            continue
+        if word in COMMANDS:
+            return index
+        return -1
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    if args_list == ["--version"]:  # the fastest answer: nothing else imported
+        print(f"ecs-field {__version__}")
+        return 0
+    position = _command_position(args_list)
+    if position is None:  # `ecs-field` or `ecs-field -v`: the app, keeping the flags
+        args_list.append("gui")
+        position = len(args_list) - 1
+    parser = build_parser(COMMANDS[args_list[position]] if position >= 0 else None)
     args = parser.parse_args(args_list)
+
+    import logging
+
+    from ecs_field.errors import EcsFieldError
+    from ecs_field.logs import setup_logging
+    from ecs_field.redact import redact_argv
+
+    log = logging.getLogger(__name__)
     log_path = setup_logging(verbose=args.verbose)
-    if args.command is None:
-        args = parser.parse_args(["gui", *args_list])
     log.info("ecs-field %s: %s", __version__, redact_argv(args_list))
     try:
         return int(args.handler(args) or 0)

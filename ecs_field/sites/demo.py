@@ -63,6 +63,9 @@ def build_demo_repo(target: Path) -> list[str]:
     Built in a temporary folder next to the target and renamed into place, so a crash never
     leaves a half-built repository where the app would look for it.
     """
+    from ecs_field.sites.repo import require_git  # sets GitPython's quiet refresh before `import git`
+
+    require_git()
     import git  # GitPython; already the app's Git layer (repo.py)
 
     plan = _plan()

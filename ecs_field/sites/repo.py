@@ -102,7 +102,7 @@ def _git_executable() -> str:
     return os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
 
 
-def _require_git() -> None:
+def require_git() -> None:
     if not git_available():
         raise BadInput(
             "git is not installed (or not on PATH)",
@@ -128,7 +128,7 @@ class SiteRepo:
     """An existing local clone (or any Git work tree)."""
 
     def __init__(self, path: Path) -> None:
-        _require_git()
+        require_git()
         self.path = Path(path)
         try:
             self._repo = git.Repo(self.path)
@@ -164,7 +164,7 @@ class SiteRepo:
         token: str | None = None,
     ) -> SiteRepo:
         """Clone ``url`` into ``dest`` (which must not exist or be empty)."""
-        _require_git()
+        require_git()
         dest = Path(dest)
         if dest.exists() and any(dest.iterdir()):
             raise BadInput(f"{dest}: folder exists and is not empty", "Remove it or choose another folder.")

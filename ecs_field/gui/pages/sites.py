@@ -753,7 +753,16 @@ class SitesPage(Page):
         from PySide6.QtWidgets import QApplication
 
         from ecs_field.sites.demo import ensure_demo_site
+        from ecs_field.sites.repo import git_available
 
+        if not git_available():
+            # A laptop without Git: the page must say so in one clear message, not fail.
+            self._show_problem(
+                "Git is not installed on this computer, so site repositories cannot be read.",
+                "Install Git (Windows: Git for Windows; macOS: the Xcode command line tools; "
+                "Linux: the git package), then open this page again.",
+            )
+            return
         site = ensure_demo_site()
         self.refresh_list(select=site.name)
         deadline = QDeadlineTimer(20000)

@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtGui import QIcon
@@ -18,6 +19,9 @@ from ecs_field.errors import EcsFieldError
 from ecs_field.gui.crash import install_crash_handler
 from ecs_field.logs import setup_logging
 from ecs_field.resources import resource_path
+
+if TYPE_CHECKING:
+    from ecs_field.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,19 @@ def check_display(environ: Mapping[str, str] = os.environ, platform: str = sys.p
     )
 
 
-def run_gui() -> int:
+def open_startup_paths(window: MainWindow, paths: list[str]) -> list[str]:
+    """Open what the desktop (or the command line) passed; returns the paths nothing opened."""
+    from pathlib import Path
+
+    refused = []
+    for name in paths:
+        path = Path(name).expanduser()
+        if not path.exists() or not window.open_path(path):
+            refused.append(name)
+    return refused
+
+
+def run_gui(paths: list[str] | None = None) -> int:
     check_display()
     setup_logging()
     app = create_application()
@@ -81,6 +97,8 @@ def run_gui() -> int:
     window = MainWindow()
     window.show()
     settle_heap()
+    for name in open_startup_paths(window, paths or []):
+        print(f"ecs-field: nothing in the app opens {name}", file=sys.stderr)
     return app.exec()
 
 

@@ -9,7 +9,11 @@ Never written, whatever the flags (there is no override):
     disk, following partitions, LVM/crypt/RAID and loop devices), and a loop device backed by
     the image file itself;
   * a read-only drive, a reader with no medium, a drive smaller than what will be written;
-  * a drive something else is built on (LVM, dm-crypt, RAID members);
+  * a drive something else is built on (LVM, dm-crypt, RAID members, a loop device over it);
+  * a device that writes through to another block device (a loop device over /dev/loop9 or
+    /dev/sda1, a device-mapper/md device over its members), when that device is refused: it gets
+    the same reasons, level by level down the stack (a mounted, system or image-holding disk
+    stays protected however many loop devices are stacked on it);
   * an internal (non-removable) drive with a mounted file system, even with the override.
 
 Offered by default: removable drives and USB/SD drives. Internal disks, loop devices and other
@@ -32,7 +36,7 @@ import logging
 import os
 import stat
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +135,28 @@ def mark_by_mounts(drives: list[Drive]) -> None:
                 drive.protected.append(reason)
 
 
+def link_stacked(drives: list[Drive]) -> None:
+    """Resolve each drive's ``stacked_on`` paths to the drives of this list, and fill ``stacked_by``.
+
+    A loop device over /dev/loop9 (or over /dev/sda, or a device-mapper/md device over its
+    members) writes those devices: ``evaluate`` applies their rules to it. The other way round,
+    a device something is stacked on is not written while that stack exists.
+    """
+    by_path = {d.path: d for d in drives}
+    for drive in drives:
+        drive.backing_drives = [by_path[p] for p in drive.stacked_on if p in by_path and p != drive.path]
+    for drive in drives:
+        for lower in drive.backing_drives:
+            if drive.path not in lower.stacked_by:
+                lower.stacked_by.append(drive.path)
+
+
 def apply_verdict(drives: list[Drive]) -> None:
     """Fill ``system``, ``writable``, ``reasons`` and ``warnings`` from the rules (no image chosen yet)."""
     for drive in drives:
-        drive.system = bool(drive.protected)
         decision = evaluate(drive, None, None)
+        # A device stacked on a system drive is one too: writing it writes the system drive.
+        drive.system = bool(drive.protected) or "system" in decision.codes
         drive.writable = decision.allowed
         drive.reasons = decision.refusals
         drive.warnings = [*drive.warnings, *(w for w in decision.warnings if w not in drive.warnings)]
@@ -161,6 +182,7 @@ def annotate(drives: list[Drive]) -> None:
         for drive in drives:
             if drive.path in swap and "holds active swap" not in drive.protected:
                 drive.protected.append("holds active swap")
+    link_stacked(drives)
     apply_verdict(drives)
 
 
@@ -215,6 +237,12 @@ def evaluate(
     if drive.holders:
         decision.refuse("in-use", f"in use by {', '.join(drive.holders)} (LVM, encryption or RAID): "
                                   "deactivate it first")
+    if drive.stacked_by:
+        verb = "is" if len(drive.stacked_by) == 1 else "are"
+        decision.refuse("stacked", f"{', '.join(drive.stacked_by)} {verb} built on it (loop or virtual "
+                                   "devices): writing it would change what that device shows; detach it "
+                                   f"first (losetup -d {drive.stacked_by[0]})")
+    _inherit_from_lower(drive, image_path, decision)
     mounts = drive.all_mountpoints()
     if not drive.offered_by_default:
         decision.needs_override = True
@@ -239,6 +267,35 @@ def evaluate(
         decision.warnings.append(f"larger than 128 GB ({human_size(drive.size_bytes)}): make sure it is "
                                  "not a backup disk")
     return decision
+
+
+# Refusals of a lower device that are about that device being chosen directly, not about what
+# it holds: the override for an internal disk, the size of the image, the stack itself.
+_NOT_INHERITED = {"internal", "not-confirmed", "too-small", "stacked"}
+
+
+def _inherit_from_lower(drive: Drive, image_path: Path | None, decision: SafetyDecision) -> None:
+    """A device that writes through to other block devices is refused for their reasons too."""
+    if drive.stacked_on and not drive.backing_drives:
+        decision.refuse("stacked-unknown",
+                        f"it writes through to {', '.join(drive.stacked_on)}, which is not a drive this "
+                        "app can check: never written")
+        return
+    for lower in drive.backing_drives:
+        if lower is drive:
+            continue
+        # Not recursive: stacked_on already lists every level down.
+        flat = replace(lower, backing_drives=[], stacked_on=[], stacked_by=[])
+        below = evaluate(flat, None, image_path, allow_non_removable=True, confirm_device=lower.path)
+        name = lower.display_path or lower.path
+        where = f"it writes through to {name} ({lower.label})"
+        for code, reason in zip(below.codes, below.refusals, strict=True):
+            if code not in _NOT_INHERITED:
+                decision.refuse(code, f"{where}, which is refused: {reason}")
+        if below.will_unmount:
+            decision.refuse("lower-mounted",
+                            f"{where}, which has mounted file systems ({', '.join(below.will_unmount)}) that "
+                            f"writing through would destroy: unmount them first, or write {name} itself")
 
 
 def refusal_message(drive: Drive, decision: SafetyDecision) -> str:

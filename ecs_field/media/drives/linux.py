@@ -184,6 +184,7 @@ def parse_lsblk(
                 name=name,
                 holders=_holders(node),
                 backing_file=facts.get("backing_file", ""),
+                stacked_on=[p for p in facts.get("stacked_on", "").split("\n") if p],
             )
         )
     return drives
@@ -238,10 +239,109 @@ def _sysfs_facts(name: str, root: Path = SYS_BLOCK) -> dict[str, str]:
     backing = _read(root / name / "loop" / "backing_file")
     if backing:
         facts["backing_file"] = backing
+    lower = stacked_on(name)
+    if lower:
+        facts["stacked_on"] = "\n".join(lower)
     mmc_type = _read(root / name / "device" / "type")
     if name.startswith("mmcblk") and mmc_type:
         facts["mmc_type"] = mmc_type
     return facts
+
+
+# --------------------------------------------------------------------------- devices under devices
+SYS_CLASS_BLOCK = Path("/sys/class/block")
+SYS_DEV_BLOCK = Path("/sys/dev/block")
+_LOOP_GET_STATUS64 = 0x4C05  # <linux/loop.h>
+_LOOP_INFO64_SIZE = 232
+
+
+def _decode_kernel_dev(value: int) -> tuple[int, int]:
+    """(major, minor) of a device number as the kernel's new_encode_dev/huge_encode_dev packs it."""
+    return (value >> 8) & 0xFFF, (value & 0xFF) | ((value >> 12) & 0xFFF00)
+
+
+def _loop_backing_device(name: str) -> tuple[int, int] | None:
+    """(major, minor) of the block device behind loop device ``name``, from the kernel itself.
+
+    LOOP_GET_STATUS64 gives the backing file's st_rdev, which names the device even when the
+    path in backing_file is stale (the node was removed, or the name now belongs to another
+    disk). Needs read access to /dev/loopN: root does (the writer and its helper); an unprivileged
+    listing falls back to the path.
+    """
+    try:
+        fd = os.open(f"/dev/{name}", os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        import fcntl
+
+        info = fcntl.ioctl(fd, _LOOP_GET_STATUS64, bytes(_LOOP_INFO64_SIZE))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    rdev = int.from_bytes(info[16:24], "little")
+    return _decode_kernel_dev(rdev) if rdev else None
+
+
+def _disk_name(node: Path) -> str:
+    """The whole disk's kernel name for a sysfs block node (a partition's parent)."""
+    return node.parent.name if (node / "partition").exists() else node.name
+
+
+def _node_of(major: int, minor: int) -> Path | None:
+    try:
+        return (SYS_DEV_BLOCK / f"{major}:{minor}").resolve(strict=True)
+    except OSError:
+        return None
+
+
+def _lower_devices(name: str) -> list[str]:
+    """Whole disks directly under block device ``name``: dm/md members, a loop device's backing device."""
+    try:
+        node = (SYS_CLASS_BLOCK / name).resolve(strict=True)
+    except OSError:
+        return []
+    found: list[str] = []
+    slaves = node / "slaves"
+    with contextlib.suppress(OSError):
+        for slave in sorted(slaves.iterdir()) if slaves.is_dir() else []:
+            with contextlib.suppress(OSError):
+                found.append(_disk_name(slave.resolve(strict=True)))
+    numbers: list[tuple[int, int]] = []
+    backing = _read(node / "loop" / "backing_file").removesuffix(" (deleted)")
+    if backing:
+        with contextlib.suppress(OSError):
+            info = os.stat(backing)
+            if stat.S_ISBLK(info.st_mode):
+                numbers.append((os.major(info.st_rdev), os.minor(info.st_rdev)))
+        kernel = _loop_backing_device(name)
+        if kernel is not None:
+            numbers.append(kernel)
+    for major, minor in numbers:
+        lower = _node_of(major, minor)
+        if lower is not None:
+            found.append(_disk_name(lower))
+    return list(dict.fromkeys(found))
+
+
+def stacked_on(name: str) -> list[str]:
+    """Every whole disk (/dev/...) that block device ``name`` writes through to, nearest first.
+
+    A loop device over /dev/loop9 or /dev/sda1 and a device-mapper/md device over its members
+    are another way to write those disks; followed level by level (loop over loop over disk).
+    A loop device over a regular file writes that file only, so it has none.
+    """
+    chain: list[str] = []
+    seen = {name}
+    todo = [name]
+    while todo and len(seen) < 256:  # the kernel refuses loops of loops; bound it anyway
+        for lower in _lower_devices(todo.pop(0)):
+            if lower not in seen:
+                seen.add(lower)
+                chain.append(f"/dev/{lower}")
+                todo.append(lower)
+    return chain
 
 
 def list_all() -> list[Drive]:

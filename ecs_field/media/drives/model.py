@@ -7,7 +7,7 @@ Facts come from the platform enumerators (linux.py, windows.py, macos.py); ``sys
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 # kind: how the drive is attached, which decides whether it is offered by default.
@@ -57,6 +57,14 @@ class Drive:
     protected: list[str] = field(default_factory=list)  # why it is a system drive
     holders: list[str] = field(default_factory=list)  # LVM/RAID/crypt devices built on it
     backing_file: str = ""  # loop devices: the file behind it
+    # Block devices this one writes through to (a loop device over /dev/loop9 or /dev/sda1, a
+    # device-mapper/md device's members), nearest first, every level down: writing this drive
+    # writes those, so their protection is its protection (safety.evaluate).
+    stacked_on: list[str] = field(default_factory=list)
+    # Loop or virtual devices built on this one: writing it would rewrite what they show.
+    stacked_by: list[str] = field(default_factory=list)
+    # ``stacked_on`` resolved to the drives of the same enumeration (safety.annotate links them).
+    backing_drives: list[Drive] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -82,7 +90,9 @@ class Drive:
         return seen
 
     def to_dict(self) -> dict[str, Any]:
-        document = asdict(self)
+        # Without the linked drives (their paths are in stacked_on): no nesting, no cycles.
+        document = asdict(replace(self, backing_drives=[]))
+        del document["backing_drives"]
         if not document["display_path"]:
             document["display_path"] = self.path
         return document

@@ -1,5 +1,5 @@
 """macOS: ``system_profiler -json SPHardwareDataType SPPCIDataType SPUSBDataType SPEthernetDataType
-SPNetworkDataType`` -> Inventory.
+SPNetworkDataType`` (and SPUSBHostDataType, which replaces SPUSBDataType on macOS 26) -> Inventory.
 
 Keys (checked against public parsers of system_profiler output): SPUSBDataType nests devices in
 "_items" with "vendor_id": "0x0bda  (Realtek Semiconductor Corp.)", "product_id": "0x8156" and
@@ -7,6 +7,9 @@ Keys (checked against public parsers of system_profiler output): SPUSBDataType n
 items carry "spethernet_BSD_Device_Name", "spethernet_vendor-id", "spethernet_device-id" (PCI) or
 "spethernet_product-id" (USB), "spethernet_bus" and "spethernet_mac_address". macOS gives no PCI
 bus addresses, so PCI NIC order there is listing order.
+SPUSBHostDataType (macOS 26; SPUSBDataType comes back empty there) uses other keys for the same
+facts: "USBDeviceKeyVendorID": "0x0bda", "USBDeviceKeyProductID": "0x8153",
+"USBDeviceKeyVendorName", "USBKeyLocationID": "0x01244000" (checked against real captures).
 """
 
 from __future__ import annotations
@@ -23,11 +26,23 @@ DATA_TYPES = (
     "SPHardwareDataType",
     "SPPCIDataType",
     "SPUSBDataType",
+    "SPUSBHostDataType",
     "SPEthernetDataType",
     "SPNetworkDataType",
 )
 _MEMORY = re.compile(r"^(\d+)\s*(MB|GB|TB)$")
 _APPLE_PROCS = re.compile(r"^proc (\d+):(\d+):(\d+)")
+# Apple Silicon Macs print a symbolic vendor for Apple's own devices instead of 0x05ac.
+_SYMBOLIC_VENDORS = {"apple_vendor_id": "05ac"}
+# Apple T2 Controller: listed as USB Ethernet "en5" on T2 Macs (a virtual bus to the T2 chip).
+_T2_CONTROLLER = ("05ac", "8233")
+# (legacy SPUSBDataType key, SPUSBHostDataType key)
+_USB_KEYS = {
+    "vendor": ("vendor_id", "USBDeviceKeyVendorID"),
+    "product": ("product_id", "USBDeviceKeyProductID"),
+    "manufacturer": ("manufacturer", "USBDeviceKeyVendorName"),
+    "location": ("location_id", "USBKeyLocationID"),
+}
 
 
 def looks_like_macos_json(document: Any) -> bool:
@@ -37,13 +52,13 @@ def looks_like_macos_json(document: Any) -> bool:
 def parse_macos_json(text: str) -> Inventory:
     try:
         document = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ParseError(f"not JSON: {exc}", getattr(exc, "lineno", None)) from exc
     if not looks_like_macos_json(document):
         raise ParseError("not system_profiler -json output (no SP...DataType keys)", 1)
     try:
-        return _inventory(document)
-    except (AttributeError, TypeError, ValueError) as exc:
+        return inventory_from_document(document)
+    except (AttributeError, TypeError, ValueError, RecursionError) as exc:
         raise ParseError(f"the system_profiler document has an unexpected shape: {exc}", None) from exc
 
 
@@ -52,17 +67,31 @@ def _list(document: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def _walk(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for item in items:
+    # Depth-first in listing order, without recursion: a hostile document may nest deeply.
+    stack = list(reversed(items))
+    while stack:
+        item = stack.pop()
         yield item
-        yield from _walk([i for i in item.get("_items") or [] if isinstance(i, dict)])
+        children = item.get("_items")
+        if isinstance(children, list):
+            stack.extend(reversed([i for i in children if isinstance(i, dict)]))
 
 
 def _first_hex(value: Any) -> str:
-    # "0x0bda  (Realtek Semiconductor Corp.)" -> "0bda"
-    return hex_id(str(value or "").split()[0]) if str(value or "").split() else ""
+    # "0x0bda  (Realtek Semiconductor Corp.)" -> "0bda"; "apple_vendor_id" -> "05ac"
+    words = str(value or "").split()
+    if not words:
+        return ""
+    return _SYMBOLIC_VENDORS.get(words[0].lower()) or hex_id(words[0])
 
 
-def _inventory(doc: dict[str, Any]) -> Inventory:
+def _usb_value(item: dict[str, Any], what: str) -> Any:
+    legacy, host = _USB_KEYS[what]
+    return item.get(legacy) or item.get(host)
+
+
+def inventory_from_document(doc: dict[str, Any]) -> Inventory:
+    """A system_profiler document (JSON, or the text form mapped to the JSON keys) -> Inventory."""
     inv = Inventory(sources=["system_profiler-json"])
     hardware = (_list(doc, "SPHardwareDataType") or [{}])[0]
     inv.platform = Platform(
@@ -95,17 +124,21 @@ def _inventory(doc: dict[str, Any]) -> Inventory:
                 device_name=str(item.get("_name", "")),
             )
         )
-    for item in _walk(_list(doc, "SPUSBDataType")):
-        vendor, product = _first_hex(item.get("vendor_id")), _first_hex(item.get("product_id"))
+    seen: set[tuple[str, str]] = set()
+    for item in [*_walk(_list(doc, "SPUSBDataType")), *_walk(_list(doc, "SPUSBHostDataType"))]:
+        vendor, product = _first_hex(_usb_value(item, "vendor")), _first_hex(_usb_value(item, "product"))
         if vendor and product:
-            bus, path = _usb_location(str(item.get("location_id", "")))
+            bus, path = _usb_location(str(_usb_value(item, "location") or ""))
+            if (path, f"{vendor}:{product}") in seen:
+                continue  # both USB data types asked for: the same device twice
+            seen.add((path, f"{vendor}:{product}"))
             inv.usb.append(
                 UsbDevice(
                     bus=bus,
                     path=path,
                     vendor_id=vendor,
                     product_id=product,
-                    manufacturer=str(item.get("manufacturer", "")),
+                    manufacturer=str(_usb_value(item, "manufacturer") or ""),
                     product=str(item.get("_name", "")),
                 )
             )
@@ -156,6 +189,8 @@ def _ethernet(inv: Inventory, item: dict[str, Any], macs: dict[str, str]) -> Non
     usb = "usb" in str(item.get("spethernet_bus", "")).lower()
     vendor = hex_id(str(item.get("spethernet_vendor-id", "")))
     device = hex_id(str(item.get("spethernet_product-id" if usb else "spethernet_device-id", "")))
+    if usb and (vendor, device) == _T2_CONTROLLER:
+        return  # the T2 chip's internal link to macOS, not a port: no cable, gone under ESXi
     interface = NetInterface(
         name=name,
         mac=mac_address(str(item.get("spethernet_mac_address", ""))) or macs.get(name, ""),

@@ -64,11 +64,13 @@ $doc = [ordered]@{
 $doc | ConvertTo-Json -Depth 5 -Compress
 """
 
+# PnP instance IDs: "PCI\VEN_8086&DEV_15F3&SUBSYS_00008086&REV_03\...", "USB\VID_0BDA&PID_8153\...".
 _PCI_ID = re.compile(
     r"^PCI\\VEN_([0-9A-F]{4})&DEV_([0-9A-F]{4})(?:&SUBSYS_([0-9A-F]{8}))?(?:&REV_([0-9A-F]{2}))?",
     re.IGNORECASE,
 )
 _USB_ID = re.compile(r"^USB\\VID_([0-9A-F]{4})&PID_([0-9A-F]{4})(&MI_[0-9A-F]{2})?", re.IGNORECASE)
+PCI_INSTANCE_ID, USB_INSTANCE_ID = _PCI_ID, _USB_ID
 _PCI_CLASS = re.compile(r"^PCI\\CC_([0-9A-F]{4})", re.IGNORECASE)
 _USB_CLASS = re.compile(r"^USB\\Class_([0-9A-F]{2})&SubClass_([0-9A-F]{2})", re.IGNORECASE)
 _PCI_LOCATION = re.compile(r"PCI bus (\d+), device (\d+), function (\d+)", re.IGNORECASE)
@@ -159,6 +161,16 @@ def _cpu(processors: list[dict[str, Any]], nx: bool) -> Cpu:
         if split:
             cpu.p_cores, cpu.e_cores = split
     return cpu
+
+
+def pci_location(text: str) -> str:
+    """ "PCI bus 86, device 0, function 0" (decimal) -> "0000:56:00.0"; "" when not that form."""
+    return _pci_location(text)
+
+
+def usb_location(text: str) -> str:
+    """ "Port_#0002.Hub_#0003" -> "3-2" (hub, then port); "" when not that form."""
+    return _usb_location(text)
 
 
 def _pci_location(text: str) -> str:

@@ -1,8 +1,11 @@
 """Hardware page: probe this machine or import a report, see the verdict, its fixes and the NICs.
 
-The probe and the import run in worker jobs. A NetDeviceWatcher reports USB/network device
-changes from its own thread; a Qt signal carries them to the GUI thread, which re-probes so a
-USB NIC plugged into the laptop shows up in the NIC table within a couple of seconds.
+The probe and the import run in worker jobs; only the newest request's result is shown (a slow
+probe finishing after an import must not replace it). A NetDeviceWatcher reports USB/network
+device changes from its own thread; a Qt signal carries them to the GUI thread, which re-probes
+only while the page is about THIS machine, so a USB NIC plugged into the laptop shows up within
+a couple of seconds. While the page shows (or is reading) an imported report, a device change
+never replaces it: an info bar offers to re-check this machine instead.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -45,7 +49,11 @@ from ecs_field.errors import BadInput, EcsFieldError
 from ecs_field.events import CancelToken, Progress
 from ecs_field.gui.keyboard import add_key
 from ecs_field.gui.pages.base import Page
-from ecs_field.gui.widgets.verdict_banner import VerdictBanner
+from ecs_field.gui.widgets.hardware_checks import SHOW_ALL_LINK, checks_html, counts_html, counts_text
+from ecs_field.gui.widgets.hardware_notice import NoticeBar
+from ecs_field.gui.widgets.hardware_style import SUPPORT_WORDS, Tones, tones_for
+from ecs_field.gui.widgets.hardware_warnings import InputWarningsPanel
+from ecs_field.gui.widgets.verdict_banner import GREETING, VerdictBanner
 from ecs_field.gui.workers import Job, JobFunction
 from ecs_field.hardware.inventory import Inventory
 from ecs_field.resources import resource_path
@@ -56,13 +64,6 @@ SAMPLE_INVENTORY = ("samples", "nuc11-usb-nic.inventory.json")
 SNIFF_BYTES = 64 * 1024
 MAX_DROP_BYTES = 16 * 1024 * 1024
 
-STATUS_STYLE = {"pass": ("✔ PASS", "#116329"), "warn": ("! ACTION", "#7d4e00"), "fail": ("✖ FAIL", "#a40e26")}
-SUPPORT_STYLE = {
-    "inbox": ("✔ inbox", "#116329"),
-    "driver-required": ("! driver required", "#7d4e00"),
-    "unsupported": ("✖ unsupported", "#a40e26"),
-    "unknown": ("? unknown", "#57606a"),
-}
 NIC_COLUMNS = ["ESXi name", "Interface", "Chip", "ID", "Link", "Driver", "Support", "Component"]
 
 
@@ -115,12 +116,21 @@ class HardwarePage(Page):
         self._bridge.changed.connect(self._on_devices_changed)
         self.inventory: Inventory | None = None
         self.verdict: Verdict | None = None
+        self.doc: dict[str, Any] | None = None  # the verdict document on screen
         self.origin = ""  # "this machine" or the imported file names
         self.from_probe = False
         self._busy = False
+        self._busy_kind = ""  # "probe" | "import" while a job runs
+        self._busy_origin = ""
+        self._busy_message = ""
+        self._request = 0  # only the newest request's result is shown
+        self._job: Job | None = None
         self._reprobe_pending = False
         self.probe_count = 0
         self._pending_paths: list[Path] = []
+        self._catalog_note = ""
+        self._all_adapters = False  # the full list of recommended adapters was asked for
+        self._tones: Tones = tones_for(QApplication.palette())
         self.setAcceptDrops(True)
         self._build()
 
@@ -187,18 +197,34 @@ class HardwarePage(Page):
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumHeight(6)
         self.busy_bar.setTextVisible(False)
-        self.busy_bar.hide()
+        self.cancel_button = QPushButton("C&ancel")
+        self.cancel_button.setToolTip(
+            "Stop waiting for this result; the page keeps what it showed before (Esc)"
+        )
+        add_key(self.cancel_button, "Escape")
+        self.cancel_button.clicked.connect(self.cancel_work)
+        busy_row = QHBoxLayout()
+        busy_row.setContentsMargins(0, 0, 0, 0)
+        busy_row.addWidget(self.busy_bar, 1)
+        busy_row.addWidget(self.cancel_button)
+        self.busy_row = QWidget()
+        self.busy_row.setLayout(busy_row)
+        self.busy_row.hide()
+        self.notice = NoticeBar("Re-check &this machine")
+        self.notice.action.setToolTip("Replace the report shown with a check of this computer")
+        self.notice.action_clicked.connect(self.check_this_machine)
         self.error_label = QLabel()
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #a40e26;")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
+        self.warnings_panel = InputWarningsPanel()
 
         self.checks_view = QTextBrowser()
         self.checks_view.setObjectName("checksView")
         self.checks_view.setAccessibleName("Checks and fixes")
-        self.checks_view.setOpenExternalLinks(False)
+        self.checks_view.setOpenLinks(False)  # the one link ("show all adapters") is handled here
+        self.checks_view.anchorClicked.connect(self._link_clicked)
 
         self.nic_table = QTableWidget(0, len(NIC_COLUMNS))
         self.nic_table.setObjectName("nicTable")
@@ -215,7 +241,14 @@ class HardwarePage(Page):
         checks_box = QWidget()
         checks_layout = QVBoxLayout(checks_box)
         checks_layout.setContentsMargins(0, 0, 0, 0)
-        checks_layout.addWidget(self._section_label("Chec&ks and fixes", self.checks_view))
+        self.counts_label = QLabel()
+        self.counts_label.setObjectName("checkCounts")
+        self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        checks_head = QHBoxLayout()
+        checks_head.addWidget(self._section_label("Chec&ks and fixes", self.checks_view))
+        checks_head.addStretch(1)
+        checks_head.addWidget(self.counts_label)
+        checks_layout.addLayout(checks_head)
         checks_layout.addWidget(self.checks_view)
         nics_box = QWidget()
         nics_layout = QVBoxLayout(nics_box)
@@ -223,7 +256,7 @@ class HardwarePage(Page):
         nics_title = self._section_label("&Network adapters (as ESXi will name them)", self.nic_table)
         nics_layout.addWidget(nics_title)
         nics_layout.addWidget(self.nic_table)
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(checks_box)
         splitter.addWidget(nics_box)
         splitter.setStretchFactor(0, 4)
@@ -233,20 +266,21 @@ class HardwarePage(Page):
 
         self.footer = QLabel()
         self.footer.setObjectName("hardwareFooter")
-        self.footer.setStyleSheet("color: #57606a;")
         self.footer.setWordWrap(True)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addLayout(top)
         layout.addWidget(self.banner)
-        layout.addWidget(self.busy_bar)
+        layout.addWidget(self.busy_row)
+        layout.addWidget(self.notice)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.warnings_panel)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.footer)
         self._fill_releases()
         self.release_box.currentIndexChanged.connect(self._release_changed)
-        self._render_checks(None)
+        self._apply_tones()
 
     @staticmethod
     def _section_label(text: str, buddy: QWidget) -> QLabel:
@@ -278,8 +312,11 @@ class HardwarePage(Page):
         self.release_box.blockSignals(False)
         problems = ""
         if catalog.errors:
-            problems = f" · {len(catalog.errors)} catalog problem(s), see `ecs-field catalog`"
-        self.footer.setText(f"Catalog {catalog.version}{problems}")
+            # say it in the page's words; the entries themselves are in the footer's tooltip
+            problems = f" · {len(catalog.errors)} catalog entries could not be read (point here for details)"
+            self.footer.setToolTip("\n".join(str(e) for e in catalog.errors[:20]))
+        self._catalog_note = f"Catalog {catalog.version}{problems}"
+        self._update_footer()
 
     @property
     def release_id(self) -> str | None:
@@ -294,9 +331,9 @@ class HardwarePage(Page):
 
     # actions ---------------------------------------------------------------
     def check_this_machine(self) -> None:
-        """Primary action: probe in a worker, then evaluate."""
-        if self._busy:
-            self._reprobe_pending = True
+        """Primary action: probe in a worker, then evaluate. Supersedes an import being read."""
+        if self._busy and self._busy_kind == "probe":
+            self._reprobe_pending = True  # devices changed mid-probe: probe once more afterwards
             return
         catalog = self.catalog()
         probe = self._probe
@@ -307,12 +344,10 @@ class HardwarePage(Page):
             cancel.check()
             return inventory
 
-        self._set_busy(True, "Probing this machine…")
-        self._start_job(job, "probe this machine",
-                        lambda inv: self._show_inventory(inv, "this machine", from_probe=True))
+        self._start("probe", "this machine", job, "Checking this machine…")
 
     def import_files(self, paths: list[Path]) -> None:
-        """Read one box's report files in a worker, merge them, evaluate."""
+        """Read one box's report files in a worker, merge them, evaluate. Supersedes a running probe."""
         if not paths:
             return
         ids = self.catalog().usb_nic_ids()
@@ -323,22 +358,52 @@ class HardwarePage(Page):
 
             return load_inputs(paths, usb_nic_ids=ids)
 
-        self._set_busy(True, f"Reading {names}…")
-        self._start_job(job, "import hardware report",
-                        lambda inv: self._show_inventory(inv, names, from_probe=False))
+        self._reprobe_pending = False  # the page is about another box from now on
+        self._start("import", names, job, f"Reading {names}…")
 
-    def _start_job(self, fn: JobFunction, name: str, on_success: Callable[[Any], None]) -> None:
+    def _start(self, kind: str, origin: str, fn: JobFunction, message: str) -> None:
+        # A newer request supersedes the running one: its result, failure and end are ignored
+        # (the request number no longer matches), so a slow probe cannot replace an import.
+        if self._job is not None:
+            self._job.cancel()
+        self._request += 1
+        request = self._request
+        self._busy_kind, self._busy_origin = kind, origin
+        self.notice.hide()
+        self._set_busy(True, message)
         # Every signal is connected before the job starts: a fast job could otherwise finish
         # before ``finished`` is connected and leave the page busy for ever.
-        job = Job(fn, name)
-        job.signals.succeeded.connect(on_success)
-        job.signals.failed.connect(self._job_failed)
-        job.signals.finished.connect(self._job_finished)
+        job = Job(fn, f"{'probe this machine' if kind == 'probe' else 'import hardware report'}")
+        job.signals.succeeded.connect(self.guarded(lambda inv: self._job_succeeded(request, inv)))
+        job.signals.failed.connect(self.guarded(lambda m, h: self._job_failed(request, m, h)))
+        job.signals.finished.connect(self.guarded(lambda: self._job_finished(request)))
+        self._job = job
         self.jobs.start(job)
+
+    def cancel_work(self) -> None:
+        """Stop waiting for the running probe or import; what the page showed before stays."""
+        if not self._busy:
+            return
+        what = "Checking this machine" if self._busy_kind == "probe" else f"Reading {self._busy_origin}"
+        if self._job is not None:
+            self._job.cancel()
+        self._job = None
+        self._request += 1  # the cancelled job's late result is dropped
+        self._reprobe_pending = False
+        self._set_busy(False)
+        kept = f"; still showing the result for {self.origin}" if self.doc is not None else ""
+        self._status(f"{what} cancelled{kept}.")
+
+    def _status(self, message: str) -> None:
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(message, 5000)
 
     def choose_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Import hardware report of one box", "",
+            self,
+            "Import hardware report of one box",
+            "",
             "Reports (*.json *.txt *.log *.out);;All files (*)",
         )
         self.import_files([Path(f) for f in files])
@@ -369,9 +434,7 @@ class HardwarePage(Page):
         except EcsFieldError as exc:
             self._show_error(exc.message, exc.hint or "")
             return
-        window = self.window()
-        if isinstance(window, QMainWindow):
-            window.statusBar().showMessage(f"Inventory recorded for site {name}", 5000)
+        self._status(f"Inventory recorded for site {name}")
 
     def choose_export(self, kind: str) -> None:
         if self.verdict is None:
@@ -386,14 +449,16 @@ class HardwarePage(Page):
             try:
                 self.export(Path(target), kind)
             except OSError as exc:
-                self._show_error(f"{target}: could not be written ({exc.strerror or exc})",
-                                 "Choose another folder.")
+                self._show_error(
+                    f"{target}: could not be written ({exc.strerror or exc})", "Choose another folder."
+                )
 
     def export(self, path: Path, kind: str) -> None:
         """Write the verdict as JSON (ecs-field/verdict@1) or as a standalone HTML report."""
         if self.verdict is None:
-            raise BadInput("There is no verdict to export yet.",
-                           "Check this machine or import a report first.")
+            raise BadInput(
+                "There is no verdict to export yet.", "Check this machine or import a report first."
+            )
         if kind == "inventory" and self.inventory is not None:
             storage.atomic_write_json(path, self.inventory.to_dict())
             return
@@ -458,11 +523,27 @@ class HardwarePage(Page):
             log.exception("device watcher could not start; hot-plug updates are off")
             self._watcher = None
 
+    def _subject(self) -> str:
+        """What the page is about: "probe" (this machine), "import" (another box's report) or ""."""
+        if self._busy:
+            return self._busy_kind
+        if self.inventory is None:
+            return ""
+        return "probe" if self.from_probe else "import"
+
     def _on_devices_changed(self) -> None:
-        # Only a result that describes this machine is refreshed; an imported report stays as it is.
-        if self.from_probe:
+        # Only a page about this machine is refreshed. An imported report (shown or being read)
+        # stays; the info bar offers to check this machine instead.
+        subject = self._subject()
+        if subject == "probe":
             log.info("network/USB devices changed; re-probing")
             self.check_this_machine()
+        elif subject == "import":
+            report = self._busy_origin if self._busy else self.origin
+            log.info("network/USB devices changed; keeping the imported report %s", report)
+            self.notice.show_message(
+                f"USB or network devices changed on this computer. The report for {report} stays on the page."
+            )
 
     def shutdown(self) -> None:
         if self._watcher is not None:
@@ -476,26 +557,76 @@ class HardwarePage(Page):
     # results ---------------------------------------------------------------
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self._busy = busy
-        self.busy_bar.setVisible(busy)
+        self._busy_message = message if busy else ""
+        if not busy:
+            self._busy_kind = self._busy_origin = ""
+        self.busy_row.setVisible(busy)
         self.check_button.setEnabled(not busy)
         self.import_button.setEnabled(not busy)
+        self.notice.action.setEnabled(not busy)
         if busy:
             self.error_label.hide()
-            if self.verdict is None:
+            if self.doc is None:
                 self.banner.show_state("busy", message, "")
-            else:
-                self.footer.setText(message)
+        elif self.banner.state == "busy":
+            self.banner.show_state("", GREETING, "")
+        self._update_footer()
 
-    def _job_finished(self) -> None:
+    def _update_footer(self) -> None:
+        """Busy: what runs (and what stays shown meanwhile); idle: catalog and watcher state."""
+        if self._busy:
+            shown = f" The result shown is still for {self.origin}." if self.doc is not None else ""
+            self.footer.setText(f"{self._busy_message}{shown}")
+            return
+        watch = " · watching for USB/network changes" if self.from_probe and self._watcher is not None else ""
+        self.footer.setText(f"{self._catalog_note}{watch}")
+
+    def _job_succeeded(self, request: int, inventory: Inventory) -> None:
+        if request != self._request:
+            return  # superseded or cancelled
+        kind, origin = self._busy_kind, self._busy_origin
+        self._show_inventory(inventory, origin, from_probe=kind == "probe")
+
+    def _job_finished(self, request: int) -> None:
+        if request != self._request:
+            return
+        self._job = None
         self._set_busy(False)
         if self._reprobe_pending:
             self._reprobe_pending = False
-            self.check_this_machine()
+            if self.from_probe:
+                self.check_this_machine()
 
-    def _job_failed(self, message: str, hint: str) -> None:
-        self._show_error(message, hint)
-        if self.verdict is None:
-            self.banner.show_state("error", message, hint)
+    def _job_failed(self, request: int, message: str, hint: str) -> None:
+        if request != self._request:
+            return
+        failed = "this machine" if self._busy_kind == "probe" else self._busy_origin
+        previous = self.origin if self.doc is not None else ""
+        # The old verdict is cleared: left on screen it reads as the verdict for the files that failed.
+        self._clear_result()
+        word = "Could not check this machine" if self._busy_kind == "probe" else "Could not read the report"
+        box = f"Hint: {hint}" if hint else ""
+        if previous and previous != failed:
+            box += (" " if box else "") + f"The result shown before, for {previous}, was cleared."
+        self.banner.show_state("error", message, box, word=word)
+        self.checks_view.setHtml(
+            f"<p style='color:{self._tones.muted}'>No result for {html.escape(failed)}. "
+            "Choose the box's files again (<b>Import report…</b>) or <b>Check this machine</b>.</p>"
+        )
+
+    def _clear_result(self) -> None:
+        self.inventory = None
+        self.verdict = None
+        self.doc = None
+        self.origin = ""
+        self.from_probe = False
+        self.export_button.setEnabled(False)
+        self.nic_table.setRowCount(0)
+        self.counts_label.clear()
+        self.warnings_panel.set_warnings([])
+        self.notice.hide()
+        self._render_checks(None)
+        self.verdict_changed.emit(None)
 
     def _show_error(self, message: str, hint: str) -> None:
         text = html.escape(message) + (f"<br><b>Hint:</b> {html.escape(hint)}" if hint else "")
@@ -503,11 +634,14 @@ class HardwarePage(Page):
         self.error_label.show()
 
     def _show_inventory(self, inventory: Inventory, origin: str, *, from_probe: bool) -> None:
+        self._all_adapters = False
+        self.checks_view.verticalScrollBar().setValue(0)
         self.inventory = inventory
         self.origin = origin
         self.from_probe = from_probe
         if from_probe:
             self.probe_count += 1
+            self.notice.hide()
         self.refresh()
 
     def show_inventory(self, inventory: Inventory, origin: str) -> None:
@@ -529,47 +663,66 @@ class HardwarePage(Page):
             return
         self.verdict = verdict
         doc = verdict.to_dict()
+        if "input_warnings" not in doc:
+            # verdicts from before the field existed: the inventory carries the same list
+            doc["input_warnings"] = [
+                w.to_dict() for w in getattr(self.inventory, "input_warnings", None) or []
+            ]
         stamp = time.strftime("%H:%M:%S")
         origin = f"from {self.origin}, {stamp}" if self.origin else stamp
+        self.doc = doc
         self.banner.show_verdict(doc, origin)
         self.error_label.hide()
-        self._render_checks(doc)
-        self._render_nics(doc)
+        self._render_doc()
         self.export_button.setEnabled(True)
-        catalog_note = f"Catalog {doc['catalog_version']}"
-        watch = " · watching for USB/network changes" if self.from_probe and self._watcher is not None else ""
-        self.footer.setText(f"{catalog_note}{watch}")
+        self._update_footer()
         self.verdict_changed.emit(doc)
 
-    def _render_checks(self, doc: dict[str, Any] | None) -> None:
+    def _render_doc(self) -> None:
+        doc = self.doc
+        self._render_checks(doc)
         if doc is None:
-            self.checks_view.setHtml(
-                "<p style='color:#57606a'>No checks yet. <b>Check this machine</b> probes this computer; "
-                "<b>Import report…</b> or drag and drop reads the lspci / lsusb / dmidecode / esxcli output "
-                "or inventory JSON of another box.</p>"
-            )
             return
-        order = {"fail": 0, "warn": 1, "pass": 2}
-        rows = []
-        for check in sorted(doc["checks"], key=lambda c: order.get(c["status"], 3)):
-            word, colour = STATUS_STYLE.get(check["status"], ("?", "#57606a"))
-            fix = (f"<div style='margin-top:3px;padding:4px 6px;background:#fff8c5;'><b>Fix:</b> "
-                   f"{html.escape(check['fix'])}</div>") if check.get("fix") else ""
-            rows.append(
-                "<tr>"
-                f"<td style='color:{colour};font-weight:bold;white-space:nowrap;padding:4px 10px 4px 0'>"
-                f"{word}</td>"
-                f"<td style='padding:4px 0'><b>{html.escape(check['title'])}</b><br>"
-                f"<span style='color:#424a53'>{html.escape(check.get('detail') or '')}</span>{fix}</td>"
-                "</tr>"
-            )
-        self.checks_view.setHtml("<table width='100%' cellspacing='0'>" + "".join(rows) + "</table>")
+        checks = doc.get("checks") or []
+        self.counts_label.setText(counts_html(checks, self._tones))
+        self.counts_label.setAccessibleName(f"Checks: {counts_text(checks)}")
+        self.warnings_panel.set_warnings(doc.get("input_warnings") or [])
+        self._render_nics(doc)
+
+    def _render_checks(self, doc: dict[str, Any] | None) -> None:
+        scroll = self.checks_view.verticalScrollBar().value()
+        self.checks_view.setHtml(checks_html(doc, self._tones, all_adapters=self._all_adapters))
+        self.checks_view.verticalScrollBar().setValue(scroll)
+
+    def _link_clicked(self, url: Any) -> None:
+        if url.toString() == SHOW_ALL_LINK:
+            self._all_adapters = True
+            self._render_checks(self.doc)
+
+    def _apply_tones(self) -> None:
+        """Colours for the current palette (light or dark); everything drawn with them is redrawn."""
+        self._tones = tones = tones_for(QApplication.palette())
+        self.error_label.setStyleSheet(f"color: {tones.failed};")
+        self.footer.setStyleSheet(f"color: {tones.muted};")
+        self.warnings_panel.set_tones(tones)
+        self.notice.set_tones(tones)
+        if self.doc is not None:
+            self._render_doc()
+        elif self.banner.state != "error":
+            self._render_checks(None)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.ApplicationPaletteChange and hasattr(self, "notice"):
+            self._apply_tones()
+        super().changeEvent(event)
 
     def _render_nics(self, doc: dict[str, Any]) -> None:
-        nics = doc["nics"]
+        nics = doc.get("nics") or []
         self.nic_table.setRowCount(len(nics))
+        self._fit_nic_pane(len(nics))
         for row, nic in enumerate(nics):
-            word, colour = SUPPORT_STYLE.get(nic["support"], ("?", "#57606a"))
+            word = SUPPORT_WORDS.get(nic.get("support"), "? unknown")
+            colour = self._tones.support(nic.get("support"))
             values = [
                 nic.get("esxi_name") or "—",
                 nic.get("name") or "—",
@@ -590,6 +743,21 @@ class HardwarePage(Page):
                     font.setBold(True)
                     item.setFont(font)
                 self.nic_table.setItem(row, column, item)
+
+    def _fit_nic_pane(self, rows: int) -> None:
+        # The NIC table gets the rows it has (2 to 6 shown), the checks the rest: an empty
+        # table half the page high pushed the checks out of sight on a 1024x640 screen.
+        table = self.nic_table
+        shown = min(max(rows, 2), 6)
+        row_height = table.verticalHeader().defaultSectionSize()
+        wanted = (
+            table.horizontalHeader().sizeHint().height() + row_height * shown + 2 * table.frameWidth() + 4
+        )
+        label = self.splitter.widget(1).layout().itemAt(0).widget()
+        pane = wanted + label.sizeHint().height() + 4
+        total = sum(self.splitter.sizes())
+        if total > pane:
+            self.splitter.setSizes([total - pane, pane])
 
     # self-test -------------------------------------------------------------
     def self_test(self) -> None:

@@ -1,15 +1,17 @@
 """The verdict banner: a coloured box with the verdict word, the summary and what was checked.
 
 Status is shown by colour AND word (DESIGN.md section 6); the text keeps enough contrast to be
-read on the tinted background.
+read on the tinted background, in a light and in a dark palette.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout, QWidget
+
+from ecs_field.gui.widgets.hardware_style import is_dark
 
 # verdict -> (word, text colour, background, border)
 STYLES: dict[str, tuple[str, str, str, str]] = {
@@ -20,6 +22,31 @@ STYLES: dict[str, tuple[str, str, str, str]] = {
     "busy": ("Checking…", "#0550ae", "#ddf4ff", "#54aeff"),
     "error": ("Could not check", "#a40e26", "#ffebe9", "#ff8182"),
 }
+# the same states on a dark window: light text on a deep tint
+DARK_STYLES: dict[str, tuple[str, str, str]] = {
+    "supported": ("#7ee787", "#0f2a1a", "#2ea043"),
+    "actions-required": ("#f2cc60", "#2e2405", "#9e6a03"),
+    "unsupported": ("#ffa198", "#3a1216", "#da3633"),
+    "": ("#d1d7e0", "#1c2128", "#3d444d"),
+    "busy": ("#a5d6ff", "#0d2540", "#1f6feb"),
+    "error": ("#ffa198", "#3a1216", "#da3633"),
+}
+GREETING = (
+    "Check this machine, or drop what another box printed (lspci, lsusb, dmidecode, esxcli, "
+    "an adapter list or an inventory JSON) here."
+)
+
+
+def platform_line(doc: dict[str, Any]) -> str:
+    """Which box this is and how the catalog knows it, in words (no DMI data is said, not hidden)."""
+    platform = doc.get("platform") or {}
+    names = (platform.get("vendor"), platform.get("product") or platform.get("board"))
+    ident = " ".join(str(x) for x in names if x)
+    if platform.get("matched"):
+        return f"{ident or 'Box'} · {platform.get('family')} (matched by DMI {platform.get('matched_by')})"
+    if not ident:
+        return "Platform not checked (the input has no DMI data)"
+    return f"{ident} · platform not in the catalog"
 
 
 class VerdictBanner(QFrame):
@@ -39,35 +66,48 @@ class VerdictBanner(QFrame):
         self.box.setWordWrap(True)
         self.box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(4)
+        layout.setContentsMargins(16, 10, 16, 10)
+        layout.setSpacing(3)
         layout.addWidget(self.word)
         layout.addWidget(self.summary)
         layout.addWidget(self.box)
         self.state = ""
-        self.show_state("", "Check this machine, or drop a report (lspci, lsusb, dmidecode, esxcli or an "
-                        "inventory JSON) here.", "")
+        self.show_state("", GREETING, "")
 
     def show_state(self, state: str, summary: str, box: str, word: str | None = None) -> None:
-        default_word, colour, background, border = STYLES.get(state, STYLES[""])
+        default_word = STYLES.get(state, STYLES[""])[0]
         self.state = state
         self.word.setText(word or default_word)
         self.summary.setText(summary)
         self.box.setText(box)
         self.box.setVisible(bool(box))
         self.setAccessibleName(f"Verdict: {word or default_word}. {summary}")
-        self.setStyleSheet(
+        self._apply_style()
+
+    def colours(self) -> tuple[str, str, str]:
+        """(text, background, border) for the current state in the current palette."""
+        # the application palette, not ours: our style sheet tints this frame's own palette
+        if is_dark(QApplication.palette()):
+            return DARK_STYLES.get(self.state, DARK_STYLES[""])
+        _, text, background, border = STYLES.get(self.state, STYLES[""])
+        return text, background, border
+
+    def _apply_style(self) -> None:
+        colour, background, border = self.colours()
+        sheet = (
             f"#verdictBanner {{ background: {background}; border: 1px solid {border}; border-radius: 8px; }}"
             f"#verdictBanner QLabel {{ color: {colour}; background: transparent; }}"
         )
+        if sheet != self.styleSheet():  # re-polishing sends a palette change; do not loop on it
+            self.setStyleSheet(sheet)
+
+    def changeEvent(self, event: QEvent) -> None:
+        # A palette switch (system dark mode) re-tints the banner.
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_style()
+        super().changeEvent(event)
 
     def show_verdict(self, doc: dict[str, Any], origin: str) -> None:
-        platform = doc.get("platform") or {}
-        names = (platform.get("vendor"), platform.get("product") or platform.get("board"))
-        ident = " ".join(x for x in names if x)
-        if platform.get("matched"):
-            match = f"{platform.get('family')} (matched by DMI {platform.get('matched_by')})"
-        else:
-            match = "platform not in the catalog"
-        box = f"{ident or 'Unidentified box'} · {match} · {origin}"
-        self.show_state(doc.get("verdict", ""), str(doc.get("summary", "")), box)
+        self.show_state(
+            doc.get("verdict", ""), str(doc.get("summary", "")), f"{platform_line(doc)} · {origin}"
+        )

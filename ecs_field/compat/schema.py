@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SUPPORT_VALUES = ("inbox", "driver-required", "unsupported", "unknown")
-# A CPU generation on one release: "legacy" installs only with the boot option allowLegacyCPU=true.
-CPU_SUPPORT_VALUES = ("supported", "legacy", "unsupported")
+# A CPU generation on one release: "legacy" installs only with the boot option allowLegacyCPU=true;
+# "unknown" says so explicitly (the same as leaving the release out of the map).
+CPU_SUPPORT_VALUES = ("supported", "legacy", "unsupported", "unknown")
 CONFIDENCE_VALUES = ("high", "medium", "low")
 STATUS_VALUES = ("pass", "warn", "fail")
 
@@ -113,7 +114,7 @@ def _support_map(value: Any) -> str | None:
 
 def _cpu_support_map(value: Any) -> str | None:
     if not isinstance(value, dict) or not value:
-        return 'must be a mapping of release ID (or "*") to supported, legacy or unsupported'
+        return 'must be a mapping of release ID (or "*") to supported, legacy, unsupported or unknown'
     for key, support in value.items():
         if not isinstance(key, str) or not key.strip():
             return f'key {key!r} must be a release ID string or "*"'

@@ -50,7 +50,7 @@ def _override(tmp_path: Path, *entries: dict[str, object]) -> Catalog:
         ({"patterns": []}, "field 'patterns': give at least one regular expression"),
         (
             {"support": {"8.0": "works"}},
-            "field 'support': value for '8.0' must be one of supported, legacy, unsupported",
+            "field 'support': value for '8.0' must be one of supported, legacy, unsupported, unknown",
         ),
         ({"support": {}}, "field 'support': must be a mapping"),
         ({"xsave": "yes"}, "field 'xsave': must be true or false"),
@@ -132,3 +132,193 @@ def test_cpu_model_is_cached_and_whitespace_tolerant(shipped: Catalog) -> None:
     assert shipped.cpu_model("   ") is None
     assert shipped.cpu_model("Some Unknown CPU") is None
     assert a.to_dict()["generation"] == a.generation
+
+
+# Model strings as inputs carry them: dmidecode "Version:" of Processor Information (linuxhw/DMI
+# dumps, e.g. "Mini Pc/Lenovo/ThinkCentre/ThinkCentre M70q Gen 3 11T300B5MH/8441791406CE"),
+# /proc/cpuinfo "model name" ("11th Gen Intel(R) Core(TM) ..." from 11th gen on; "Intel(R) N100"
+# as quoted in public lscpu/cpuinfo outputs), the Windows Name and the padded Xeon form of old
+# dmidecode versions. Expected: (entry id, generation, hybrid).
+REAL_MODELS = [
+    ("Intel(R) Core(TM) i5-1135G7 @ 2.40GHz", "intel-core-11-tiger-lake", False),
+    ("11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz", "intel-core-11-tiger-lake", False),
+    ("11th Gen Intel(R) Core(TM) i3-1115G4 @ 3.00GHz", "intel-core-11-tiger-lake", False),
+    ("11th Gen Intel(R) Core(TM) i5-11400 @ 2.60GHz", "intel-core-11-rocket-lake", False),
+    ("11th Gen Intel(R) Core(TM) i7-11800H @ 2.30GHz", "intel-core-11-tiger-lake", False),
+    ("12th Gen Intel(R) Core(TM) i7-1260P", "intel-core-alder-lake", True),
+    ("12th Gen Intel(R) Core(TM) i3-1220P", "intel-core-alder-lake", True),
+    ("12th Gen Intel(R) Core(TM) i5-1240P", "intel-core-alder-lake", True),
+    ("12th Gen Intel(R) Core(TM) i9-12900", "intel-core-alder-lake", True),
+    ("12th Gen Intel(R) Core(TM) i5-12500H", "intel-core-alder-lake", True),
+    ("12th Gen Intel(R) Core(TM) i3-12100T", "intel-core-12-desktop-p-only", False),
+    ("12th Gen Intel(R) Core(TM) i5-12500T", "intel-core-12-desktop-p-only", False),
+    ("12th Gen Intel(R) Core(TM) i5-12600K", "intel-core-alder-lake", True),
+    ("13th Gen Intel(R) Core(TM) i7-1360P", "intel-core-raptor-lake", True),
+    ("13th Gen Intel(R) Core(TM) i5-13500T", "intel-core-raptor-lake", True),
+    ("13th Gen Intel(R) Core(TM) i3-13100T", "intel-core-13-14-desktop-p-only", False),
+    ("13th Gen Intel(R) Core(TM) i9-13900K", "intel-core-raptor-lake", True),
+    ("14th Gen Intel(R) Core(TM) i5-14500", "intel-core-raptor-lake", True),
+    ("Intel(R) Core(TM) 7 150U", "intel-core-raptor-lake", True),
+    ("Intel(R) Core(TM) Ultra 7 155H", "intel-core-ultra-series1-meteor-lake", True),
+    ("Intel(R) Core(TM) Ultra 5 125H", "intel-core-ultra-series1-meteor-lake", True),
+    ("Intel(R) Core(TM) Ultra 7 258V", "intel-core-ultra-series2-lunar-lake", True),
+    ("Intel(R) Core(TM) Ultra 9 285K", "intel-core-ultra-series2-arrow-lake", True),
+    ("Intel(R) N100", "intel-alder-lake-n", False),
+    ("Intel(R) N97", "intel-alder-lake-n", False),
+    ("Intel(R) Core(TM) i3-N305", "intel-alder-lake-n", False),
+    ("Intel(R) N150", "intel-twin-lake", False),
+    ("Intel(R) Core(TM) 3 N355", "intel-twin-lake", False),
+    ("Intel(R) Core(TM) i7-10710U CPU @ 1.10GHz", "intel-core-10-comet-lake", False),
+    ("Intel(R) Core(TM) i5-10210U CPU @ 1.60GHz", "intel-core-10-comet-lake", False),
+    ("Intel(R) Core(TM) i7-1065G7 CPU @ 1.30GHz", "intel-core-10-ice-lake", False),
+    ("Intel(R) Core(TM) i7-8559U CPU @ 2.70GHz", "intel-core-8-9-coffee-lake", False),
+    ("Intel(R) Core(TM) i5-8500T CPU @ 2.10GHz", "intel-core-8-9-coffee-lake", False),
+    ("Intel(R) Core(TM) i7-9700T CPU @ 2.00GHz", "intel-core-8-9-coffee-lake", False),
+    ("Intel(R) Core(TM) i5-7500T CPU @ 2.70GHz", "intel-core-7-kaby-lake", False),
+    ("Intel(R) Core(TM) i5-6500T CPU @ 2.50GHz", "intel-core-6-skylake", False),
+    ("Intel(R) Core(TM) i7-6770HQ CPU @ 2.60GHz", "intel-core-6-skylake", False),
+    ("Intel(R) Core(TM) i5-5250U CPU @ 1.60GHz", "intel-core-5-broadwell", False),
+    ("Intel(R) Core(TM) i5-4590T CPU @ 2.00GHz", "intel-core-4-haswell", False),
+    ("Intel(R) Core(TM) i5-3470T CPU @ 2.90GHz", "intel-core-3-ivy-bridge", False),
+    ("Intel(R) Core(TM) i7-2600K CPU @ 3.40GHz", "intel-core-2-sandy-bridge", False),
+    ("Intel(R) Core(TM) i7-3930K CPU @ 3.20GHz", "intel-core-hedt-sandy-ivy-e", False),
+    ("Intel(R) Core(TM) i7 CPU         920  @ 2.67GHz", "intel-core-1st-gen", False),
+    ("Intel(R) Core(TM) i5 CPU       M 520  @ 2.40GHz", "intel-core-1st-gen", False),
+    ("Intel(R) Core(TM)2 Duo CPU     E8400  @ 3.00GHz", "intel-core2-and-older", False),
+    ("Intel(R) Xeon(R) CPU           X5650  @ 2.67GHz", "intel-xeon-pre-sandy-bridge", False),
+    ("Intel(R) Xeon(R) CPU E5-2670 0 @ 2.60GHz", "intel-xeon-v1-sandy-bridge", False),
+    ("Intel(R) Xeon(R) CPU E3-1230 V2 @ 3.30GHz", "intel-xeon-v2-ivy-bridge", False),
+    ("Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz", "intel-xeon-v2-ivy-bridge", False),
+    ("Intel(R) Xeon(R) CPU E3-1231 v3 @ 3.40GHz", "intel-xeon-v3-haswell", False),
+    ("Intel(R) Xeon(R) CPU E5-2690 v4 @ 2.60GHz", "intel-xeon-v4-broadwell", False),
+    ("Intel(R) Xeon(R) CPU E3-1230 v5 @ 3.40GHz", "intel-xeon-e3-v5-v6", False),
+    ("Intel(R) Xeon(R) E-2278G CPU @ 3.40GHz", "intel-xeon-e-2200-2100", False),
+    ("Intel(R) Xeon(R) E-2314 CPU @ 2.80GHz", "intel-xeon-e-2300", False),
+    ("Intel(R) Xeon(R) CPU D-1528 @ 1.90GHz", "intel-xeon-d-1500-1600", False),
+    ("Intel(R) Xeon(R) D-2146NT CPU @ 2.30GHz", "intel-xeon-d-2100", False),
+    ("Intel(R) Xeon(R) D-1718T CPU @ 2.60GHz", "intel-xeon-d-2700-1700", False),
+    ("Intel(R) Xeon(R) Silver 4110 CPU @ 2.10GHz", "intel-xeon-scalable-1", False),
+    ("Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz", "intel-xeon-scalable-2", False),
+    ("Intel(R) Xeon(R) Silver 4314 CPU @ 2.40GHz", "intel-xeon-scalable-3", False),
+    ("Intel(R) Xeon(R) Gold 6430", "intel-xeon-scalable-4", False),
+    ("Intel(R) Atom(TM) CPU C3558 @ 2.20GHz", "intel-atom-c3000-denverton", False),
+    ("Intel(R) Atom(TM) CPU  C2758  @ 2.40GHz", "intel-silvermont-airmont", False),
+    ("Intel(R) Atom(TM) x6425E Processor @ 2.00GHz", "intel-elkhart-lake", False),
+    ("Intel(R) Celeron(R) CPU J3455 @ 1.50GHz", "intel-apollo-lake", False),
+    ("Intel(R) Celeron(R) CPU N3350 @ 1.10GHz", "intel-apollo-lake", False),
+    ("Intel(R) Celeron(R) J4125 CPU @ 2.00GHz", "intel-gemini-lake", False),
+    ("Intel(R) Celeron(R) J4105 CPU @ 1.50GHz", "intel-gemini-lake", False),
+    ("Intel(R) Celeron(R) N4100 CPU @ 1.10GHz", "intel-gemini-lake", False),
+    ("Intel(R) Celeron(R) N5105 @ 2.00GHz", "intel-jasper-lake", False),
+    ("Intel(R) Celeron(R) N5095 @ 2.00GHz", "intel-jasper-lake", False),
+    ("Intel(R) Pentium(R) Silver N6005 @ 2.00GHz", "intel-jasper-lake", False),
+    ("Intel(R) Celeron(R) J6412 @ 2.00GHz", "intel-elkhart-lake", False),
+    ("Intel(R) Celeron(R) CPU  J1900  @ 1.99GHz", "intel-silvermont-airmont", False),
+    ("Intel(R) Pentium(R) CPU G4560 @ 3.50GHz", "intel-core-7-kaby-lake", False),
+    ("Intel(R) Pentium(R) CPU G4500 @ 3.50GHz", "intel-core-6-skylake", False),
+    ("Intel(R) Pentium(R) Gold G6400 CPU @ 4.00GHz", "intel-core-10-comet-lake", False),
+    ("Intel(R) Celeron(R) CPU G1610 @ 2.60GHz", "intel-core-3-ivy-bridge", False),
+    ("Intel(R) Atom(TM) CPU N270   @ 1.60GHz", "intel-atom-old", False),
+    ("AMD Ryzen 7 5700U with Radeon Graphics", "amd-ryzen-5000-lucienne-zen2", False),
+    ("AMD Ryzen 7 5800H with Radeon Graphics", "amd-ryzen-5000-zen3", False),
+    ("AMD Ryzen 9 7940HS w/ Radeon 780M Graphics", "amd-ryzen-zen4", False),
+    ("AMD Ryzen 7 8845HS w/ Radeon 780M Graphics", "amd-ryzen-zen4", False),
+    ("AMD Ryzen 5 7530U with Radeon Graphics", "amd-ryzen-7000-mobile-older-cores", False),
+    ("AMD Ryzen 9 6900HX with Radeon Graphics", "amd-ryzen-6000-zen3plus", False),
+    ("AMD Ryzen 5 3550H with Radeon Vega Mobile Gfx", "amd-ryzen-3000-apu-zen-plus", False),
+    ("AMD Ryzen 5 3600 6-Core Processor", "amd-ryzen-3000-zen2", False),
+    ("AMD Ryzen 5 PRO 4650GE with Radeon Graphics", "amd-ryzen-4000-zen2", False),
+    ("AMD Ryzen 5 2400G with Radeon Vega Graphics", "amd-ryzen-2000-apu-zen", False),
+    ("AMD Ryzen 7 1700 Eight-Core Processor", "amd-ryzen-1000-2000-zen", False),
+    ("AMD Ryzen 9 9950X 16-Core Processor", "amd-ryzen-zen5", False),
+    ("AMD Ryzen AI 9 HX 370 w/ Radeon 890M", "amd-ryzen-zen5", False),
+    ("AMD Ryzen Embedded V1605B with Radeon Vega Gfx", "amd-ryzen-embedded-v1000-r1000-r2000", False),
+    ("AMD Ryzen Embedded R1505G with Radeon Vega Gfx", "amd-ryzen-embedded-v1000-r1000-r2000", False),
+    ("AMD Ryzen Embedded V2718 with Radeon Graphics", "amd-ryzen-embedded-v2000", False),
+    ("AMD EPYC 3251 8-Core Processor", "amd-epyc-7001-3000", False),
+    ("AMD EPYC 7551P 32-Core Processor", "amd-epyc-7001-3000", False),
+    ("AMD EPYC 7302P 16-Core Processor", "amd-epyc-7002", False),
+    ("AMD EPYC 7763 64-Core Processor", "amd-epyc-7003", False),
+    ("AMD EPYC 9654 96-Core Processor", "amd-epyc-9004-8004-4004", False),
+    ("AMD EPYC 8324P 32-Core Processor", "amd-epyc-9004-8004-4004", False),
+    ("AMD EPYC 4584PX 16-Core Processor", "amd-epyc-9004-8004-4004", False),
+    ("AMD FX(tm)-8150 Eight-Core Processor", "amd-bulldozer", False),
+    ("AMD FX(tm)-8350 Eight-Core Processor", "amd-piledriver-and-later-pre-zen", False),
+    ("AMD Phenom(tm) II X4 965 Processor", "amd-k10-and-older", False),
+    ("AMD Opteron(tm) Processor 6128", "amd-k10-and-older", False),
+]
+
+
+@pytest.mark.parametrize(("model", "entry_id", "hybrid"), REAL_MODELS)
+def test_real_model_strings_map_to_their_generation(
+    shipped: Catalog, model: str, entry_id: str, hybrid: bool
+) -> None:
+    found = shipped.cpu_model(model)
+    assert found is not None, model
+    assert found.id == entry_id, f"{model} -> {found.id}"
+    assert found.hybrid is hybrid
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "Quad-Core Intel Core i5",
+        "Apple M1",
+        "Genuine Intel(R) CPU 0000 @ 2.00GHz",
+        "QEMU Virtual CPU version 2.5+",
+    ],
+)
+def test_models_without_a_generation_are_not_guessed(shipped: Catalog, model: str) -> None:
+    assert shipped.cpu_model(model) is None
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        # pre-Sandy-Bridge: no XSAVE -> refused from 8.0U2 even with allowLegacyCPU
+        (
+            "Intel(R) Xeon(R) CPU           X5650  @ 2.67GHz",
+            ["legacy", "legacy", "unsupported", "unsupported", "unsupported"],
+        ),
+        # Sandy/Ivy Bridge: dropped in 8.0, installs with allowLegacyCPU (has XSAVE)
+        ("Intel(R) Core(TM) i5-3470T CPU @ 2.90GHz", ["legacy", "legacy", "legacy", "legacy", "unknown"]),
+        # Broadwell-DE (Supermicro E200-8D): supported on 8.x, 9.0 not checked
+        ("Intel(R) Xeon(R) CPU D-1528 @ 1.90GHz", ["supported"] * 4 + ["unknown"]),
+        ("12th Gen Intel(R) Core(TM) i7-1260P", ["supported"] * 5),
+        ("AMD Ryzen 9 7940HS w/ Radeon 780M Graphics", ["supported"] * 5),
+        ("AMD FX(tm)-8350 Eight-Core Processor", ["unknown"] * 5),
+        ("Intel(R) Atom(TM) CPU N270   @ 1.60GHz", ["unsupported"] * 5),
+    ],
+)
+def test_support_per_release(shipped: Catalog, model: str, expected: list[str]) -> None:
+    found = shipped.cpu_model(model)
+    assert found is not None
+    releases = ["8.0", "8.0U1", "8.0U2", "8.0U3", "9.0"]
+    assert [found.support_on(shipped.release(r)) for r in releases] == expected
+
+
+def test_every_entry_without_xsave_is_unsupported_from_8_0u2(shipped: Catalog) -> None:
+    for model in shipped.cpu_models:
+        if not model.xsave:
+            for release in ("8.0U2", "8.0U3", "9.0"):
+                assert model.support_on(shipped.release(release)) == "unsupported", model.id
+
+
+def test_every_entry_is_reachable_and_specific_entries_come_first(shipped: Catalog) -> None:
+    """No entry is shadowed: each one's own sample model resolves to it (first match wins)."""
+    seen = {entry_id for _, entry_id, _ in REAL_MODELS}
+    ids = [m.id for m in shipped.cpu_models]
+    assert len(ids) == len(set(ids))
+    missing = [i for i in ids if i not in seen]
+    # entries without a sample above are few and named here, so a new entry gets a sample
+    assert set(missing) <= {
+        "intel-core-ultra-series3",
+        "intel-core-x-skylake-cascade",
+        "intel-core-hedt-haswell-broadwell-e",
+        "intel-xeon-6",
+        "intel-xeon-scalable-5",
+        "intel-xeon-e-2400",
+        "intel-epyc-9005-turin",
+        "amd-epyc-9005-turin",
+        "amd-ryzen-embedded-v3000",
+    }, missing

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
+from typing import Any
+
+from ecs_field.hardware.inventory import InputWarning
 
 
 class ParseError(ValueError):
@@ -15,6 +19,54 @@ class ParseError(ValueError):
         super().__init__(message)
         self.message = message
         self.line = line
+
+
+MAX_NOISE = 8  # noise warnings one parse reports line by line; the rest are counted in one
+
+
+class WarningLog:
+    """Where a parser reports what it tolerated.
+
+    With a ``sink`` the parser keeps going and the warnings are collected (the importer's way).
+    Without one (``None``) the parse is strict: a skipped or cut-off line raises ParseError, so a
+    caller that cannot show warnings never gets a silently partial result. Repeats are harmless
+    and only reported.
+    """
+
+    def __init__(self, sink: list[InputWarning] | None) -> None:
+        self.sink = sink
+        self.noise_count = 0
+        self.first_unlisted: int | None = None
+
+    def add(self, line: int | None, message: str, kind: str) -> None:
+        if self.sink is not None:
+            self.sink.append(InputWarning("", line, message, kind))
+        elif kind in ("noise", "truncated"):
+            raise ParseError(message, line)
+
+    def noise(self, line: int, message: str) -> None:
+        """A skipped line; after MAX_NOISE of them only counted."""
+        self.noise_count += 1
+        if self.noise_count <= MAX_NOISE:
+            self.add(line, message, "noise")
+        elif self.first_unlisted is None:
+            self.first_unlisted = line
+
+    def close(self) -> None:
+        if self.noise_count > MAX_NOISE:
+            self.add(
+                self.first_unlisted,
+                f"{self.noise_count - MAX_NOISE} more unreadable lines skipped from here on",
+                "noise",
+            )
+            self.noise_count = MAX_NOISE
+
+
+def fill_empty(target: Any, source: Any) -> None:
+    """Copy ``source``'s non-empty fields into ``target``'s empty ones (same dataclass)."""
+    for f in fields(target):
+        if getattr(target, f.name) in ("", None, []) and getattr(source, f.name) not in ("", None, []):
+            setattr(target, f.name, getattr(source, f.name))
 
 
 _HEX = re.compile(r"^(?:0x)?([0-9a-fA-F]+)$")

@@ -13,10 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ecs_field.hardware.inventory import Cpu, Platform
-from ecs_field.hardware.parsers.common import ParseError, infer_hybrid_split
+from ecs_field.hardware.inventory import Cpu, InputWarning, Platform
+from ecs_field.hardware.parsers.common import ParseError, WarningLog, infer_hybrid_split
 
-_HANDLE = re.compile(r"^Handle 0x[0-9A-Fa-f]{4}, DMI type (\d+), \d+ bytes$")
+_HANDLE = re.compile(r"^Handle (0x[0-9A-Fa-f]{4}), DMI type (\d+), \d+ bytes$")
+# Only a full dump (no -t) prints these before the records; it always ends with type 127.
+_FULL_DUMP = re.compile(r"^(?:Table at 0x[0-9A-Fa-f]+\.|(\d+) structures occupying \d+ bytes\.)$")
 _SIZE = re.compile(r"^(\d+)\s*(bytes|kB|KB|MB|GB|TB)$")
 _UNITS = {"bytes": 1, "kB": 1 << 10, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
 # Firmware placeholders that carry no information; treated as empty rather than as a name.
@@ -52,41 +54,115 @@ class DmiFacts:
     memory_bytes: int | None
 
 
-def parse_records(text: str) -> list[DmiRecord]:
+def parse_records(text: str, warnings: list[InputWarning] | None = None) -> list[DmiRecord]:
+    log = WarningLog(warnings)
+    lines = text.splitlines()
     records: list[DmiRecord] = []
+    handles: set[str] = set()
+    repeats: list[int] = []
     current: DmiRecord | None = None
     list_key = ""
     expect_title = False
-    for number, raw in enumerate(text.splitlines(), start=1):
+    full_dump = False
+    declared: int | None = None
+    level1 = _attribute_indent(lines)
+    for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\n")
-        if line.startswith("Handle "):
-            match = _HANDLE.match(line.strip())
+        stripped = line.strip()
+        if stripped.startswith("Handle "):
+            match = _HANDLE.match(stripped)
             if not match:
-                raise ParseError(f"broken record header (file truncated?): {line[:80]!r}", number)
-            current = DmiRecord(int(match.group(1)), "", number)
+                if number == len(lines) and not text.endswith("\n"):
+                    log.add(
+                        number,
+                        "the dump ends in the middle of a record header (file cut short?)",
+                        "truncated",
+                    )
+                else:
+                    log.noise(number, f"broken record header, record skipped: {stripped[:80]!r}")
+                current = None
+                continue
+            if match.group(1) in handles:
+                repeats.append(number)
+                current = None  # the same record again: read it once
+                continue
+            handles.add(match.group(1))
+            current = DmiRecord(int(match.group(2)), "", number)
             records.append(current)
             expect_title = True
             continue
-        if current is None or not line.strip():
+        if current is None:
+            full = _FULL_DUMP.match(stripped)
+            if full and not records:
+                full_dump = True
+                declared = int(full.group(1)) if full.group(1) else declared
+            continue
+        if not stripped:
             continue
         if expect_title:
-            current.title = line.strip()
+            current.title = stripped
             expect_title = False
             continue
-        if line.startswith("\t\t") and list_key:
-            current.lists.setdefault(list_key, []).append(line.strip())
-        elif line.startswith("\t"):
-            key, sep, value = line.strip().partition(":")
+        indent = _indent(line)
+        if indent == 0:
+            continue  # a sub-title such as "On Board Device 2 Information"
+        if indent > level1 and list_key:
+            current.lists.setdefault(list_key, []).append(stripped)
+        elif indent <= level1:
+            key, sep, value = stripped.partition(":")
             if sep:
                 current.values.setdefault(key.strip(), value.strip())
                 list_key = key.strip() if not value.strip() else ""
+    log.close()
     if not records:
         raise ParseError("no dmidecode records ('Handle 0x...., DMI type N') found", None)
+    if repeats:
+        log.add(
+            repeats[0],
+            f"{len(repeats)} DMI record{'s' if len(repeats) > 1 else ''} repeat records listed above "
+            "(same handle; the dump was pasted more than once?): each is read once",
+            "duplicate",
+        )
+    _check_truncation(text, lines, records, full_dump=full_dump, declared=declared, log=log)
     return records
 
 
-def parse_dmidecode(text: str) -> DmiFacts:
-    records = parse_records(text)
+def _indent(line: str) -> int:
+    return len(line.expandtabs(8)) - len(line.lstrip().expandtabs(8))
+
+
+def _attribute_indent(lines: list[str]) -> int:
+    """Width of a record's own "Key: value" lines: a tab, or 4/8 spaces when pasted through a page."""
+    widths = [_indent(line) for line in lines[:400] if line[:1] in (" ", "\t") and line.strip()]
+    return min(widths) if widths else 8
+
+
+def _check_truncation(
+    text: str,
+    lines: list[str],
+    records: list[DmiRecord],
+    *,
+    full_dump: bool,
+    declared: int | None,
+    log: WarningLog,
+) -> None:
+    last = records[-1]
+    if last.type == 127:
+        return
+    short = declared is not None and len(records) < declared
+    empty_last = not last.title or (not last.values and not last.lists and last.type in (0, 1, 2, 3, 4, 17))
+    cut_mid_line = not text.endswith("\n") and bool(lines) and bool(lines[-1].strip())
+    if full_dump or short or empty_last or cut_mid_line:
+        log.add(
+            len(lines) or None,
+            f"the dump stops inside or after record type {last.type} (line {last.line}) without dmidecode's "
+            "'End Of Table' (file cut short?): memory, CPU or platform facts after it are missing",
+            "truncated",
+        )
+
+
+def parse_dmidecode(text: str, warnings: list[InputWarning] | None = None) -> DmiFacts:
+    records = parse_records(text, warnings)
     by_type: dict[int, list[DmiRecord]] = {}
     for record in records:
         by_type.setdefault(record.type, []).append(record)
@@ -120,6 +196,7 @@ def _platform(by_type: dict[int, list[DmiRecord]]) -> Platform:
         bios_vendor=clean(bios.get("Vendor", "")),
         bios_version=clean(bios.get("Version", "")),
         bios_date=clean(bios.get("Release Date", "")),
+        sku=system.get("SKU Number", "").strip(),
     )
 
 

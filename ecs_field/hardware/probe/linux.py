@@ -100,6 +100,7 @@ def _cpu(root: Path) -> Cpu:
         vendor=first.get("vendor_id", ""),
         threads=len(processors),
         flags=first.get("flags", "").split(),
+        flags_complete=bool(first.get("flags", "").split()),  # the kernel's full list
     )
     core_of = {
         int(p["processor"]): (p.get("physical id", "0"), p.get("core id", p["processor"]))

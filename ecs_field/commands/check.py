@@ -23,7 +23,9 @@ VERDICT_LINE = {
     "actions-required": "SUPPORTED AFTER ACTIONS",
     "unsupported": "NOT SUPPORTED",
 }
-STATUS_TAG = {"pass": "[PASS]  ", "warn": "[ACTION]", "fail": "[FAIL]  "}
+STATUS_TAG = {"pass": "[PASS]        ", "warn": "[ACTION]      ", "fail": "[FAIL]        "}
+NOT_CHECKED_TAG = "[NOT CHECKED] "
+INDENT = " " * 17
 WIDTH = 100
 
 
@@ -40,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "files", nargs="*", type=Path, metavar="FILE", help="inventory JSON or raw dumps of ONE box"
     )
     check.add_argument(
-        "--release", "-r", metavar="R",
+        "--release",
+        "-r",
+        metavar="R",
         help="ESXi release (default: the catalog's default; see ecs-field catalog)",
     )
     check.add_argument("--json", action="store_true", help="print the verdict as JSON (ecs-field/verdict@1)")
@@ -122,13 +126,30 @@ def format_human(verdict: Verdict, *, default_release: bool = False) -> str:
         "",
         "Checks",
     ]
-    order = {"fail": 0, "warn": 1, "pass": 2}
-    for check in sorted(verdict.checks, key=lambda c: order[c.status]):
-        lines.append(f"  {STATUS_TAG[check.status]} {check.title}")
+
+    # fails first, then actions, then what was not checked, then passes
+    def rank(check: Any) -> int:
+        return {"fail": 0, "warn": 2 if check.not_checked else 1, "pass": 3}.get(check.status, 4)
+
+    for check in sorted(verdict.checks, key=rank):
+        tag = NOT_CHECKED_TAG if check.not_checked else STATUS_TAG.get(check.status, "[?]           ")
+        lines.append(f"  {tag} {check.title}")
         if check.detail:
-            lines.append(_wrap(check.detail, " " * 13))
+            lines.append(_wrap(check.detail, INDENT))
+        if check.seen and check.status != "pass":
+            lines.append(_wrap(f"Seen: {check.seen}", INDENT))
         if check.fix:
-            lines.append(_wrap(f"Fix: {check.fix}", " " * 13))
+            label = "How to check" if check.not_checked else "Fix"
+            lines.append(_wrap(f"{label}: {check.fix}", INDENT))
+    if verdict.not_checked:
+        lines += [
+            "",
+            _wrap(
+                "NOT CHECKED means no input carries that fact: it is neither a pass nor a fail. "
+                "Verify it on the box as described, or add the input named, and check again.",
+                "  ",
+            ),
+        ]
     lines += ["", "Network adapters"]
     if verdict.nics:
         rows = [
@@ -148,6 +169,27 @@ def format_human(verdict: Verdict, *, default_release: bool = False) -> str:
         lines += ["  " + line for line in table(rows, header).splitlines()]
     else:
         lines.append("  none in the input")
+    if verdict.recommendations:
+        lines += ["", "Recommended network adapters for " + verdict.release.name]
+        lines.append(_wrap(verdict.recommendations[0].reason, "  "))
+        rows = [
+            [
+                r.chip,
+                f"{r.bus.upper()} {r.id}",
+                f"{r.speed_mbps} Mb/s" if r.speed_mbps else "-",
+                r.driver,
+                r.component or "inbox",
+                r.confidence,
+            ]
+            for r in verdict.recommendations
+        ]
+        header = ["CHIP", "ID", "SPEED", "DRIVER", "ADD TO IMAGE", "CONFIDENCE"]
+        lines += ["  " + line for line in table(rows, header).splitlines()]
+    if verdict.input_warnings:
+        lines += ["", "Input warnings (tolerated while reading the files)"]
+        for warning in verdict.input_warnings:
+            where = warning["file"] + (f":{warning['line']}" if warning.get("line") else "")
+            lines.append(_wrap(f"{where}: {warning['message']} [{warning['kind']}]", "  "))
     if doc["notes"]:
         lines += ["", "Notes"] + [_wrap(note, "  ") for note in doc["notes"]]
     return "\n".join(lines) + "\n"

@@ -104,8 +104,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--inventory",
         metavar="FILE",
         type=Path,
+        action="append",
         default=None,
-        help="the box's inventory JSON or raw dumps (anything `check` takes)",
+        help="the box's inventory JSON or a raw dump (anything `check` takes); repeat it for several "
+        "dumps of the same box (--inventory lspci.txt --inventory dmidecode.txt), merged like `check`",
     )
     lint.add_argument("--json", action="store_true", help="print findings as JSON")
     lint.set_defaults(handler=run_lint)
@@ -287,14 +289,16 @@ def _end_progress() -> None:
 # ---------------------------------------------------------------------------------------------- lint
 
 
-def _load_inventory(path: Path) -> Any:
+def _load_inventory(paths: list[Path]) -> Any:
+    """One box from one or more files, merged exactly as `check FILE...` merges them."""
     from ecs_field.compat.boxes import load_box
 
-    if not path.exists():
-        raise BadInput(
-            f"--inventory {path}: no such file", "Give an inventory JSON (ecs-field probe -o) or a dump."
-        )
-    return load_box([path])
+    for path in paths:
+        if not path.exists():
+            raise BadInput(
+                f"--inventory {path}: no such file", "Give an inventory JSON (ecs-field probe -o) or a dump."
+            )
+    return load_box(paths)
 
 
 def _lint_target(given: str) -> tuple[Path, str | None, Any]:
@@ -320,10 +324,10 @@ def run_lint(args: argparse.Namespace) -> int:
 
     root, subpath, site_inventory = _lint_target(args.path)
     inventory = None
-    if args.inventory is not None:
-        inventory = _load_inventory(args.inventory)
+    if args.inventory:
+        inventory = _load_inventory(list(args.inventory))
     elif isinstance(site_inventory, str):
-        inventory = _load_inventory(Path(site_inventory))
+        inventory = _load_inventory([Path(site_inventory)])
     elif isinstance(site_inventory, dict):
         from ecs_field.hardware.inventory import Inventory
 

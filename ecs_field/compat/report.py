@@ -21,6 +21,7 @@ STATUS_WORDS = {
     "pass": ("PASS", "#1a7f37", "✔"),
     "warn": ("ACTION", "#9a6700", "!"),
     "fail": ("FAIL", "#cf222e", "✖"),
+    "not_checked": ("NOT CHECKED", "#57606a", "?"),
 }
 SUPPORT_WORDS = {
     "inbox": ("inbox", "#1a7f37"),
@@ -99,13 +100,21 @@ def render_html(verdict: dict[str, Any], *, generated: datetime | None = None) -
         "<h2>Checks</h2><table><tr><th>Status</th><th>Check</th><th>Details and fix</th></tr>",
     ]
     for check in verdict.get("checks") or []:
-        sword, scolour, ssymbol = STATUS_WORDS.get(check.get("status"), ("?", "#57606a", "?"))
-        fix = f'<div class="fix"><b>Fix:</b> {_e(check.get("fix"))}</div>' if check.get("fix") else ""
+        key = "not_checked" if check.get("not_checked") else check.get("status")
+        sword, scolour, ssymbol = STATUS_WORDS.get(key, ("?", "#57606a", "?"))
+        label = "How to check" if check.get("not_checked") else "Fix"
+        fix = f'<div class="fix"><b>{label}:</b> {_e(check.get("fix"))}</div>' if check.get("fix") else ""
+        seen = f'<div class="small">Seen: {_e(check.get("seen"))}</div>' if check.get("seen") else ""
         parts.append(
             f'<tr><td class="status" style="color:{scolour}">{ssymbol} {sword}</td>'
-            f"<td>{_e(check.get('title'))}</td><td>{_e(check.get('detail'))}{fix}</td></tr>"
+            f"<td>{_e(check.get('title'))}</td><td>{_e(check.get('detail'))}{seen}{fix}</td></tr>"
         )
     parts.append("</table>")
+    if any(c.get("not_checked") for c in verdict.get("checks") or []):
+        parts.append(
+            '<p class="small">NOT CHECKED: no input carries that fact; it is neither a pass nor a fail. '
+            "Verify it on the box as described, or add the input named, and check again.</p>"
+        )
     parts.append("<h2>Network adapters</h2>")
     nics = verdict.get("nics") or []
     if nics:
@@ -129,15 +138,57 @@ def render_html(verdict: dict[str, Any], *, generated: datetime | None = None) -
         parts.append("</table>")
     else:
         parts.append("<p>No network adapter in the input.</p>")
+    parts.extend(_recommendations(verdict))
+    parts.extend(_input_warnings(verdict))
     sources = verdict.get("sources") or []
     if sources:
         parts.append('<p class="small">Inputs: ' + _e(", ".join(map(str, sources))) + "</p>")
     parts.append(
         '<p class="small">Facts come from the ECS Field Kit hardware catalog; entries marked low '
-        "confidence are unconfirmed. Status words: PASS, ACTION (do the fix), FAIL (blocks install).</p>"
+        "confidence are unconfirmed. Status words: PASS, ACTION (do the fix), NOT CHECKED (verify on the "
+        "box), FAIL (blocks install).</p>"
     )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _recommendations(verdict: dict[str, Any]) -> list[str]:
+    items = verdict.get("recommendations") or []
+    if not items:
+        return []
+    reason = str(items[0].get("reason") or "")
+    rows = [
+        "<h2>Recommended network adapters</h2>",
+        f"<p>{_e(reason)}</p>",
+        "<table><tr><th>Chip</th><th>Bus / ID</th><th>Speed</th><th>Driver</th><th>Add to the image</th>"
+        "<th>Confidence</th></tr>",
+    ]
+    for item in items:
+        speed = f"{item.get('speed_mbps')} Mb/s" if item.get("speed_mbps") else "—"
+        rows.append(
+            f"<tr><td>{_e(item.get('chip'))}</td>"
+            f'<td class="mono">{_e(str(item.get("bus", "")).upper())} {_e(item.get("id"))}</td>'
+            f'<td>{_e(speed)}</td><td class="mono">{_e(item.get("driver"))}</td>'
+            f"<td>{_e(item.get('component') or 'nothing (inbox)')}</td>"
+            f"<td>{_e(item.get('confidence'))}</td></tr>"
+        )
+    rows.append("</table>")
+    return rows
+
+
+def _input_warnings(verdict: dict[str, Any]) -> list[str]:
+    warnings = verdict.get("input_warnings") or []
+    if not warnings:
+        return []
+    rows = ["<h2>Input warnings</h2>", '<p class="small">Tolerated while reading the files:</p>', "<ul>"]
+    for warning in warnings:
+        where = str(warning.get("file") or "") + (f":{warning['line']}" if warning.get("line") else "")
+        rows.append(
+            f'<li><span class="mono">{_e(where)}</span>: {_e(warning.get("message"))} '
+            f'<span class="small">({_e(warning.get("kind"))})</span></li>'
+        )
+    rows.append("</ul>")
+    return rows
 
 
 def _yes_no(value: Any) -> str:

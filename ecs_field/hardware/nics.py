@@ -6,7 +6,11 @@ comes from ESXi itself (esxcli), the names it reports are kept instead of predic
 
 A USB device counts as a NIC when it has a CDC networking interface (ECM 02/06, MDLM 02/0a,
 NCM 02/0d, EEM 02/0c), when its "vvvv:pppp" is in ``usb_nic_ids`` (the catalog supplies the
-set; no IDs live here), or when the producing OS bound a network interface to it.
+set; no IDs live here), when the producing OS bound a network interface or a USB Ethernet
+driver (r8152, ax88179_178a, asix, cdc_ether, ...) to it, or when its name says Ethernet / LAN /
+GbE or names a USB Ethernet controller chip (AX88772, RTL8153, LAN7800, SMSC9512, ...) and its
+interfaces (when listed) are vendor-specific or communications. An adapter the catalog does not
+know must still be listed: dropping it would make a box look as if it had no NIC at all.
 """
 
 from __future__ import annotations
@@ -21,6 +25,35 @@ CDC_NETWORK_CLASSES = frozenset({"02/06", "02/0a", "02/0d", "02/0c"})
 _ESXI_NAME = re.compile(r"^(vmnic|vusb)\d+$")
 _USB_PATH = re.compile(r"^(\d+)-([\d.]+)$")
 _USB_BUS_DEV = re.compile(r"^(\d+):(\d+)$")
+# Linux drivers of USB Ethernet adapters (drivers/net/usb): a device bound to one is a NIC.
+USB_NET_DRIVERS = frozenset(
+    {
+        "r8152", "r8153_ecm", "ax88179_178a", "asix", "ax88172a", "cdc_ether", "cdc_ncm", "cdc_eem",
+        "cdc_subset", "smsc95xx", "smsc75xx", "lan78xx", "aqc111", "dm9601", "sr9700", "sr9800",
+        "mcs7830", "pegasus", "rtl8150", "kaweth", "catc", "ch9200", "cx82310_eth", "int51x1",
+        "plusb", "gl620a", "net1080", "zaurus",
+        # ESXi's own USB NIC drivers (esxcli reports these)
+        "cdce", "axge", "cdceem",
+    }
+)  # fmt: skip
+# Words in a product name (lsusb, usb.ids, the device's own string) that say "wired network".
+_NET_WORDS = re.compile(
+    r"\b(?:ethernet|lan|gbe|\d+(?:\.\d)?\s?gbe|gigabit|10/100|network adapter|network interface|nic)\b",
+    re.IGNORECASE,
+)
+# USB Ethernet controller chip names as vendors and usb.ids print them.
+_NET_CHIPS = re.compile(
+    r"\b(?:AX88[17]\d{2}[A-C]?|AX8817X|RTL81[5]\d[A-Z]?|RTL8156[A-Z]?|RTL8157|LAN7[5-8]\d{2}|"
+    r"LAN95\d{2}|SMSC?95\d{2}|SMSC75\d{2}|AQC1[01]\dU?|DM96\d{2}|SR9[78]00|MCS7830)\b",
+    re.IGNORECASE,
+)
+# Wireless/cellular/Bluetooth names also say "network" or "LAN"; none is an ESXi uplink.
+_NOT_WIRED = re.compile(
+    r"wireless|wi-?fi|\bwlan\b|802\.11|bluetooth|\bwwan\b|\blte\b|5g modem|mobile broadband|modem|"
+    r"\bhub\b|card reader",
+    re.IGNORECASE,
+)
+_WIRED_CLASSES = ("ff/", "02/", "0a/")
 
 
 def usb_sort_key(path: str) -> tuple[int, tuple[int, ...]]:
@@ -44,7 +77,7 @@ def derive_nics(inv: Inventory, usb_nic_ids: Collection[str] = ()) -> None:
     usb_nics = []
     for device in inv.usb:
         interface = _take(free, "usb", device.path, device.vendor_id, device.product_id)
-        if interface or device.id in wanted or CDC_NETWORK_CLASSES.intersection(device.interface_classes):
+        if interface or device.id in wanted or is_usb_network_adapter(device):
             usb_nics.append(_usb_nic(device, interface))
     known_pci = {d.address for d in inv.pci if d.address} | {d.id for d in inv.pci if not d.address}
     for interface in free:  # interfaces whose device the sources did not list (esxcli nic list alone)
@@ -62,6 +95,20 @@ def derive_nics(inv: Inventory, usb_nic_ids: Collection[str] = ()) -> None:
     _name(pci_nics, "vmnic")
     _name(usb_nics, "vusb")
     inv.nics = pci_nics + usb_nics
+
+
+def is_usb_network_adapter(device: UsbDevice) -> bool:
+    """A wired USB network adapter by what the device itself shows (no catalog needed)."""
+    if CDC_NETWORK_CLASSES.intersection(device.interface_classes):
+        return True
+    if device.driver.strip().lower() in USB_NET_DRIVERS:
+        return True
+    name = " ".join(part for part in (device.manufacturer, device.product) if part)
+    if not name or _NOT_WIRED.search(name):
+        return False
+    if device.interface_classes and not any(c.startswith(_WIRED_CLASSES) for c in device.interface_classes):
+        return False  # a hub, keyboard or disk whose name happens to contain "LAN"
+    return bool(_NET_WORDS.search(name) or _NET_CHIPS.search(name))
 
 
 def _take(free: list[NetInterface], bus: str, location: str, vendor: str, device: str) -> NetInterface | None:

@@ -51,6 +51,8 @@ def box(
     pci: list[tuple[PciDevice, Nic]],
     usb: list[tuple[UsbDevice, Nic]],
 ) -> Inventory:
+    """A box as the Linux probe sees it: the full CPU flag list, every device listed."""
+    cpu.flags_complete = bool(cpu.flags)
     return Inventory(
         platform=platform,
         cpu=cpu,
@@ -59,7 +61,7 @@ def box(
         pci=[d for d, _ in pci],
         usb=[d for d, _ in usb],
         nics=[n for _, n in pci] + [n for _, n in usb],
-        sources=["test fixture"],
+        sources=["probe:linux"],
     )
 
 
@@ -138,18 +140,26 @@ def unknown_nic_only() -> Inventory:
         ),
         32,
         [Disk("nvme0n1", 512_110_190_592, "", "nvme")],
-        [pci_nic("0000:02:00.0", "1d6a", "07b1", "vmnic0")],
+        [pci_nic("0000:02:00.0", "1969", "e0b1", "vmnic0")],  # Killer E2500: no ESXi driver
         [],
     )
 
 
 def westmere_no_xsave() -> Inventory:
+    """A 2010 Mac Pro: Westmere Xeons predate XSAVE (legacy on 8.0/8.0U1, unsupported from 8.0U2)."""
     return box(
-        Platform("Apple Inc.", "Macmini5,1", "Mac-8ED6AF5B48C039E1"),
-        Cpu("Intel(R) Core(TM) i5-2415M CPU @ 2.30GHz", "GenuineIntel", 2, 4, 1, ["fpu", "nx", "lm", "vmx"]),
-        8,
+        Platform("Apple Inc.", "MacPro5,1", "Mac-F221BEC8"),
+        Cpu(
+            "Intel(R) Xeon(R) CPU X5670 @ 2.93GHz",
+            "GenuineIntel",
+            6,
+            12,
+            1,
+            ["fpu", "vme", "pae", "nx", "lm", "vmx", "sse4_2", "aes", "popcnt"],
+        ),
+        32,
         [Disk("sda", 500_107_862_016, "", "sata")],
-        [pci_nic("0000:02:00.0", "8086", "1533", "vmnic0")],
+        [pci_nic("0000:07:00.0", "8086", "10d3", "vmnic0")],
         [],
     )
 
@@ -190,7 +200,7 @@ def small_box() -> Inventory:
 def lspci_only() -> Inventory:
     """What an import of a bare `lspci -nn` gives: devices, no CPU/memory/disks."""
     dev, nic = pci_nic("0000:57:00.0", "8086", "15f3", "vmnic0")
-    return Inventory(pci=[dev], nics=[nic], sources=["lspci -nn"])
+    return Inventory(pci=[dev], nics=[nic], sources=["lspci-nn:pci.txt"])
 
 
 ALL = {

@@ -15,7 +15,7 @@ def test_report_is_standalone_and_says_status_in_words() -> None:
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
     assert "Not supported" in text and "FAIL" in text and "#cf222e" in text
     assert "<script" not in text and "http" not in text.split("<body>")[0].split("<style>")[0]
-    assert "1d6a:07b1" in text and "@media print" in text
+    assert "1969:e0b1" in text and "@media print" in text
 
 
 def test_report_escapes_box_strings() -> None:

@@ -36,8 +36,12 @@ def test_document_has_the_contract_fields(cat: Catalog) -> None:
         assert nic["bus"] in ("pci", "usb")
         assert nic["support"] in ("inbox", "driver-required", "unsupported", "unknown")
     for item in doc["checks"]:
-        assert set(item) >= {"id", "status", "title", "detail", "fix"}
+        assert set(item) >= {"id", "status", "title", "detail", "fix", "not_checked", "seen", "inputs"}
         assert item["status"] in ("pass", "warn", "fail")
+        assert not (item["not_checked"] and item["status"] != "warn")
+    assert doc["input_warnings"] == [] and isinstance(doc["recommendations"], list)
+    for item in doc["recommendations"]:
+        assert set(item) >= {"bus", "id", "chip", "driver", "component", "speed_mbps", "confidence", "reason"}
     json.dumps(doc)  # serialisable as is
 
 
@@ -81,14 +85,18 @@ def test_realtek_on_board_needs_the_realtek_component_or_a_usb_nic(cat: Catalog)
 
 
 def test_unknown_device_shows_ids_and_no_guess(cat: Catalog) -> None:
-    verdict = evaluate(boxes.unknown_nic_only(), cat, "8.0U3")
+    inv = boxes.unknown_nic_only()
+    inv.pci[0].device_id = inv.nics[0].device_id = "ffee"  # an ID no catalog lists
+    verdict = evaluate(inv, cat, "8.0U3")
     assert verdict.verdict == "unsupported" and verdict.exit_code == 3
     nic = verdict.nics[0]
     assert (nic.support, nic.chip, nic.driver, nic.component) == ("unknown", "", "", "")
     doc = verdict.to_dict()
-    assert "1d6a:07b1" in check(doc, "nic:vmnic0")["detail"]
-    assert check(doc, "nic-usable")["status"] == "fail"
-    assert "USB NIC Fling" in check(doc, "nic-usable")["fix"]
+    assert "1969:ffee" in check(doc, "nic:vmnic0")["detail"]
+    usable = check(doc, "nic-usable")
+    assert usable["status"] == "fail" and usable["not_checked"] is False
+    assert "recommended adapters" in usable["fix"] and "1969:ffee" in usable["seen"]
+    assert doc["recommendations"] and doc["recommendations"][0]["reason"].startswith("No usable NIC")
 
 
 def test_hybrid_cpu_gets_boot_option_fix(cat: Catalog) -> None:
@@ -116,10 +124,13 @@ def test_i225_on_80_ga_is_unknown_and_points_to_a_newer_release(cat: Catalog) ->
 
 
 def test_xsave_required_from_80u2(cat: Catalog) -> None:
-    assert evaluate(boxes.westmere_no_xsave(), cat, "8.0U1").verdict == "supported"
+    # A Westmere Xeon: legacy (allowLegacyCPU) up to 8.0U1, and from 8.0U2 no XSAVE means no install.
+    early = evaluate(boxes.westmere_no_xsave(), cat, "8.0U1").to_dict()
+    assert early["verdict"] == "actions-required"
+    assert check(early, "cpu")["status"] == "warn" and "allowLegacyCPU=true" in check(early, "cpu")["fix"]
     doc = evaluate(boxes.westmere_no_xsave(), cat, "8.0U2").to_dict()
     assert doc["verdict"] == "unsupported"
-    assert check(doc, "cpu-xsave")["status"] == "fail"
+    assert check(doc, "cpu-xsave")["status"] == "fail" and "full flag list" in check(doc, "cpu-xsave")["detail"]
     assert not any(
         c["id"] == "cpu-xsave" for c in evaluate(boxes.westmere_no_xsave(), cat, "8.0").to_dict()["checks"]
     )
@@ -162,15 +173,30 @@ def test_low_confidence_inbox_nic_is_a_warning(cat: Catalog) -> None:
 def test_missing_data_is_a_warning_not_a_pass(cat: Catalog) -> None:
     doc = evaluate(boxes.lspci_only(), cat, "8.0U3").to_dict()
     assert doc["verdict"] == "actions-required"
-    assert check(doc, "cpu")["status"] == "warn"
-    assert check(doc, "min-memory")["status"] == "warn"
+    for check_id in ("platform", "cpu", "cpu-virtualization", "cpu-nx", "cpu-xsave", "min-cores", "min-memory"):
+        item = check(doc, check_id)
+        assert (item["status"], item["not_checked"]) == ("warn", True), check_id
+        assert "not checked" in item["title"] and item["fix"]
+    assert "lspci-nn: pci.txt" in check(doc, "min-memory")["detail"]
     assert doc["platform"]["matched"] is False
 
 
-def test_no_nics_at_all_is_unsupported(cat: Catalog) -> None:
+def test_an_empty_inventory_is_not_checked_rather_than_unsupported(cat: Catalog) -> None:
     doc = evaluate(Inventory(), cat, "8.0U3").to_dict()
+    assert doc["verdict"] == "actions-required"
+    usable = check(doc, "nic-usable")
+    assert (usable["status"], usable["not_checked"]) == ("warn", True)
+    assert "lspci -nn" in usable["fix"]
+    assert not any(c["status"] == "fail" for c in doc["checks"])
+
+
+def test_no_nic_in_an_lspci_listing_is_unsupported(cat: Catalog) -> None:
+    inv = Inventory(pci=[PciDevice("0000:00:02.0", "8086", "9a49", "0300")], sources=["lspci-nn:pci.txt"])
+    doc = evaluate(inv, cat, "8.0U3").to_dict()
     assert doc["verdict"] == "unsupported"
-    assert check(doc, "nic-usable")["status"] == "fail"
+    usable = check(doc, "nic-usable")
+    assert (usable["status"], usable["not_checked"]) == ("fail", False)
+    assert usable["inputs"] == ["lspci-nn:pci.txt"]
 
 
 def test_unknown_release_is_bad_input_listing_known(cat: Catalog) -> None:

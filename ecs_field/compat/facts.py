@@ -1,0 +1,72 @@
+"""Which of the inputs can tell a given fact, so a check says where its fact came from and a
+fact no input carries is reported as "not checked" instead of judged.
+
+Inputs are named by ``Inventory.sources`` labels, "<kind>:<file name>" ("dmidecode:box.txt",
+"lspci-nn:pci.txt", "probe:linux"). The rule is by exclusion: a kind is assumed to carry a
+fact unless it is known not to (dmidecode lists no NICs; lspci/lsusb/esxcli carry no CPU or
+memory), so a new importer kind is trusted rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ecs_field.hardware.inventory import Inventory
+
+# fact -> prefixes of source kinds that never carry it
+_BLIND: dict[str, tuple[str, ...]] = {
+    "platform": ("lspci", "lsusb", "esxcli", "cpuinfo", "proc-cpuinfo", "meminfo"),
+    "cpu": ("lspci", "lsusb", "esxcli-nic", "esxcli-pci", "meminfo"),
+    "memory": ("lspci", "lsusb", "esxcli", "cpuinfo", "proc-cpuinfo"),
+    "disks": ("lspci", "lsusb", "esxcli", "dmidecode", "cpuinfo", "proc-cpuinfo", "meminfo"),
+    "pci": ("dmidecode", "lsusb", "cpuinfo", "proc-cpuinfo", "meminfo"),
+    "usb": ("dmidecode", "lspci", "esxcli-pci", "cpuinfo", "proc-cpuinfo", "meminfo"),
+}
+# An inventory JSON re-saved by the app keeps the labels of the dumps it came from, so the
+# JSON's own label says nothing by itself; it counts only when it is the sole label.
+_CONTAINER = "inventory-json"
+
+
+def kind_of(label: str) -> str:
+    kind, sep, _ = label.partition(":")
+    return kind.strip().lower() if sep else label.strip().lower()
+
+
+def describe(label: str) -> str:
+    """ "dmidecode:box.txt" -> "dmidecode: box.txt"; "probe:linux" -> "linux probe"."""
+    kind, sep, rest = label.partition(":")
+    if not sep:
+        return label
+    if kind == "probe":
+        return f"{rest} probe"
+    return f"{kind}: {rest}"
+
+
+class InputFacts:
+    """The inventory's inputs, asked per fact."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.labels = [s for s in inventory.sources if isinstance(s, str)]
+        own = [s for s in self.labels if kind_of(s) != _CONTAINER]
+        self._judged = own or self.labels
+
+    def carrying(self, fact: str) -> list[str]:
+        """Labels of the inputs that can carry ``fact`` ("platform", "cpu", "memory", ...)."""
+        blind = _BLIND.get(fact, ())
+        return [s for s in self._judged if not kind_of(s).startswith(blind)]
+
+    def where(self, fact: str) -> str:
+        """The inputs that carry ``fact``, or else all inputs, for a sentence: "dmidecode: box.txt"."""
+        return join_inputs(self.carrying(fact) or self._judged) or "none"
+
+    def seen(self, value: str, fact: str) -> str:
+        """ "<value> (<input>)" for the inputs that carry ``fact``."""
+        inputs = self.carrying(fact)
+        where = ", ".join(describe(s) for s in inputs[:3])
+        if value and where:
+            return f"{value} ({where})"
+        return value or (f"nothing in {where}" if where else "")
+
+
+def join_inputs(labels: Iterable[str]) -> str:
+    return ", ".join(describe(s) for s in labels)

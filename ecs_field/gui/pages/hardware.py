@@ -712,8 +712,10 @@ class HardwarePage(Page):
             self._render_checks(None)
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.ApplicationPaletteChange and hasattr(self, "notice"):
-            self._apply_tones()
+        palette_events = (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange)
+        if event.type() in palette_events and hasattr(self, "notice"):
+            if tones_for(QApplication.palette()) != self._tones:  # light <-> dark only
+                self._apply_tones()
         super().changeEvent(event)
 
     def _render_nics(self, doc: dict[str, Any]) -> None:

@@ -207,7 +207,8 @@ class _EsxPci:
 
 
 # lspci on ESXi: "0000:01:00.0 Network controller Ethernet controller: Intel ... I350-T2 [vmnic0]"
-_ESX_LSPCI = re.compile(rf"^\s*({_ESX_ADDRESS})\s+(.+?):\s+(.*?)(?:\s+\[([A-Za-z]+\d+)\])?\s*$")
+_ESX_LSPCI = re.compile(rf"^\s*({_ESX_ADDRESS})\s+(\S.*)$")
+_ESX_VMKNAME = re.compile(r"\s\[([A-Za-z]+\d+)\]$")
 # lspci -v adds "         Class 0200: 8086:1521" under each device.
 _ESX_CLASS = re.compile(r"^\s+Class\s+([0-9a-fA-F]{4}):\s+([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\s*$")
 # vmkchdev -l: "0000:1c:00.0 8086:37d1 15d9:37d1 vmkernel vmnic0" (owner, then name when claimed)
@@ -256,11 +257,15 @@ def _esx_pci(text: str) -> dict[str, _EsxPci]:
             last.vendor_id, last.device_id = cls.group(2).lower(), cls.group(3).lower()
             continue
         listed = _ESX_LSPCI.match(raw)
-        if listed:
+        if listed and ": " in listed.group(2):
             address = esx_pci_address(listed.group(1))
             entry = found.setdefault(address, _EsxPci(address))
-            kind, entry.description = listed.group(2), listed.group(3)
-            entry.name = listed.group(4) or entry.name
+            # "<class> <subclass>: <vendor and device> [vmnicN]"; split in code, not by a
+            # backtracking pattern, so a long pasted line costs linear time.
+            kind, _, rest = listed.group(2).rstrip().partition(": ")
+            vmkname = _ESX_VMKNAME.search(rest)
+            entry.description = rest[: vmkname.start()].strip() if vmkname else rest.strip()
+            entry.name = vmkname.group(1) if vmkname else entry.name
             if not entry.class_code and "ethernet controller" in kind.lower():
                 entry.class_code = "0200"
             entry.line = entry.line or number

@@ -45,7 +45,7 @@ _FACT_LINE = re.compile(
     r"Host Controller Driver):[ \t]",
     re.MULTILINE,
 )
-_LINE = re.compile(r"^( *)([^:\t][^:]*?):(?:[ \t]+(.*?))?[ \t]*$")
+_LINE = re.compile(r"^( *)([^:\t][^:]*):(?:[ \t]+(.*))?$")  # matched on right-stripped lines
 _CORES = re.compile(r"^(\d+)\s*\((\d+)\s+performance and (\d+)\s+efficiency\)", re.IGNORECASE)
 
 
@@ -78,9 +78,10 @@ def _outline(text: str) -> list[_Node]:
     """Top-level data type nodes; lines outside a known title are ignored."""
     sections: list[_Node] = []
     stack: list[_Node] = []
-    for raw in text.expandtabs(4).splitlines():
+    for original in text.expandtabs(4).splitlines():
+        raw = original.rstrip()
         match = _LINE.match(raw)
-        if not match or not raw.strip():
+        if not match or not raw:
             continue
         indent, key, value = len(match.group(1)), match.group(2).strip(), (match.group(3) or "").strip()
         if indent == 0:

@@ -621,3 +621,24 @@ def test_check_as_a_real_process() -> None:
         ("vmnic2", "igbn"),
         ("vmnic3", "igbn"),
     ]
+
+
+LONG_LINES = [
+    "0000:00:00.0 " + "a: " * 60_000 + "x",
+    "USB:\n  " + "Vendor ID: " + " " * 200_000 + "x",
+    " " * 200_000 + ":",
+    "PNPDeviceID=" + "&amp;" * 40_000,
+    "Name : " + "PCI\\VEN_" * 20_000,
+    "vmnic0 " * 30_000,
+    "Name    PCI Device    Driver  Admin Status  Link Status  Speed\n" + "-" * 100_000 + " " + "-" * 100_000,
+]
+
+
+@pytest.mark.parametrize("which", sorted(PARSERS))
+def test_one_huge_line_is_read_in_linear_time(which: str) -> None:
+    import time
+
+    for line in LONG_LINES:
+        started = time.monotonic()
+        run_parser(which, line)
+        assert time.monotonic() - started < 2.0, (which, line[:40])

@@ -3,10 +3,12 @@
     QT_QPA_PLATFORM=offscreen python3 -m tests.gui.render_hardware_page [OUT_DIR]
 
 Writes <case>-<light|dark>-<W>x<H>.png under OUT_DIR (default /tmp/gui-shots) for:
+  empty           the page before anything was checked
   supported-nuc   a NUC 11 with its onboard i225 (all facts known): the plain "supported" case
   not-checked     a real lspci -vvnn dump of an ASUS NUC 12 Pro with no dmidecode (platform, CPU,
                   memory not checked), pasted with a shell prompt and cut short mid-line, and a
                   device change while it is shown (the info bar); input warnings unfolded
+  no-usable-nic   a mini PC whose only NIC the catalog does not know: adapters to add
   failed-import   a file that is no report, read after a verdict was shown
 in Fusion with the light palette and with a dark palette, at 1280x800 and 1024x640 (the window).
 
@@ -148,6 +150,9 @@ def main(argv: list[str]) -> int:
         page = window.show_page("hardware")
         assert isinstance(page, hardware.HardwarePage)
 
+        settle(app, page)
+        shoot(window, out, f"empty-{tone}")
+
         hardware.evaluate = real_evaluate
         nuc = boxes.nuc11_with_rtl8156()
         nuc.usb, nuc.nics = [], nuc.nics[:1]
@@ -168,6 +173,11 @@ def main(argv: list[str]) -> int:
         shoot(window, out, f"not-checked-{tone}")
 
         hardware.evaluate = real_evaluate
+        page.notice.hide()
+        page.show_inventory(boxes.unknown_nic_only(), "ms-b0a8 (inventory JSON)")
+        settle(app, page)
+        shoot(window, out, f"no-usable-nic-{tone}")
+
         page.import_files([bad])
         settle(app, page)
         shoot(window, out, f"failed-import-{tone}")

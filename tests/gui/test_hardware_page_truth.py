@@ -357,6 +357,16 @@ def test_recommendations_listed_chip_first_with_what_to_add(
     assert text.index("✖ FAIL") < text.index("➜ ADD") < text.index("✔ PASS")
 
 
+def test_optional_adapters_close_the_list(monkeypatch, qtbot: QtBot, page: HardwarePage) -> None:
+    optional = [dict(r, reason="Optional: a second uplink. USB adapter.") for r in RECOMMENDATIONS]
+    with_doc(monkeypatch, lambda d: d.update(recommendations=optional))
+    page.show_inventory(boxes.nuc12_hybrid(), "box.txt")
+    text = page.checks_view.toPlainText()
+    assert "➜ ADD" not in text and "+ ADAPTERS" in text
+    assert text.rindex("✔ PASS") < text.index("+ ADAPTERS")
+    assert text.count("Optional: a second uplink.") == 1
+
+
 def test_long_recommendation_list_is_short_until_asked(monkeypatch, qtbot: QtBot, page: HardwarePage) -> None:
     many = [dict(RECOMMENDATIONS[0], chip=f"Adapter {i}", id=f"0bda:81{i:02d}") for i in range(9)]
     with_doc(monkeypatch, lambda d: d.update(recommendations=many))

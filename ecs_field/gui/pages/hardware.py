@@ -259,8 +259,8 @@ class HardwarePage(Page):
         self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(checks_box)
         splitter.addWidget(nics_box)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)  # a taller window gives the checks the room, not empty NIC rows
         splitter.setSizes([420, 170])  # checks need the room; a box rarely has more than four NICs
         splitter.setChildrenCollapsible(False)
 

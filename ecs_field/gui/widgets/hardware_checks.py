@@ -42,15 +42,16 @@ def prose(value: object) -> str:
 
 
 def _code(match: re.Match[str]) -> str:
-    # a short command stays on one line ("ecs-field check" split at the hyphen reads as two words)
-    command = match.group(1)
-    return f"<nobr><code>{command}</code></nobr>" if len(command) <= 40 else f"<code>{command}</code>"
+    # No non-breaking hyphen or word joiner to keep "ecs-field" on one line: they would be
+    # copied with the command and break it in the shell. Qt ignores nowrap/nobr at a hyphen.
+    return f"<code>{match.group(1)}</code>"
 
 
 def shared_lead(texts: Sequence[str]) -> str:
     """The sentence(s) every text starts with (cut at a sentence end), said once above a list."""
     if len(texts) < 2:
         return ""
+    texts = [t + " " for t in texts]  # a text that ends with the shared sentence still shares it
     lead = texts[0]
     for text in texts[1:]:
         n = 0
@@ -177,7 +178,7 @@ def _nic_missing(checks: Sequence[Mapping[str, Any]]) -> bool:
 
 def checks_html(doc: Mapping[str, Any] | None, tones: Tones, *, all_adapters: bool = False) -> str:
     """Checks sorted fail, action, not checked, pass; the adapters to add follow the failures
-    when the box has no usable NIC, else they come after the open points as an option."""
+    when the box has no usable NIC, else they close the list as an option."""
     if doc is None:
         return f"<p style='color:{tones.muted}'>{EMPTY_TEXT}</p>"
     checks = [c for c in doc.get("checks") or [] if isinstance(c, Mapping)]
@@ -192,8 +193,7 @@ def checks_html(doc: Mapping[str, Any] | None, tones: Tones, *, all_adapters: bo
     rows = [_check_row(c, tones) for c in by_state["fail"]]
     if needed:
         rows.append(adapters)
-    rows += [_check_row(c, tones) for s in ("warn", "not_checked") for c in by_state[s]]
+    rows += [_check_row(c, tones) for s in ("warn", "not_checked", "pass") for c in by_state[s]]
     if not needed:
         rows.append(adapters)
-    rows += [_check_row(c, tones) for c in by_state["pass"]]
     return "<table width='100%' cellspacing='0'>" + "".join(rows) + "</table>"

@@ -66,7 +66,7 @@ def cpu_checks(
 ) -> dict[str, Any]:
     """Append the CPU checks; returns what the verdict's ``cpu`` block adds (hybrid, generation)."""
     cpu = inventory.cpu
-    complete = bool(getattr(cpu, "flags_complete", False))
+    complete = cpu.flags_complete
     entry = cpu_model(catalog, cpu.model)
     inputs = facts.carrying("cpu")
     checks.append(_support_check(cpu, entry, release, catalog, inputs=inputs, facts=facts))
@@ -180,7 +180,7 @@ def _support_check(
             title,
             f"{named} is no longer on {release.name}'s supported list: the installer stops unless "
             f"allowLegacyCPU=true is set. {detail_extra}".strip(),
-            (entry.fix if entry is not None else "") or LEGACY_FIX,
+            LEGACY_FIX,  # the catalog's fix may cover several releases; this one is for "legacy"
             source,
             confidence,
             seen=seen,

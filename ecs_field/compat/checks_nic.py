@@ -15,7 +15,7 @@ from ecs_field.compat.catalog import Catalog, Component, NicMatch, Release
 from ecs_field.compat.facts import InputFacts, describe
 from ecs_field.compat.recommend import recommend
 from ecs_field.compat.results import USABLE_SUPPORT, CheckResult, NicResult, Recommendation
-from ecs_field.hardware.inventory import Inventory, Nic
+from ecs_field.hardware.inventory import InputWarning, Inventory, Nic
 from ecs_field.hardware.nics import derive_nics
 
 _ESXI_NAME = re.compile(r"^(vmnic|vusb)\d+$")
@@ -178,16 +178,12 @@ def nic_inputs(inventory: Inventory, facts: InputFacts) -> tuple[list[str], bool
     return labels, pci_listed, usb_listed
 
 
-def truncated_warnings(inventory: Inventory) -> list[object]:
-    return [
-        w for w in getattr(inventory, "input_warnings", None) or [] if getattr(w, "kind", "") == "truncated"
-    ]
+def truncated_warnings(inventory: Inventory) -> list[InputWarning]:
+    return [w for w in inventory.input_warnings if w.kind == "truncated"]
 
 
-def _where(warning: object) -> str:
-    file = getattr(warning, "file", "") or "input"
-    line = getattr(warning, "line", None)
-    return f"{file}:{line}" if line else str(file)
+def _where(warning: InputWarning) -> str:
+    return f"{warning.file}:{warning.line}" if warning.line else warning.file or "input"
 
 
 # checks ----------------------------------------------------------------------
@@ -225,11 +221,11 @@ def nic_checks(
                 "warn",
                 "NIC facts may be incomplete",
                 "An input looks cut short, so adapters listed after the cut are missing: "
-                + "; ".join(f"{_where(w)}: {getattr(w, 'message', '')}" for w in truncated)
+                + "; ".join(f"{_where(w)}: {w.message}" for w in truncated)
                 + ".",
                 "Capture the output again in full (redirect it to a file: `lspci -nn > pci.txt`) and "
                 "check again.",
-                inputs=[getattr(w, "file", "") for w in truncated],
+                inputs=[w.file for w in truncated],
             )
         )
     if not usable:

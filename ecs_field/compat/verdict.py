@@ -93,17 +93,6 @@ class Verdict:
         }
 
 
-def _warning_dict(warning: Any) -> dict[str, Any]:
-    to_dict = getattr(warning, "to_dict", None)
-    data = to_dict() if callable(to_dict) else warning if isinstance(warning, dict) else {}
-    return {
-        "file": str(data.get("file") or ""),
-        "line": data.get("line") if isinstance(data.get("line"), int) else None,
-        "message": str(data.get("message") or ""),
-        "kind": str(data.get("kind") or "noise"),
-    }
-
-
 def evaluate(
     inventory: Inventory,
     catalog: Catalog,
@@ -153,7 +142,7 @@ def evaluate(
         checks=checks,
         sources=list(inventory.sources),
         notes=list(inventory.notes),
-        input_warnings=[_warning_dict(w) for w in getattr(inventory, "input_warnings", None) or []],
+        input_warnings=[w.to_dict() for w in inventory.input_warnings],
         recommendations=recommendations,
     )
 

@@ -130,7 +130,9 @@ def test_xsave_required_from_80u2(cat: Catalog) -> None:
     assert check(early, "cpu")["status"] == "warn" and "allowLegacyCPU=true" in check(early, "cpu")["fix"]
     doc = evaluate(boxes.westmere_no_xsave(), cat, "8.0U2").to_dict()
     assert doc["verdict"] == "unsupported"
-    assert check(doc, "cpu-xsave")["status"] == "fail" and "full flag list" in check(doc, "cpu-xsave")["detail"]
+    assert (
+        check(doc, "cpu-xsave")["status"] == "fail" and "full flag list" in check(doc, "cpu-xsave")["detail"]
+    )
     assert not any(
         c["id"] == "cpu-xsave" for c in evaluate(boxes.westmere_no_xsave(), cat, "8.0").to_dict()["checks"]
     )
@@ -173,7 +175,15 @@ def test_low_confidence_inbox_nic_is_a_warning(cat: Catalog) -> None:
 def test_missing_data_is_a_warning_not_a_pass(cat: Catalog) -> None:
     doc = evaluate(boxes.lspci_only(), cat, "8.0U3").to_dict()
     assert doc["verdict"] == "actions-required"
-    for check_id in ("platform", "cpu", "cpu-virtualization", "cpu-nx", "cpu-xsave", "min-cores", "min-memory"):
+    for check_id in (
+        "platform",
+        "cpu",
+        "cpu-virtualization",
+        "cpu-nx",
+        "cpu-xsave",
+        "min-cores",
+        "min-memory",
+    ):
         item = check(doc, check_id)
         assert (item["status"], item["not_checked"]) == ("warn", True), check_id
         assert "not checked" in item["title"] and item["fix"]

@@ -189,3 +189,63 @@ def test_no_file_probes_this_machine(capsys: pytest.CaptureFixture[str]) -> None
     doc = json.loads(out)
     assert code == {"supported": 0, "actions-required": 1, "unsupported": 3}[doc["verdict"]]
     assert any(source.startswith("probe") for source in doc["sources"])
+
+
+HW = Path(__file__).parent.parent / "fixtures" / "hardware"
+SITES = Path(__file__).parent.parent / "fixtures" / "sites"
+
+
+def test_dmidecode_only_box_shows_not_checked_distinctly(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", "-r", "8.0U3", str(HW / "nuc11tnhi5-dmidecode.txt")], capsys)
+    assert code == 1  # not checked is an action, never "not supported"
+    assert "[NOT CHECKED]  A network adapter ESXi can use: not checked" in out
+    assert "[NOT CHECKED]  Hardware virtualization" in out and "How to check:" in out
+    assert "NOT CHECKED means no input carries that fact" in out
+    assert "[FAIL]" not in out
+    code, out, _ = run(["check", "-r", "8.0U3", "--json", str(HW / "nuc11tnhi5-dmidecode.txt")], capsys)
+    doc = json.loads(out)
+    nic = next(c for c in doc["checks"] if c["id"] == "nic-usable")
+    assert code == 1 and nic["not_checked"] is True and nic["status"] == "warn"
+
+
+def test_input_warnings_and_recommendations_in_text_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dump = tmp_path / "m90q-lspci.txt"
+    dump.write_text(
+        "$ sudo lspci -nn\n"
+        "00:02.0 VGA compatible controller [0300]: Intel Corporation Device [8086:9a49] (rev 01)\n"
+        "pcilib: sysfs_read_vpd: read failed: Input/output error\n"
+        "02:00.0 Ethernet controller [0200]: Qualcomm Atheros Killer E2500 Gigabit Ethernet Controller "
+        "[1969:e0b1] (rev 10)\n"
+    )
+    code, out, _ = run(["check", "-r", "8.0U3", str(dump)], capsys)
+    assert code == 3  # the listing names the NICs and none has a driver
+    assert "Input warnings" in out and "m90q-lspci.txt:1:" in out and "m90q-lspci.txt:3:" in out
+    assert "Recommended network adapters for ESXi 8.0 Update 3" in out and "No usable NIC" in out
+    code, out, _ = run(["check", "-r", "8.0U3", "--json", str(dump)], capsys)
+    doc = json.loads(out)
+    assert {(w["file"], w["line"]) for w in doc["input_warnings"]} >= {
+        ("m90q-lspci.txt", 1),
+        ("m90q-lspci.txt", 3),
+    }
+    assert doc["recommendations"] and all(r["reason"] for r in doc["recommendations"])
+
+
+def test_lint_inventory_is_repeatable_and_merged_like_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The site uses vmnic0, vmnic1 (PCI) and vusb0 (USB): only both dumps together have all three.
+    lspci = HW / "multinic-4xi226-x710-lspci-vvnn.txt"
+    lsusb = HW / "usb-adapters-lsusb-v.txt"
+    code, out, _ = run(["lint", str(SITES / "ecs-site"), "--inventory", str(lspci), "--json"], capsys)
+    assert code == 1
+    assert any(f["rule"] == "nic-missing" and "vusb0" in f["message"] for f in json.loads(out)["findings"])
+    code, out, _ = run(
+        ["lint", str(SITES / "ecs-site"), "--inventory", str(lspci), "--inventory", str(lsusb), "--json"],
+        capsys,
+    )
+    assert code == 0, out
+    assert not any(f["rule"] == "nic-missing" for f in json.loads(out)["findings"])
+    code, _, err = run(["lint", str(SITES / "ecs-site"), "--inventory", str(tmp_path / "none.txt")], capsys)
+    assert code == 2 and "none.txt" in err

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
-from ecs_field import __version__
+from ecs_field import __version__, paths
 from ecs_field.errors import EcsFieldError
 from ecs_field.gui.crash import install_crash_handler
 from ecs_field.logs import setup_logging
@@ -75,12 +78,43 @@ def check_display(environ: Mapping[str, str] = os.environ, platform: str = sys.p
     )
 
 
-def open_startup_paths(window: MainWindow, paths: list[str]) -> list[str]:
-    """Open what the desktop (or the command line) passed; returns the paths nothing opened."""
-    from pathlib import Path
+_fault_log: Any = None  # kept open for the process's life: faulthandler writes to its fd
 
+
+def enable_fault_log() -> Path | None:
+    """A hard crash (segfault in Qt, abort) leaves the Python stacks in the log folder.
+
+    Mature Qt apps do this (qutebrowser's crashsignal): the exception hook cannot see a crash
+    in C++, but faulthandler can still print every thread's stack to an open file descriptor.
+    """
+    global _fault_log
+    target = paths.log_dir() / "crash-stacks.log"
+    try:
+        _fault_log = target.open("a", encoding="utf-8")
+    except OSError:
+        return None
+    faulthandler.enable(file=_fault_log, all_threads=True)
+    return target
+
+
+def install_sigint_handler(window: QWidget) -> QTimer:
+    """Ctrl+C in the terminal closes the window the normal way (jobs cancelled, state saved).
+
+    Python runs signal handlers only between bytecodes, and the Qt event loop is C++: a short
+    timer gives the interpreter a moment to run the handler. Returns the timer (kept by Qt).
+    """
+    signal.signal(signal.SIGINT, lambda _signum, _frame: QTimer.singleShot(0, window.close))
+    timer = QTimer(window)
+    timer.setInterval(200)
+    timer.timeout.connect(lambda: None)
+    timer.start()
+    return timer
+
+
+def open_startup_paths(window: MainWindow, names: list[str]) -> list[str]:
+    """Open what the desktop (or the command line) passed; returns the paths nothing opened."""
     refused = []
-    for name in paths:
+    for name in names:
         path = Path(name).expanduser()
         if not path.exists() or not window.open_path(path):
             refused.append(name)
@@ -92,9 +126,11 @@ def run_gui(paths: list[str] | None = None) -> int:
     setup_logging()
     app = create_application()
     install_crash_handler()
+    enable_fault_log()
     from ecs_field.gui.main_window import MainWindow
 
     window = MainWindow()
+    install_sigint_handler(window)
     window.show()
     settle_heap()
     for name in open_startup_paths(window, paths or []):

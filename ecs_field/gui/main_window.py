@@ -6,7 +6,7 @@ import importlib
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,6 +26,7 @@ from ecs_field.gui.pages import PAGES
 from ecs_field.gui.pages.base import Page
 
 log = logging.getLogger(__name__)
+SHUTDOWN_WAIT_MS = 5000  # how long closing the window waits for cancelled jobs to return
 
 
 class MainWindow(QMainWindow):
@@ -206,6 +207,11 @@ class MainWindow(QMainWindow):
         self.save_state()
         for page in self.pages:
             page.shutdown()
+        # Jobs were asked to stop; wait for them so none outlives the window (a late job would
+        # write into the data folder, or touch widgets, after the app is gone). A job that does
+        # not check its cancel token in time is left to the pool's own teardown, and logged.
+        if not QThreadPool.globalInstance().waitForDone(SHUTDOWN_WAIT_MS):
+            log.warning("jobs still running %d ms after the window closed", SHUTDOWN_WAIT_MS)
         super().closeEvent(event)
 
 

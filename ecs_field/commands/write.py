@@ -25,6 +25,7 @@ from ecs_field.errors import BadInput, Cancelled, EcsFieldError, SafetyRefusal
 from ecs_field.events import CancelToken, Progress
 from ecs_field.media import history, safety
 from ecs_field.media.drives import Drive, find_drive, human_size
+from ecs_field.media.fingerprint import ImageFingerprint
 from ecs_field.media.writejob import (
     MODES,
     DriveOutcome,
@@ -265,6 +266,7 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         allow_non_removable=args.allow_non_removable, confirm_devices=tuple(args.confirm_device or ()),
         stall_timeout_s=args.stall_timeout,
     )
+    fingerprint = ImageFingerprint.take(image)  # before anything reads it (see media/fingerprint.py)
     mode = resolve_mode(image, args.mode)
     source = open_source(image, mode)
     try:
@@ -299,9 +301,10 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         if len(drives) == 1:
             drive = drives[0]
             outcomes = [write_to_drive(request, drive, progress=lambda e: printer(drive.path, e),
-                                       cancel=cancel, mode=mode, keep_record=keep)]
+                                       cancel=cancel, mode=mode, keep_record=keep, fingerprint=fingerprint)]
         else:
-            outcomes = write_many(request, drives, progress=printer, cancel=cancel, keep_record=keep)
+            outcomes = write_many(request, drives, progress=printer, cancel=cancel, keep_record=keep,
+                                  fingerprint=fingerprint)
     printer.finish_line()
     for outcome in outcomes:
         printer.outcome(outcome)

@@ -161,15 +161,29 @@ class Fat32StickSource:
         if cluster_size is not None and (cluster_size < SECTOR or cluster_size > 32768
                                          or cluster_size & (cluster_size - 1)):
             raise ValueError("cluster_size must be a power of two from 512 to 32768")
-        self._tree = tree if tree is not None else read_iso_tree(self.iso_path)
-        self._check_sizes()
         # Positional reads (preadv) need no shared file position, so the writer may read from
         # any thread; where os.preadv is missing (Windows) a locked seek + readinto does it.
-        self._file = open(self.iso_path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
+        # The tree is read through the same open file as the data: both come from one file.
+        try:
+            self._file = open(self.iso_path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
+        except FileNotFoundError as exc:
+            raise BadInput(f"{self.iso_path}: no such file", "Check the path of the ISO image.") from exc
+        except IsADirectoryError as exc:
+            raise BadInput(f"{self.iso_path} is a folder, not an ISO image",
+                           "Pick the .iso file itself.") from exc
+        except OSError as exc:
+            raise BadInput(f"{self.iso_path}: cannot read it ({exc.strerror})",
+                           "Check the file's permissions.") from exc
         self._fd = self._file.fileno()
         self._preadv = getattr(os, "preadv", None)
         self._lock = threading.Lock()
         try:
+            if tree is None:
+                # A buffered duplicate of the same open file: pycdlib reads small records.
+                with os.fdopen(os.dup(self._fd), "rb") as handle:
+                    tree = read_iso_tree(self.iso_path, handle)
+            self._tree = tree
+            self._check_sizes()
             self._plan(volume_label, min_free_bytes, cluster_size)
         except BaseException:
             self.close()
@@ -187,6 +201,10 @@ class Fat32StickSource:
     @property
     def file_count(self) -> int:
         return self._tree.file_count
+
+    def opened_stat(self) -> os.stat_result:
+        """The ISO file actually being read (the writer checks it is the fingerprinted image)."""
+        return os.fstat(self._fd)
 
     @property
     def layout(self) -> Fat32Layout:

@@ -19,7 +19,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pycdlib
 from pycdlib.pycdlibexception import PyCdlibException
@@ -89,12 +89,22 @@ class IsoTree:
         return sum(item.size for _, item in self.root.iter_files())
 
 
-def read_iso_tree(iso_path: Path) -> IsoTree:
-    """Read the directory tree of ``iso_path``; raises BadInput when it is not a readable ISO."""
+def read_iso_tree(iso_path: Path, handle: BinaryIO | None = None) -> IsoTree:
+    """Read the directory tree of ``iso_path``; raises BadInput when it is not a readable ISO.
+
+    With ``handle`` (``iso_path`` opened in binary mode) the tree is read through it: the writer
+    reads the tree and the file data through one open file, so both come from the same file even
+    if the path is replaced meanwhile.
+    """
     iso = pycdlib.PyCdlib()
     try:
-        iso_size = os.path.getsize(iso_path)
-        iso.open(str(iso_path))
+        if handle is not None:
+            iso_size = os.fstat(handle.fileno()).st_size
+            handle.seek(0)
+            iso.open_fp(handle)
+        else:
+            iso_size = os.path.getsize(iso_path)
+            iso.open(str(iso_path))
     except FileNotFoundError as exc:
         raise BadInput(f"{iso_path}: no such file", "Check the path of the ISO image.") from exc
     # A damaged ISO can trip pycdlib's parser in many ways, not only with its own exception.

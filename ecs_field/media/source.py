@@ -50,6 +50,10 @@ class FileSource:
     def description(self) -> str:
         return f"raw image {self.path.name}"
 
+    def opened_stat(self) -> os.stat_result:
+        """The file actually being read (the writer checks it is the fingerprinted image)."""
+        return os.fstat(self._fd)
+
     def read_into(self, offset: int, buffer: memoryview) -> int:
         done = 0
         while done < len(buffer):

@@ -24,6 +24,7 @@ from ecs_field.errors import BadInput, Cancelled, EcsFieldError, SafetyRefusal
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
 from ecs_field.media import history, safety
 from ecs_field.media.drives import Drive
+from ecs_field.media.fingerprint import ImageFingerprint
 from ecs_field.media.library import recheck_image_for_write
 from ecs_field.media.source import FileSource, ImageSource
 from ecs_field.media.writer import ChecksumMismatch, WriteResult, write_image
@@ -183,10 +184,13 @@ def write_to_drive(
     mode: str | None = None,
     image_checked: bool = False,
     keep_record: bool = True,
+    fingerprint: ImageFingerprint | None = None,
 ) -> DriveOutcome:
     """Write ``request`` to ``drive``; never raises for the drive's own failure (see ``outcome.error``).
 
     ``mode`` and ``image_checked`` let ``write_many`` resolve the mode and check the image hash once.
+    ``fingerprint`` is the image file as it was before anything read it (the caller's first look,
+    taken here when not given): the writer refuses to put the boot record on if it changed since.
     ``keep_record=False`` builds the history record without saving it: the elevated helper hands it
     to the app, which saves it in the user's own history (not root's).
     """
@@ -200,10 +204,13 @@ def write_to_drive(
     resolved = mode or "raw"
     source: ImageSource | None = None
     try:
+        # Before anything reads the image (the mode, its hash, the ISO's file tree).
+        fingerprint = fingerprint or ImageFingerprint.take(request.image_path)
         resolved = mode or resolve_mode(request.image_path, request.mode)
         if not image_checked:
             recheck_image_for_write(request.image_path)
             image_sha256 = check_image_sha256(request, resolved, progress, cancel)
+        fingerprint = fingerprint.with_sha256(image_sha256)
         source = open_source(request.image_path, resolved)
         # The drive chosen minutes ago must still be the same stick, and every rule still pass.
         fresh = safety.final_check(
@@ -225,6 +232,7 @@ def write_to_drive(
                 verify=request.verify, progress=progress, cancel=cancel,
                 stall_timeout_s=request.stall_timeout_s, device_size=fresh.size_bytes or None,
                 check_device=functools.partial(safety.check_opened, expected=fresh),
+                fingerprint=fingerprint,
             )
     except EcsFieldError as exc:
         outcome.error = exc
@@ -275,6 +283,7 @@ def write_many(
     progress: DeviceProgress | None = None,
     cancel: CancelToken | None = None,
     keep_record: bool = True,
+    fingerprint: ImageFingerprint | None = None,
 ) -> list[DriveOutcome]:
     """Write the same image to every drive at once; one outcome per drive, in the order given.
 
@@ -285,10 +294,12 @@ def write_many(
         raise BadInput("the same device is named twice", "Name each stick once.")
     cancel = cancel or CancelToken()
     report: DeviceProgress = progress or (lambda _device, _event: None)
+    fingerprint = fingerprint or ImageFingerprint.take(request.image_path)
     mode = resolve_mode(request.image_path, request.mode)
     recheck_image_for_write(request.image_path)
     first = drives[0].path if drives else ""
-    check_image_sha256(request, mode, lambda e: report(first, e), cancel)
+    image_sha256 = check_image_sha256(request, mode, lambda e: report(first, e), cancel)
+    fingerprint = fingerprint.with_sha256(image_sha256)
     outcomes: list[DriveOutcome | None] = [None] * len(drives)
 
     def run(index: int, drive: Drive) -> None:
@@ -297,7 +308,7 @@ def write_many(
 
         outcomes[index] = write_to_drive(
             request, drive, progress=listener, cancel=cancel, mode=mode, image_checked=True,
-            keep_record=keep_record,
+            keep_record=keep_record, fingerprint=fingerprint,
         )
 
     threads = [

@@ -2,17 +2,23 @@
 
 The order of work is chosen so that a stick is never left looking bootable when it is not:
 
-1. prepare: wipe the first and last MiB (old partition table, backup GPT; a fake-capacity stick
-   that drops writes near its claimed end shows up in verification).
+1. prepare: wipe the first and last MiB (old partition table, boot signature, backup GPT; a
+   fake-capacity stick that drops writes near its claimed end shows up in verification).
 2. write: reader, hasher and writer threads overlap through a few reused, page-aligned 4 MiB
-   buffers. Block 0 (which holds the partition table) is kept aside and written last, after the
-   image's SHA-256 is known and matched against the expected hash and the source file is
-   confirmed unchanged; a wrong image therefore never gets a partition table.
+   buffers. The image's first block (MBR/partition table, boot signature, GPT header, the ISO's
+   volume descriptors) and its last block (a backup GPT header) are kept aside in memory. At the
+   end the image's SHA-256 is matched against the expected hash and the file checked unchanged.
 3. flush: fsync, its own phase because a stick's cache can take a while to drain.
-4. verify: read back with the cache bypassed, SHA-256 compared to what was written; after a
-   mismatch, one more pass compares the device with the image to name the first differing byte.
+4. verify: every other block is read back with the cache bypassed; the SHA-256 of the kept
+   blocks plus what was read back must equal the image's. After a mismatch, one more pass
+   compares the device with the image to name the first differing byte.
+5. boot record: the image file is checked unchanged once more (its fingerprint, see
+   fingerprint.py), then the kept blocks go on (the last block, then block 0), are flushed, read
+   back and compared byte for byte. Only now can the stick boot.
 
-Cancelling or failing after the wipe re-wipes the first MiB: no valid partition table remains.
+So a write that is cancelled, fails, or is killed outright (SIGKILL, power loss, a pulled stick)
+anywhere before step 5 leaves a stick whose first MiB is zeros: no boot signature, no partition
+table, no GPT, no ISO volume; a failure in step 5 re-wipes it. ``--no-verify`` skips step 4 only.
 All progress callbacks run on the caller's thread, every ~250 ms, which also watches for stalls.
 """
 
@@ -33,6 +39,7 @@ from typing import Any, TypeVar
 from ecs_field.errors import BadInput, Cancelled, DeviceError, EcsFieldError, SafetyRefusal, VerifyMismatch
 from ecs_field.events import CancelToken, Progress, ProgressCallback, RateMeter, ignore_progress
 from ecs_field.media.blockio import GONE_ERRNOS, BlockDevice, MiB, aligned_buffer, round_up
+from ecs_field.media.fingerprint import ImageChanged, ImageFingerprint
 from ecs_field.media.source import ImageSource
 
 log = logging.getLogger(__name__)
@@ -44,8 +51,7 @@ PROGRESS_INTERVAL_S = 0.25
 T = TypeVar("T")
 
 
-class ImageChanged(BadInput):
-    """The image file changed (size, time or content) while it was being written."""
+__all__ = ["PHASES", "ChecksumMismatch", "ImageChanged", "PhaseTiming", "WriteResult", "write_image"]
 
 
 class ChecksumMismatch(BadInput):
@@ -103,6 +109,7 @@ class _Block:
     offset: int
     length: int
     buffer: Any  # mmap.mmap
+    kept: bool = False  # a block kept aside for the boot-record step: its buffer is not recycled
 
 
 @dataclass
@@ -122,22 +129,19 @@ class _Shared:
         self.stop.set()
 
 
-def _source_files(source: ImageSource) -> list[Path]:
-    """The files behind a source, to notice them changing mid-write (FileSource.path, fat32 iso_path)."""
-    found = []
+def _source_file(source: ImageSource) -> Path | None:
+    """The file behind a source, to notice it changing mid-write (FileSource.path, fat32 iso_path)."""
     for name in ("path", "iso_path"):
         value = getattr(source, name, None)
         if isinstance(value, (str, Path)):
-            found.append(Path(value))
-    return found
+            return Path(value)
+    return None
 
 
-def _fingerprint(paths: list[Path]) -> list[tuple[str, int, int]]:
-    result = []
-    for p in paths:
-        st = p.stat()
-        result.append((str(p), st.st_size, st.st_mtime_ns))
-    return result
+def _opened_stat(source: ImageSource) -> Any:
+    """os.fstat of the file the source actually reads (None for synthetic sources)."""
+    stat_of = getattr(source, "opened_stat", None)
+    return stat_of() if callable(stat_of) else None
 
 
 def _bind_write(device: BlockDevice, offset: int, view: memoryview) -> Callable[[], None]:
@@ -166,6 +170,7 @@ class _Writer:
         direct: bool,
         device_size: int | None,
         check_device: Callable[[int], None] | None = None,
+        fingerprint: ImageFingerprint | None = None,
     ) -> None:
         if block_size % MiB:
             raise ValueError("block_size must be a whole number of MiB")
@@ -191,9 +196,15 @@ class _Writer:
         self.verify_sha256: str | None = None
         self.device: BlockDevice | None = None
         self.leaked_threads = False
-        # One buffer more than the queue depth: block 0 is held back until the end.
-        self.pool = [aligned_buffer(block_size) for _ in range(self.queue_depth + 1)]
-        self.source_files = _source_files(source)
+        block_count = max(1, -(-self.size // block_size))
+        # The first block (boot record, partition table) and the last (a backup GPT header) go on
+        # only after everything else is written and verified.
+        self.kept_indices = sorted({0, block_count - 1})
+        self.kept: dict[int, _Block] = {}
+        self.boot_record_written = False
+        self.pool = [aligned_buffer(block_size) for _ in range(self.queue_depth + len(self.kept_indices))]
+        self.fingerprint = fingerprint
+        self.source_file = _source_file(source)
 
     # ----- progress, phases -------------------------------------------------------------------
 
@@ -328,7 +339,11 @@ class _Writer:
         started = time.time()
         self.enter("prepare", self.size, f"Preparing {self.device_path}")
         t0 = time.monotonic()
-        fingerprint = _fingerprint(self.source_files)
+        if self.fingerprint is None and self.source_file is not None:
+            # Callers that read the image before (the mode, the ISO tree) pass the fingerprint they
+            # took before that; without one, "unchanged from now on" is the best there is.
+            self.fingerprint = ImageFingerprint.take(self.source_file)
+        self.check_source("before the write started")
         self.device = self.open_device()
         try:
             if self.check_device is not None:
@@ -346,10 +361,11 @@ class _Writer:
             self.wipe(device_size, ends=True)
             self.timings.append(PhaseTiming("prepare", 0, time.monotonic() - t0))
             try:
-                self.write_pass(fingerprint)
+                self.write_pass()
                 self.flush_pass()
                 if self.verify:
                     self.verify_pass()
+                self.boot_record_pass()
             except BaseException:
                 self.rewipe_after_failure()
                 raise
@@ -403,13 +419,22 @@ class _Writer:
         self.device_io("flushing the wipe", 0, 0, self.device.flush)
 
     def rewipe_after_failure(self) -> None:
-        """Best effort: leave no valid partition table behind a cancelled or failed write."""
+        """Best effort: leave no valid partition table behind a cancelled or failed write.
+
+        Before the boot-record step the first MiB is still zeros from the start; wiping it again
+        costs nothing. After it, the kept last block (a backup GPT header) is zeroed too.
+        """
         if self.leaked_threads or self.device is None:
             return
         self.shared.stop.clear()
         saved_retries, self.retries = self.retries, 0
         try:
             self.wipe(None, ends=False)
+            last = self.kept.get(self.kept_indices[-1])
+            if self.boot_record_written and last is not None and last.index != 0:
+                zeros = aligned_buffer(round_up(last.length, self.device.sector_size))
+                self.device.write_at(last.offset, memoryview(zeros)[: last.length])
+                self.device.flush()
             log.info("re-wiped the first MiB of %s after a failed or cancelled write", self.device_path)
         except (EcsFieldError, OSError, _Stopped) as exc:
             log.warning("could not re-wipe %s: %s", self.device_path, exc)
@@ -420,7 +445,7 @@ class _Writer:
         for index, offset in enumerate(range(0, total, self.block_size)):
             yield index, offset, min(self.block_size, total - offset)
 
-    def write_pass(self, fingerprint: list[tuple[str, int, int]]) -> None:
+    def write_pass(self) -> None:
         t0 = time.monotonic()
         self.enter("write", self.size, f"Writing {self.source.description}")
         free: queue.Queue[Any] = queue.Queue()
@@ -457,17 +482,18 @@ class _Writer:
         def writer() -> None:
             assert self.device is not None
             device = self.device
-            first: _Block | None = None
             while (block := self.get(to_write)) is not None:
-                if block.index == 0:
-                    first = block  # the partition table goes on last
+                if block.index in self.kept_indices:
+                    block.kept = True
+                    self.kept[block.index] = block  # goes on in the boot-record step
+                    with self.shared.lock:
+                        self.shared.bytes_done += block.length
                     continue
                 self.write_block(device, block)
                 free.put(block.buffer)
             self.written_sha256 = digest.hexdigest()
-            self.check_source(fingerprint)
-            assert first is not None
-            self.write_block(device, first)
+            self.check_source("while it was being written")
+            self.check_expected_hash()
 
         threads = [self.spawn("read", reader), self.spawn("hash", hasher), self.spawn("write", writer)]
         self.supervise(threads, f"Writing {self.source.description}", stall_limit_s=self.stall_timeout_s)
@@ -480,19 +506,13 @@ class _Writer:
         with self.shared.lock:
             self.shared.bytes_done += block.length
 
-    def check_source(self, fingerprint: list[tuple[str, int, int]]) -> None:
-        """Before block 0 goes on: the image must be unchanged and, when known, have the expected hash."""
-        try:
-            now = _fingerprint(self.source_files)
-        except OSError as exc:
-            raise ImageChanged(f"{self.source.description} disappeared during the write: {exc}",
-                               "Do not move or delete the image during a write. Write it again.") from exc
-        if now != fingerprint:
-            raise ImageChanged(
-                f"{self.source.description} changed while it was being written "
-                f"(size or modification time differ: {fingerprint} -> {now})",
-                "Do not modify the image during a write. Write it again.",
-            )
+    def check_source(self, when: str) -> None:
+        """The image file (its path, and the file the source has open) is still the fingerprinted one."""
+        if self.fingerprint is not None:
+            self.fingerprint.check(_opened_stat(self.source), when=when)
+
+    def check_expected_hash(self) -> None:
+        """Before the boot record goes on: when known, the image must have the expected hash."""
         if self.expected and self.written_sha256 != self.expected:
             raise ChecksumMismatch(
                 f"{self.source.description} has SHA-256 {self.written_sha256}, expected {self.expected}: "
@@ -519,13 +539,19 @@ class _Writer:
         if not device.direct:
             device.drop_cache()
         free: queue.Queue[Any] = queue.Queue()
+        kept_buffers = {id(block.buffer) for block in self.kept.values()}
         for buf in self.pool:
-            free.put(buf)
+            if id(buf) not in kept_buffers:
+                free.put(buf)
         to_hash: queue.Queue[_Block | None] = queue.Queue(maxsize=self.queue_depth)
         digest = hashlib.sha256()
 
         def reader() -> None:
             for index, offset, length in self.blocks(self.size):
+                if index in self.kept:
+                    # Not on the stick yet: the hash takes the kept bytes, compared after they go on.
+                    self.put(to_hash, self.kept[index])
+                    continue
                 buf = self.get(free)
                 # Direct reads need whole sectors; the device is at least that large, as sizes are sectors.
                 want = round_up(length, device.sector_size)
@@ -545,7 +571,8 @@ class _Writer:
                 digest.update(memoryview(block.buffer)[: block.length])
                 with self.shared.lock:
                     self.shared.bytes_done += block.length
-                free.put(block.buffer)
+                if not block.kept:
+                    free.put(block.buffer)
             self.verify_sha256 = digest.hexdigest()
 
         threads = [self.spawn("verify-read", reader), self.spawn("verify-hash", hasher)]
@@ -571,16 +598,66 @@ class _Writer:
             f"{self.device_path}: verification failed: the data read back differs from what was written, "
             f"{where} (read back SHA-256 {self.verify_sha256}, written {self.written_sha256})",
             "The stick does not keep what is written to it (fake capacity, worn out, or a bad port). "
-            "It was wiped so it cannot boot a broken installer; use another stick.",
+            "It was left without a boot record so it cannot boot a broken installer; use another stick.",
         )
+
+    def boot_record_pass(self) -> None:
+        """The kept blocks go on last: only a stick whose every other byte is verified gets a boot record."""
+        assert self.device is not None
+        device = self.device
+        t0 = time.monotonic()
+        self.check_source("during the write or its verification")
+        message = "Writing the boot record (kept for last) and reading it back"
+        self.emit(message)
+        mismatch: list[int] = []
+        spare = aligned_buffer(self.block_size)
+
+        def commit() -> None:
+            # The last block first: block 0 (boot signature, partition table) is the very last write.
+            for index in sorted(self.kept, reverse=True):
+                block = self.kept[index]
+                view = memoryview(block.buffer)[: block.length]
+                self.shared.position = block.offset
+                self.boot_record_written = True
+                self.device_io("writing the boot record", block.offset, block.length,
+                               _bind_write(device, block.offset, view))
+            self.device_io("flushing the boot record", 0, 0, device.flush)
+            if not device.direct:
+                device.drop_cache()
+            for index in sorted(self.kept):
+                block = self.kept[index]
+                want = round_up(block.length, device.sector_size)
+                actual = memoryview(spare)[:want]
+                got = self.device_io("reading the boot record back", block.offset, want,
+                                     _bind_read(device, block.offset, actual))
+                expected = memoryview(block.buffer)[: block.length]
+                if got < block.length or actual[: block.length] != expected:
+                    for i in range(block.length):
+                        if i >= got or actual[i] != expected[i]:
+                            mismatch.append(block.offset + i)
+                            return
+
+        thread = self.spawn("boot-record", commit)
+        self.supervise([thread], message, stall_limit_s=self.stall_timeout_s * 3)
+        if mismatch:
+            raise VerifyMismatch(
+                f"{self.device_path}: verification failed: the boot record read back differs from what was "
+                f"written, first at offset {mismatch[0]}",
+                "The stick does not keep what is written to it (fake capacity, worn out, or a bad port). "
+                "It was wiped so it cannot boot a broken installer; use another stick.",
+            )
+        kept_bytes = sum(block.length for block in self.kept.values())
+        self.timings.append(PhaseTiming("boot-record", kept_bytes, time.monotonic() - t0))
 
     def first_difference(self) -> int | None:
         assert self.device is not None
         device = self.device
         expected_buf, actual_buf = aligned_buffer(self.block_size), self.pool[0]
-        for _index, offset, length in self.blocks(self.size):
+        for index, offset, length in self.blocks(self.size):
             if self.shared.stop.is_set():
                 raise _Stopped()
+            if index in self.kept:
+                continue  # not on the stick yet: compared when it goes on
             expected = memoryview(expected_buf)[:length]
             actual = memoryview(actual_buf)[: round_up(length, device.sector_size)]
             self.shared.position = offset
@@ -624,14 +701,17 @@ def write_image(
     direct: bool = True,
     device_size: int | None = None,
     check_device: Callable[[int], None] | None = None,
+    fingerprint: ImageFingerprint | None = None,
 ) -> WriteResult:
     """Write ``source`` to the whole device ``device_path`` and (by default) verify it.
 
     Safety checks (which device, is it removable, unmounted) are the caller's job: see
     ``write_to_drive``. Raises DeviceError (5), VerifyMismatch (6), Cancelled (130), BadInput (2:
-    image unreadable, changed during the write, or not matching ``expected_sha256``). On any
-    failure after writing started, the first MiB is wiped again, so the stick holds no partition
-    table. A progress event with phase "error" precedes the exception.
+    image unreadable, changed during the write, or not matching ``expected_sha256``). The boot
+    record goes on only after everything else is verified, so after any failure (or a kill) the
+    stick holds no partition table. ``fingerprint`` is the image file as it was before anything
+    read it (fingerprint.py); it must still match before the boot record goes on. A progress
+    event with phase "error" precedes the exception.
     """
     if expected_sha256 is not None:
         expected_sha256 = expected_sha256.strip().lower()
@@ -653,6 +733,7 @@ def write_image(
         direct=direct,
         device_size=device_size,
         check_device=check_device,
+        fingerprint=fingerprint,
     )
     try:
         return job.run()

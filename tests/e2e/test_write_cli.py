@@ -58,7 +58,7 @@ def test_raw_write_with_json_progress_and_history(tmp_path: Path) -> None:
     rec = records[0]
     assert rec["result"] == "verified" and rec["image_sha256"] == digest and rec["device_path"] == loop
     assert rec["mode"] == "raw" and rec["bytes_written"] == len(data)
-    assert {p["phase"] for p in rec["phases"]} == {"prepare", "write", "flush", "verify"}
+    assert {p["phase"] for p in rec["phases"]} == {"prepare", "write", "flush", "verify", "boot-record"}
     table = cli("history")
     assert table.returncode == 0 and "disk.img" in table.stdout and "verified" in table.stdout
 

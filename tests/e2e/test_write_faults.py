@@ -17,8 +17,15 @@ from pathlib import Path
 import pytest
 
 from ecs_field.media.blockio import MiB
-from tests.conftest import needs_root
-from tests.e2e.write_devices import FaultDisk, fault_disk, has_partition_table, make_disk_image
+from tests.conftest import have, needs_root
+from tests.e2e.write_devices import (
+    FaultDisk,
+    fault_disk,
+    has_partition_table,
+    make_disk_image,
+    make_gpt_disk_image,
+    partition_table_type,
+)
 
 pytestmark = [
     needs_root,
@@ -111,6 +118,105 @@ def test_block0_goes_last_and_only_the_image_and_the_wiped_ends_are_written(
     assert min(first_block) > max(high)
     assert all(off + n <= MiB or off >= DISK - MiB for off, n in writes[: min(high)])
     assert lines[-1]["phase"] == "done"
+
+
+def test_the_boot_record_goes_on_only_after_everything_else_is_verified(image: tuple[Path, bytes]) -> None:
+    path, data = image
+    with fault_disk(DISK, old_content()) as disk:
+        code, _lines, err = finish(start_write(path, disk), disk)
+        ops = list(disk.ops)
+        assert disk.read_store(0, IMAGE) == data
+    assert code == 0, err
+    block = 4 * MiB
+    verify_reads = [i for i, (op, off, _n) in enumerate(ops) if op == "read" and block <= off < 3 * block]
+    boot_writes = [i for i, (op, off, n) in enumerate(ops) if op == "write" and off < block and off + n > MiB]
+    boot_reads = [i for i, (op, off, _n) in enumerate(ops) if op == "read" and off < block]
+    assert verify_reads and boot_writes and boot_reads
+    # every other block is read back before the first byte of the boot record goes on...
+    assert min(boot_writes) > max(verify_reads)
+    # ...and the boot record itself is read back after it is written
+    assert max(boot_reads) > max(boot_writes)
+
+
+def test_sigkill_during_verify_leaves_no_boot_signature_and_no_gpt(tmp_path: Path) -> None:
+    """Killed outright (no cancel handler runs) while verifying: the stick must not look bootable.
+    The GPT image fills the whole disk, so its backup GPT header would sit in the disk's last sector."""
+    path = tmp_path / "gpt.img"
+    data = make_gpt_disk_image(path, DISK)
+    assert partition_table_type(path) == "gpt"  # the check below can tell
+    with fault_disk(DISK, old_content()) as disk:
+        disk.hold_reads_at(10 * MiB)  # block 2: read only by the verify pass
+        proc = start_write(path, disk)
+        wait_held(disk, proc)
+        # verifying: everything but the first and last blocks is on the stick, not the boot record
+        assert disk.read_store(4 * MiB, 16 * MiB) == data[4 * MiB : 20 * MiB]
+        proc.send_signal(signal.SIGKILL)
+        disk.release.set()
+        proc.communicate(timeout=60)
+        store = disk.read_store(0, DISK)
+        writes = list(disk.writes)
+    assert proc.returncode == -signal.SIGKILL
+    assert store[510:512] != b"\x55\xaa" and store[:MiB] == bytes(MiB)
+    assert store[512:520] != b"EFI PART" and store[-512:-504] != b"EFI PART"
+    left = tmp_path / "left.img"
+    left.write_bytes(store)
+    assert partition_table_type(left) == ""
+    # nothing of the first block went on past the wipe, nor of the last one
+    assert all(off + n <= MiB for off, n in writes if off < 4 * MiB)
+    assert all(off >= DISK - MiB for off, n in writes if off + n > 20 * MiB)
+
+
+def test_a_whole_disk_gpt_image_gets_both_gpt_headers(tmp_path: Path) -> None:
+    path = tmp_path / "gpt.img"
+    data = make_gpt_disk_image(path, DISK)
+    with fault_disk(DISK, old_content()) as disk:
+        code, _lines, err = finish(start_write(path, disk), disk)
+        store = disk.read_store(0, DISK)
+    assert code == 0, err
+    assert store == data
+    written = tmp_path / "written.img"
+    written.write_bytes(store)
+    assert partition_table_type(written) == "gpt"
+
+
+def test_the_image_changing_during_verify_is_an_error_and_leaves_no_boot_record(
+    image: tuple[Path, bytes],
+) -> None:
+    path, _ = image
+    with fault_disk(DISK, old_content()) as disk:
+        disk.hold_reads_at(6 * MiB)
+        proc = start_write(path, disk)
+        wait_held(disk, proc)
+        os.utime(path, ns=(0, 10**18))  # same bytes, another modification time (e.g. a copy tool)
+        disk.release.set()
+        code, lines, err = finish(proc, disk)
+        head = disk.read_store(0, MiB)
+    assert code == 2, err
+    assert "changed during the write or its verification" in err and "Exit code 2" in err
+    assert "without a boot record" in err
+    assert "done" not in {line["phase"] for line in lines}
+    assert head == bytes(MiB)
+
+
+@pytest.mark.skipif(not have("xorriso"), reason="needs xorriso to build the ESXi-like ISO")
+def test_uefi_fat32_iso_changing_after_its_tree_was_read_leaves_no_boot_record(tmp_path: Path) -> None:
+    from tests.fixtures.efi.esxi_like_iso import build_esxi_like_iso
+
+    built = build_esxi_like_iso(tmp_path, random_bytes=2 * MiB)
+    size = 128 * MiB
+    with fault_disk(size, b"\x33" * 512 + b"\x55\xaa") as disk:
+        disk.hold_reads_at(40 * MiB)  # verifying the stick image
+        proc = start_write(built.iso, disk, "--mode", "uefi-fat32")
+        wait_held(disk, proc)
+        with open(built.iso, "r+b") as handle:  # rewritten in place, e.g. by a download tool
+            handle.seek(64 * 1024)
+            handle.write(handle.read(16))
+        disk.release.set()
+        code, _lines, err = finish(proc, disk)
+        head = disk.read_store(0, MiB)
+    assert code == 2, err
+    assert built.iso.name in err and "changed" in err
+    assert head == bytes(MiB) and not has_partition_table(head)
 
 
 def test_io_error_at_an_offset_exits_5_naming_it(image: tuple[Path, bytes]) -> None:
@@ -214,12 +320,14 @@ def test_short_writes_are_caught_by_verification(image: tuple[Path, bytes]) -> N
         disk.short_writes_from = 7 * MiB
         code, lines, err = finish(start_write(path, disk), disk)
         stored = disk.read_store(0, IMAGE)
-    chunk = next(c for c in range(MiB, IMAGE, 4096) if stored[c : c + 4096] != data[c : c + 4096])
+    # The first block (0-4 MiB) is written only after verification: it was never written here.
+    chunk = next(c for c in range(4 * MiB, IMAGE, 4096) if stored[c : c + 4096] != data[c : c + 4096])
     first_bad = next(i for i in range(chunk, chunk + 4096) if stored[i] != data[i])
     assert code == 6, err
     assert f"first at offset {first_bad}" in err
     assert lines[-1]["phase"] == "error" and "done" not in {line["phase"] for line in lines}
-    assert stored[:MiB] == bytes(MiB)  # wiped again: no partition table
+    assert stored[:MiB] == bytes(MiB)  # wiped: no partition table
+    assert stored[MiB : 4 * MiB] == OLD * (3 * MiB)  # the rest of block 0 never went on
 
 
 def test_a_stalled_stick_is_reported(image: tuple[Path, bytes]) -> None:

@@ -15,10 +15,12 @@ error propagation) with faults we control precisely:
 - ``gone``: every request fails (the stick was pulled);
 - ``hold_writes_at``: the first write touching an offset blocks until released (observe the
   disk mid-write, change the image mid-write, or stall the writer);
+- ``hold_reads_at``: the same for a read (stop the writer in its verify pass, e.g. to kill it);
 - ``corrupt_reads``: reads return altered data (verification mismatch);
 - ``fake_capacity``: writes past an offset are acknowledged but dropped (a fake-capacity stick);
 - ``short_writes_from``: writes past an offset are only half done (a short write);
-- ``writes``: the log of (offset, length) of every write, in order.
+- ``writes``: the log of (offset, length) of every write, in order; ``ops`` the log of every
+  ("read"|"write", offset, length).
 
 Only the FUSE wire protocol is spoken (fuse_kernel.h, protocol 7.x); no libfuse needed. The
 file opens with FOPEN_DIRECT_IO so every read and write of the loop device reaches us.
@@ -74,9 +76,11 @@ class FaultDisk:
         self.gone = False
         self.corrupt_reads: tuple[int, bytes] | None = None
         self.hold_at: int | None = None
-        self.held = threading.Event()  # set when a write is being held
+        self.hold_read_at: int | None = None
+        self.held = threading.Event()  # set when a write (or read) is being held
         self.release = threading.Event()
         self.writes: list[tuple[int, int]] = []
+        self.ops: list[tuple[str, int, int]] = []
         self.fake_capacity: int | None = None  # writes past this are "accepted" and dropped
         self.short_writes_from: int | None = None  # writes past this store and report only half
         self._fd = -1
@@ -94,6 +98,11 @@ class FaultDisk:
         self.release.clear()
         self.held.clear()
         self.hold_at = offset
+
+    def hold_reads_at(self, offset: int) -> None:
+        self.release.clear()
+        self.held.clear()
+        self.hold_read_at = offset
 
     def read_store(self, offset: int, length: int) -> bytes:
         with open(self.store, "rb") as handle:
@@ -210,6 +219,13 @@ class FaultDisk:
             self._reply(unique, 0, struct.pack("<QQQQQIIII6I", 0, 0, 0, 0, 0, 4096, 255, 4096, 0, *([0] * 6)))
         elif opcode == READ:
             _fh, offset, size = struct.unpack_from("<QQI", body)
+            hold = self.hold_read_at
+            if hold is not None and offset <= hold < offset + size:
+                self.hold_read_at = None
+                self.held.set()
+                self.release.wait(120)
+            with self.lock:
+                self.ops.append(("read", offset, size))
             if self._fails(offset, size, "read"):
                 self._reply(unique, errno.EIO)
                 return
@@ -239,6 +255,7 @@ class FaultDisk:
             os.pwrite(self._store_fd, payload, offset)
             with self.lock:
                 self.writes.append((offset, size))
+                self.ops.append(("write", offset, size))
             self._reply(unique, 0, struct.pack("<II", size, 0))
         else:
             self._reply(unique, errno.ENOSYS)
@@ -323,3 +340,50 @@ def make_disk_image(path: Path, size: int, *, seed: int = 1) -> bytes:
 
 def has_partition_table(blob: bytes) -> bool:
     return blob[510:512] == b"\x55\xaa"
+
+
+def make_gpt_disk_image(path: Path, size: int, *, seed: int = 2) -> bytes:
+    """Random bytes with a valid GPT (protective MBR, primary and backup headers and tables, one
+    EFI system partition), as partitioning tools write it; returns the bytes. ``size``: whole sectors."""
+    import random
+    import uuid
+    import zlib
+
+    assert size % 512 == 0
+    sectors = size // 512
+    rng = random.Random(seed)
+    data = bytearray(rng.randbytes(size))
+    data[446:462] = bytes([0, 0, 2, 0, 0xEE, 0xFF, 0xFF, 0xFF]) + (1).to_bytes(4, "little") + \
+        min(sectors - 1, 0xFFFFFFFF).to_bytes(4, "little")
+    data[462:510] = bytes(48)
+    data[510:512] = b"\x55\xaa"
+    entries = bytearray(128 * 128)
+    esp = uuid.UUID("C12A7328-F81F-11D2-BA4B-00A0C93EC93B").bytes_le
+    name = "EFI".encode("utf-16-le").ljust(72, b"\0")
+    entries[0:128] = (esp + uuid.UUID(int=rng.getrandbits(128)).bytes_le + (2048).to_bytes(8, "little")
+                      + (sectors - 34).to_bytes(8, "little") + bytes(8) + name)
+    entries_crc = zlib.crc32(entries)
+    disk_guid = uuid.UUID(int=rng.getrandbits(128)).bytes_le
+
+    def header(mine: int, other: int, table: int) -> bytes:
+        fields = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x00010000, 92, 0, 0, mine, other, 34,
+                             sectors - 34, disk_guid, table, 128, 128, entries_crc)
+        crc = zlib.crc32(fields)
+        return (fields[:16] + crc.to_bytes(4, "little") + fields[20:]).ljust(512, b"\0")
+
+    data[512:1024] = header(1, sectors - 1, 2)
+    data[1024 : 1024 + len(entries)] = entries
+    data[size - 33 * 512 : size - 512] = entries
+    data[size - 512 :] = header(sectors - 1, 1, sectors - 33)
+    path.write_bytes(data)
+    return bytes(data)
+
+
+def partition_table_type(path: Path | str) -> str:
+    """What blkid's low-level probe finds: "dos", "gpt", or "" for no partition table."""
+    done = subprocess.run(["blkid", "-p", "-o", "export", str(path)], capture_output=True, text=True,
+                          timeout=30)
+    for line in done.stdout.splitlines():
+        if line.startswith("PTTYPE="):
+            return line.split("=", 1)[1]
+    return ""

@@ -64,7 +64,7 @@ def test_raw_write_is_byte_for_byte_and_verified(tmp_path: Path) -> None:
     assert on_device[31 * MiB :] == bytes(MiB)
     assert result.verified and result.sha256 == hashlib.sha256(data).hexdigest()
     assert result.verify_sha256 == result.sha256 and result.bytes_written == size
-    assert [p.phase for p in result.phases] == ["prepare", "write", "flush", "verify"]
+    assert [p.phase for p in result.phases] == ["prepare", "write", "flush", "verify", "boot-record"]
     assert result.phases[1].rate_bps > 0
     phases = [e.phase for e in events]
     assert set(phases) <= set(PHASES)

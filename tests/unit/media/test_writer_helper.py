@@ -221,7 +221,7 @@ def test_real_helper_cancel_through_the_cancel_file(tmp_path: Path) -> None:
     make_disk_image(image, 12 * MiB)
     with fault_disk(24 * MiB) as disk:
         assert disk.loop
-        disk.hold_writes_at(8 * MiB)
+        disk.hold_writes_at(4 * MiB)  # block 1: the first and last blocks are written after verify
         opts = options(allow_non_removable=True, confirm_devices=(disk.loop,), mode="raw")
         cmd = build_helper(image, [disk.loop], opts, workdir=tmp_path, elevated=True)
         proc = HelperProcess(cmd)

@@ -229,7 +229,9 @@ def read_input(path: Path) -> Inventory:
         raise BadInput(f"{path}: is binary, not a text dump", ACCEPTED_HINT) from None
     if not text.strip():
         raise BadInput(f"{path}: is empty", ACCEPTED_HINT)
-    is_json = text.lstrip()[:1] in ("{", "[")
+    first_line = next(line for line in text.splitlines() if line.strip())
+    # "[root@esx:~] esxcli ..." starts like a JSON array but is a pasted prompt.
+    is_json = first_line.lstrip()[:1] in ("{", "[") and textclean.command_of(first_line) is None
     inv = _read_json(text, path) if is_json else _read_dump(text, path, warnings)
     inv.input_warnings = [*warnings, *inv.input_warnings]
     for warning in inv.input_warnings:
@@ -337,6 +339,9 @@ def _read_dump(text: str, path: Path, warnings: list[InputWarning]) -> Inventory
     """A text dump, possibly several commands' outputs with prompts and stderr between."""
     clean = textclean.clean_lines(text)
     warnings.extend(clean.warnings)
+    rest = "\n".join(clean.lines)
+    if rest.lstrip()[:1] in ("{", "["):  # a prompt, then JSON (PowerShell ... | ConvertTo-Json)
+        return _read_json(rest, path)
     sections = textclean.split_sections(clean)
     parsed: list[tuple[textclean.Section, str, Inventory]] = []
     skipped: list[tuple[textclean.Section, str]] = []

@@ -141,7 +141,7 @@ _COMMANDS = (
 )
 _PROMPT = re.compile(
     r"^\s*(?:"
-    r"\[[^\]\s@]+@[^\]]+\]\s?[#$]"  # [root@esx:~]  [user@host dir]$
+    r"\[[^\]\s@]+@[^\]]+\]\s?[#$]?"  # [root@esx:~]  [user@host dir]$
     r"|[\w.-]+@[\w.-]+(?::[^\s#$%>]*|\s+[^\s#$%>]+)?\s?[#$%>]"  # root@host:~#  user@Mac ~ %
     r"|PS\s+[A-Za-z]:\\[^>]*>"  # PS C:\Users\me>
     r"|[A-Za-z]:\\[^>]*>"  # C:\>
@@ -180,7 +180,7 @@ _SPLICE = re.compile(
 _DMI_HEADER = re.compile(r"^\s*# dmidecode \d")
 
 
-def _command_of(line: str) -> str | None:
+def command_of(line: str) -> str | None:
     """The command of a prompt line ("" for a bare prompt), or None when it is not one."""
     if _DMI_HEADER.match(line):
         return None  # dmidecode's own first line, not a root prompt running "dmidecode"
@@ -216,7 +216,7 @@ def clean_lines(text: str) -> CleanText:
         if not stripped:
             index += 1
             continue
-        command = _command_of(line)
+        command = command_of(line)
         if command is not None:
             result.commands[index] = command
             lines[index] = ""
@@ -269,7 +269,7 @@ class _NoiseLog:
                 InputWarning(
                     "",
                     self.first_extra,
-                    f"{self.extra} more prompt/error lines skipped from here on",
+                    f"{self.extra} more prompt/error line(s) skipped from here on",
                     "noise",
                 )
             )

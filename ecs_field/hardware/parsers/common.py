@@ -56,7 +56,7 @@ class WarningLog:
         if self.noise_count > MAX_NOISE:
             self.add(
                 self.first_unlisted,
-                f"{self.noise_count - MAX_NOISE} more unreadable lines skipped from here on",
+                f"{self.noise_count - MAX_NOISE} more unreadable line(s) skipped from here on",
                 "noise",
             )
             self.noise_count = MAX_NOISE

@@ -69,7 +69,8 @@ def cpu_checks(
     complete = cpu.flags_complete
     entry = cpu_model(catalog, cpu.model)
     inputs = facts.carrying("cpu")
-    checks.append(_support_check(cpu, entry, release, catalog, inputs=inputs, facts=facts))
+    support = support_on(entry, release)
+    checks.append(_support_check(cpu, entry, release, catalog, support=support, inputs=inputs, facts=facts))
     flags = {f.lower() for f in cpu.flags}
     for rule in catalog.cpu_rules:
         if not _rule_applies(rule, release, catalog) or rule.kind != "flags":
@@ -88,7 +89,7 @@ def cpu_checks(
         "flags_complete": complete,
         "generation": entry.generation if entry is not None else None,
         "catalog_model": entry.id if entry is not None else None,
-        "support": support_on(entry, release) if entry is not None else None,
+        "support": support if entry is not None else None,
     }
 
 
@@ -115,6 +116,7 @@ def _support_check(
     release: Release,
     catalog: Catalog,
     *,
+    support: str,
     inputs: list[str],
     facts: InputFacts,
 ) -> CheckResult:
@@ -132,7 +134,6 @@ def _support_check(
             inputs=inputs,
         )
     seen = facts.seen(cpu.model.strip(), "cpu")
-    support = support_on(entry, release)
     source = entry.source if entry is not None else ""
     confidence = entry.confidence if entry is not None else ""
     generation = entry.generation if entry is not None else ""

@@ -49,11 +49,16 @@ class InputFacts:
         self.labels = [s for s in inventory.sources if isinstance(s, str)]
         own = [s for s in self.labels if kind_of(s) != _CONTAINER]
         self._judged = own or self.labels
+        self._kinds = [(s, kind_of(s)) for s in self._judged]
+        self._carrying: dict[str, list[str]] = {}
 
     def carrying(self, fact: str) -> list[str]:
         """Labels of the inputs that can carry ``fact`` ("platform", "cpu", "memory", ...)."""
-        blind = _BLIND.get(fact, ())
-        return [s for s in self._judged if not kind_of(s).startswith(blind)]
+        found = self._carrying.get(fact)
+        if found is None:
+            blind = _BLIND.get(fact, ())
+            found = self._carrying[fact] = [s for s, kind in self._kinds if not kind.startswith(blind)]
+        return list(found)
 
     def where(self, fact: str) -> str:
         """The inputs that carry ``fact``, or else all inputs, for a sentence: "dmidecode: box.txt"."""

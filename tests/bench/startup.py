@@ -45,6 +45,9 @@ def main() -> int:
     benchlib.print_machine()
     home = tempfile.mkdtemp(prefix="ecs-bench-startup-")
     env = {**os.environ, "ECS_FIELD_HOME": home, "QT_QPA_PLATFORM": "offscreen"}
+    # A user's install has byte-code caches (pip and PyInstaller write them); a shell that sets
+    # PYTHONDONTWRITEBYTECODE would make every run recompile every module and measure that.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     script = shutil.which("ecs-field")
     app = [script] if script else [sys.executable, "-m", "ecs_field"]
     print(f"command: {' '.join(app)}")

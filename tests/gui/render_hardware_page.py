@@ -45,30 +45,60 @@ MACHINE = ROOT / "tests" / "fixtures" / "hardware" / "machines" / "asus-nuc12wsh
 SIZES = ((1280, 800), (1024, 640))
 
 STAND_IN_WARNINGS = [
-    {"file": "lspci-vvnn.txt", "line": 1, "message": "shell prompt line skipped: '$ sudo lspci -vvnn'",
-     "kind": "noise"},
-    {"file": "lspci-vvnn.txt", "line": 58, "message": "the dump ends mid-line: NIC facts may be incomplete",
-     "kind": "truncated"},
+    {
+        "file": "lspci-vvnn.txt",
+        "line": 1,
+        "message": "shell prompt line skipped: '$ sudo lspci -vvnn'",
+        "kind": "noise",
+    },
+    {
+        "file": "lspci-vvnn.txt",
+        "line": 58,
+        "message": "the dump ends mid-line: NIC facts may be incomplete",
+        "kind": "truncated",
+    },
 ]
 STAND_IN_RECOMMENDATIONS = [
-    {"bus": "usb", "id": "0bda:8156", "chip": "Realtek RTL8156B", "driver": "vmkusb_nic_fling",
-     "component": "USB NIC Fling 1.14-7vmw.803", "speed_mbps": 2500, "confidence": "high",
-     "reason": "stand-in recommendation (the verdict had none)"},
-    {"bus": "pci", "id": "8086:125c", "chip": "Intel I226-V", "driver": "ne1000", "component": None,
-     "speed_mbps": 2500, "confidence": "medium", "reason": "stand-in recommendation (the verdict had none)"},
+    {
+        "bus": "usb",
+        "id": "0bda:8156",
+        "chip": "Realtek RTL8156B",
+        "driver": "vmkusb_nic_fling",
+        "component": "USB NIC Fling 1.14-7vmw.803",
+        "speed_mbps": 2500,
+        "confidence": "high",
+        "reason": "stand-in recommendation (the verdict had none)",
+    },
+    {
+        "bus": "pci",
+        "id": "8086:125c",
+        "chip": "Intel I226-V",
+        "driver": "ne1000",
+        "component": None,
+        "speed_mbps": 2500,
+        "confidence": "medium",
+        "reason": "stand-in recommendation (the verdict had none)",
+    },
 ]
 
 
 def dark_palette() -> QPalette:
     palette = QPalette()
     roles = {
-        QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#e6e6e6",
-        QPalette.ColorRole.Base: "#1e1e1e", QPalette.ColorRole.AlternateBase: "#2a2a2a",
-        QPalette.ColorRole.ToolTipBase: "#3a3a3a", QPalette.ColorRole.ToolTipText: "#e6e6e6",
-        QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#353535",
-        QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.BrightText: "#ff5555",
-        QPalette.ColorRole.Link: "#79c0ff", QPalette.ColorRole.Highlight: "#2f6fb0",
-        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.PlaceholderText: "#9a9a9a",
+        QPalette.ColorRole.Window: "#2b2b2b",
+        QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1e1e1e",
+        QPalette.ColorRole.AlternateBase: "#2a2a2a",
+        QPalette.ColorRole.ToolTipBase: "#3a3a3a",
+        QPalette.ColorRole.ToolTipText: "#e6e6e6",
+        QPalette.ColorRole.Text: "#e6e6e6",
+        QPalette.ColorRole.Button: "#353535",
+        QPalette.ColorRole.ButtonText: "#e6e6e6",
+        QPalette.ColorRole.BrightText: "#ff5555",
+        QPalette.ColorRole.Link: "#79c0ff",
+        QPalette.ColorRole.Highlight: "#2f6fb0",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.PlaceholderText: "#9a9a9a",
     }
     for role, colour in roles.items():
         palette.setColor(role, QColor(colour))
@@ -91,8 +121,13 @@ def with_stand_ins(evaluate: Callable[..., Any], *, not_checked: bool) -> Callab
                 for check in checks:
                     if check["id"] == "platform" and "No DMI" in check["detail"]:
                         check.update(status="warn", fix="Run 'sudo dmidecode' on the box and import it too.")
-                    if check["status"] == "warn" and check["id"] in ("platform", "cpu", "min-cores",
-                                                                     "min-memory", "min-boot-disk"):
+                    if check["status"] == "warn" and check["id"] in (
+                        "platform",
+                        "cpu",
+                        "min-cores",
+                        "min-memory",
+                        "min-boot-disk",
+                    ):
                         check["not_checked"] = True
                         check["seen"] = "nothing: lspci lists devices only (stand-in)"
                 if any(c["status"] == "warn" for c in checks) and data["verdict"] == "supported":

@@ -162,8 +162,9 @@ def test_check_this_machine_runs_in_a_worker(qtbot: QtBot, page: HardwarePage) -
     assert page.check_button.isEnabled()
 
 
-def test_hot_plug_refreshes_the_page(qtbot: QtBot, page: HardwarePage, watchers: list[FakeWatcher],
-                                     machine: dict[str, Inventory]) -> None:
+def test_hot_plug_refreshes_the_page(
+    qtbot: QtBot, page: HardwarePage, watchers: list[FakeWatcher], machine: dict[str, Inventory]
+) -> None:
     page.set_release("8.0U3")
     page.activated()
     assert len(watchers) == 1 and watchers[0].started
@@ -184,8 +185,9 @@ def test_hot_plug_refreshes_the_page(qtbot: QtBot, page: HardwarePage, watchers:
     assert watchers[0].stopped
 
 
-def test_watcher_does_not_replace_an_imported_report(qtbot: QtBot, page: HardwarePage,
-                                                     watchers: list[FakeWatcher]) -> None:
+def test_watcher_does_not_replace_an_imported_report(
+    qtbot: QtBot, page: HardwarePage, watchers: list[FakeWatcher]
+) -> None:
     page.activated()
     page.show_inventory(boxes.realtek_box(), "report.json")
     watchers[0].fire_from_thread()

@@ -253,7 +253,9 @@ class HardwarePage(Page):
         nics_box = QWidget()
         nics_layout = QVBoxLayout(nics_box)
         nics_layout.setContentsMargins(0, 0, 0, 0)
-        nics_title = self._section_label("&Network adapters (as ESXi will name them)", self.nic_table)
+        self.nics_title = nics_title = self._section_label(
+            "&Network adapters (as ESXi will name them)", self.nic_table
+        )
         nics_layout.addWidget(nics_title)
         nics_layout.addWidget(self.nic_table)
         self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
@@ -713,9 +715,12 @@ class HardwarePage(Page):
 
     def changeEvent(self, event: QEvent) -> None:
         palette_events = (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange)
-        if event.type() in palette_events and hasattr(self, "notice"):
-            if tones_for(QApplication.palette()) != self._tones:  # light <-> dark only
-                self._apply_tones()
+        if (
+            event.type() in palette_events
+            and hasattr(self, "notice")
+            and tones_for(QApplication.palette()) != self._tones  # light <-> dark only
+        ):
+            self._apply_tones()
         super().changeEvent(event)
 
     def _render_nics(self, doc: dict[str, Any]) -> None:
@@ -755,8 +760,7 @@ class HardwarePage(Page):
         wanted = (
             table.horizontalHeader().sizeHint().height() + row_height * shown + 2 * table.frameWidth() + 4
         )
-        label = self.splitter.widget(1).layout().itemAt(0).widget()
-        pane = wanted + label.sizeHint().height() + 4
+        pane = wanted + self.nics_title.sizeHint().height() + 4
         total = sum(self.splitter.sizes())
         if total > pane:
             self.splitter.setSizes([total - pane, pane])

@@ -72,7 +72,7 @@ def test_raw_dumps_merge_into_one_box(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_default_release_is_named_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["check", "--json", str(FIXTURES / "supermicro-e300.inventory.json")], capsys)
+    code, out, err = run(["check", "--json", str(FIXTURES / "asrock-rack-ryzen.inventory.json")], capsys)
     assert code == 0
     assert json.loads(out)["release"] == "8.0U3"
     assert "ESXi 8.0 Update 3 (8.0U3), the catalog's default release" in err
@@ -90,7 +90,7 @@ def test_human_output_has_verdict_checks_fixes_and_nic_table(capsys: pytest.Capt
 @pytest.mark.parametrize(
     ("fixture", "release", "code"),
     [
-        ("supermicro-e300", "8.0U3", 0),
+        ("asrock-rack-ryzen", "8.0U3", 0),
         ("realtek-box", "8.0U3", 1),
         ("unknown-nic-only", "8.0U3", 3),
         ("westmere-no-xsave", "8.0U1", 1),

@@ -127,6 +127,28 @@ def supermicro_supported() -> Inventory:
     )
 
 
+def asrock_rack_ryzen() -> Inventory:
+    """A server board no platform family (and so no platform quirk) covers: every check passes."""
+    return box(
+        Platform("ASRockRack", "X570D4U", "X570D4U"),
+        Cpu(
+            "AMD Ryzen 9 5900X 12-Core Processor",
+            "AuthenticAMD",
+            12,
+            24,
+            1,
+            ["fpu", "nx", "lm", "svm", "xsave"],
+        ),
+        64,
+        [Disk("nvme0n1", 1_000_204_886_016, "Samsung SSD 970 EVO Plus 1TB", "nvme")],
+        [
+            pci_nic("0000:25:00.0", "8086", "1533", "vmnic0"),
+            pci_nic("0000:26:00.0", "8086", "1533", "vmnic1"),
+        ],
+        [],
+    )
+
+
 def unknown_nic_only() -> Inventory:
     return box(
         Platform("Micro-Star International Co., Ltd.", "MS-B0A8", "MS-B0A81"),
@@ -209,6 +231,7 @@ ALL = {
     "nuc13-raptor-lake": nuc13_raptor_lake,
     "realtek-box": realtek_box,
     "supermicro-e300": supermicro_supported,
+    "asrock-rack-ryzen": asrock_rack_ryzen,
     "unknown-nic-only": unknown_nic_only,
     "westmere-no-xsave": westmere_no_xsave,
     "lenovo-m70q": lenovo_m70q,

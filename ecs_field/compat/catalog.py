@@ -211,6 +211,14 @@ DMI_PLACEHOLDERS = frozenset(
         "empty",
         "invalid",
         "unknown",
+        "unknown default",
+        "tbd by oem",
+        "type1sku0",
+        "type1family",
+        "sku number",
+        "type2 - board version",
+        "chassis version",
+        "--",
     }
 )
 

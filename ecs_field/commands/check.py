@@ -47,6 +47,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="R",
         help="ESXi release (default: the catalog's default; see ecs-field catalog)",
     )
+    check.add_argument(
+        "--uplinks",
+        type=int,
+        default=1,
+        metavar="N",
+        choices=range(1, 9),
+        help="usable NICs the site needs (e.g. 2 for separate management and VM uplinks); fewer is an "
+        "action with recommended adapters (default 1)",
+    )
     check.add_argument("--json", action="store_true", help="print the verdict as JSON (ecs-field/verdict@1)")
     check.set_defaults(handler=run_check)
 
@@ -86,7 +95,7 @@ def run_check(args: argparse.Namespace) -> int:
             "choose another with --release."
         )
     inventory = inventory_for(list(args.files), catalog)
-    verdict = evaluate(inventory, catalog, release)
+    verdict = evaluate(inventory, catalog, release, uplinks_needed=getattr(args, "uplinks", 1) or 1)
     if args.json:
         print_json(verdict.to_dict())
     else:

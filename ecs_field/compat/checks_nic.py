@@ -188,13 +188,14 @@ def _where(warning: InputWarning) -> str:
 
 # checks ----------------------------------------------------------------------
 def _recommendation_text(recommendations: list[Recommendation]) -> str:
-    if not recommendations:
-        return ""
-    names = []
-    for item in recommendations[:3]:
-        how = f" with {item.component}" if item.component else f" ({item.driver} inbox)"
-        names.append(f"{item.chip}{how}")
-    return "; for example " + ", ".join(names)
+    """The best USB adapter and the best PCIe card: a mini PC has no slot, a server has both."""
+    picks = []
+    for bus, kind in (("usb", "a USB adapter"), ("pci", "a PCIe card")):
+        item = next((r for r in recommendations if r.bus == bus), None)
+        if item is not None:
+            how = f"with {item.component}" if item.component else f"{item.driver} inbox"
+            picks.append(f"{kind} such as {item.chip} ({how})")
+    return "; for example " + " or ".join(picks) if picks else ""
 
 
 def nic_checks(

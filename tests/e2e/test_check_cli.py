@@ -249,3 +249,13 @@ def test_lint_inventory_is_repeatable_and_merged_like_check(
     assert not any(f["rule"] == "nic-missing" for f in json.loads(out)["findings"])
     code, _, err = run(["lint", str(SITES / "ecs-site"), "--inventory", str(tmp_path / "none.txt")], capsys)
     assert code == 2 and "none.txt" in err
+
+
+def test_uplinks_option_turns_a_single_nic_into_an_action(capsys: pytest.CaptureFixture[str]) -> None:
+    box = str(FIXTURES / "asrock-rack-ryzen.inventory.json")  # two usable I210 ports
+    assert run(["check", "-r", "8.0U3", "--uplinks", "2", box], capsys)[0] == 0
+    code, out, _ = run(["check", "-r", "8.0U3", "--uplinks", "3", "--json", box], capsys)
+    doc = json.loads(out)
+    assert code == 1 and next(c for c in doc["checks"] if c["id"] == "nic-uplinks")["status"] == "warn"
+    assert doc["recommendations"][0]["reason"].startswith("The box needs 3 uplinks")
+    assert run(["check", "--uplinks", "0", box], capsys)[0] == 2

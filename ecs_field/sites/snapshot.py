@@ -17,10 +17,10 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -344,27 +344,51 @@ def fetch_snapshot(
     )
 
 
-def site_api(site: Any, host_name: str | None = None) -> tuple[str, str | None]:
+class HostLike(Protocol):
+    """What the snapshot code reads of a registry host (``registry.Host``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def api(self) -> str: ...
+    @property
+    def token_ref(self) -> str: ...
+
+
+class SiteLike(Protocol):
+    """What the snapshot code reads of a registry site (``registry.Site``; kept structural so the
+    registry, which stores snapshots' summaries, need not be imported here)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def hosts(self) -> Sequence[HostLike]: ...
+    @property
+    def token_env(self) -> str: ...
+    @property
+    def token_keyring(self) -> str: ...
+    @property
+    def ca_file(self) -> str: ...
+
+
+def site_api(site: SiteLike, host_name: str | None = None) -> tuple[str, str | None]:
     """(API URL, token reference) of a registry site's host (the first one with an API by default)."""
-    hosts = list(getattr(site, "hosts", None) or [])
+    hosts = list(site.hosts)
     if host_name:
-        hosts = [h for h in hosts if getattr(h, "name", None) == host_name]
+        hosts = [h for h in hosts if h.name == host_name]
         if not hosts:
             raise BadInput(
                 f"site {site.name!r} has no host named {host_name!r}",
                 "See the site's hosts with `ecs-field sites list`.",
             )
     for host in hosts:
-        api = getattr(host, "api", "")
-        if api:
-            ref = str(getattr(host, "token_ref", "") or "")
-            token_env = str(getattr(site, "token_env", "") or "")
-            token_keyring = str(getattr(site, "token_keyring", "") or "")
-            if not ref and token_env:
-                ref = f"env:{token_env}"
-            elif not ref and token_keyring:
-                ref = f"keyring:{token_keyring}"
-            return str(api), ref or None
+        if host.api:
+            ref = host.token_ref
+            if not ref and site.token_env:
+                ref = f"env:{site.token_env}"
+            elif not ref and site.token_keyring:
+                ref = f"keyring:{site.token_keyring}"
+            return host.api, ref or None
     raise BadInput(
         f"site {site.name!r} has no host API address",
         f"Add the host's API to the site (e.g. `ecs-field sites add {site.name} --repo ... --api URL`), "
@@ -373,7 +397,7 @@ def site_api(site: Any, host_name: str | None = None) -> tuple[str, str | None]:
 
 
 def fetch_site_snapshot(
-    site: Any,
+    site: SiteLike,
     *,
     host_name: str | None = None,
     token_env: str | None = None,
@@ -390,7 +414,7 @@ def fetch_site_snapshot(
     snapshot = fetch_snapshot(
         api,
         token=token,
-        ca_file=ca_file or getattr(site, "ca_file", "") or None,
+        ca_file=ca_file or site.ca_file or None,
         timeout=timeout,
         progress=progress,
         cancel=cancel,

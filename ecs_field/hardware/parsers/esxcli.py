@@ -19,6 +19,7 @@ for a device no ESXi driver claimed.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 
@@ -77,6 +78,71 @@ def esx_pci_address(value: str) -> str:
         domain, bus, rest = value.split(":", 2)
         value = f"{domain}:{int(bus, 16):02x}:{rest}"
     return pci_address(value)
+
+
+# The same nic list as records: PowerCLI's $esxcli.network.nic.list.Invoke() ("PCIDevice   : ...")
+# and `esxcli --formatter=csv network nic list` ("AdminStatus,Description,Driver,...,PCIDevice,Speed,").
+NIC_RECORDS_MARKER = re.compile(r"^[ \t]*PCIDevice[ \t]*:[ \t]|^[\w,]*\bPCIDevice\b[\w,]*,", re.MULTILINE)
+_RECORD_LINE = re.compile(r"^\s*([A-Za-z]\w*)\s*:\s?(.*)$")
+
+
+def parse_nic_records(text: str) -> list[NetInterface]:
+    """The nic list's fields as PowerCLI lists them or as esxcli's CSV formatter prints them."""
+    rows = _csv_records(text) or _list_records(text)
+    nics = []
+    for row in rows:
+        canonical = {
+            "Name": row.get("name", ""),
+            "PCI Device": row.get("pcidevice", ""),
+            "Driver": row.get("driver", ""),
+            "Link Status": row.get("linkstatus") or row.get("link", ""),
+            "Speed": row.get("speed", ""),
+            "MAC Address": row.get("macaddress", ""),
+            "Description": row.get("description", ""),
+        }
+        if _plausible(canonical):
+            nics.append(_interface(canonical))
+    if not nics:
+        raise ParseError("no nic records with Name, PCIDevice and MACAddress", None)
+    _fill_ids(nics, text)
+    return nics
+
+
+def _csv_records(text: str) -> list[dict[str, str]]:
+    lines = text.splitlines()
+    header_at = next(
+        (i for i, line in enumerate(lines) if re.match(r"^[\w,]*\bPCIDevice\b[\w,]*,", line)), None
+    )
+    if header_at is None:
+        return []
+    body = []
+    for line in lines[header_at:]:
+        if not line.strip():
+            break
+        body.append(line)
+    reader = csv.reader(body)
+    names = [n.strip().lower() for n in next(reader, [])]
+    return [dict(zip(names, (c.strip() for c in cells), strict=False)) for cells in reader]
+
+
+def _list_records(text: str) -> list[dict[str, str]]:
+    records: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _RECORD_LINE.match(line)
+        if not match:
+            if not line.strip() and current:
+                records.append(current)
+                current = {}
+            continue
+        key = match.group(1).lower()
+        if key in current:  # blank lines lost in the copy: a repeated key starts the next record
+            records.append(current)
+            current = {}
+        current[key] = match.group(2).strip()
+    if current:
+        records.append(current)
+    return records
 
 
 def parse_nic_list(text: str) -> list[NetInterface]:

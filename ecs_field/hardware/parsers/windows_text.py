@@ -220,11 +220,16 @@ def _is_network(record: dict[str, str]) -> bool:
 
 
 def _wireless(record: dict[str, str]) -> bool:
-    words = " ".join(
-        record.get(k, "") for k in ("name", "interfacedescription", "friendlyname", "description")
-    )
-    media = " ".join(record.get(k, "") for k in ("physicalmediatype", "adaptertype", "mediatype"))
-    return bool(_WIRELESS.search(words)) or "802.11" in media or record.get("ndisphysicalmedium") == "9"
+    # The medium, where the form has it, beats the name (an Ethernet port may be renamed "WLAN
+    # uplink"). Win32_NetworkAdapter.AdapterType says "Ethernet 802.3" for Wi-Fi too: not used.
+    medium = record.get("ndisphysicalmedium", "").strip()
+    if medium.isdigit():
+        return medium == "9"  # NdisPhysicalMediumNative802_11
+    media = record.get("physicalmediatype", "")
+    if media and media.lower() not in ("unspecified", "unknown"):
+        return "802.11" in media
+    names = ("name", "interfacedescription", "friendlyname", "description")
+    return bool(_WIRELESS.search(" ".join(record.get(k, "") for k in names)))
 
 
 def _link(record: dict[str, str]) -> str:

@@ -258,4 +258,6 @@ def test_uplinks_option_turns_a_single_nic_into_an_action(capsys: pytest.Capture
     doc = json.loads(out)
     assert code == 1 and next(c for c in doc["checks"] if c["id"] == "nic-uplinks")["status"] == "warn"
     assert doc["recommendations"][0]["reason"].startswith("The box needs 3 uplinks")
-    assert run(["check", "--uplinks", "0", box], capsys)[0] == 2
+    with pytest.raises(SystemExit) as refused:
+        main(["check", "--uplinks", "0", box])
+    assert refused.value.code == 2

@@ -64,6 +64,7 @@ KINDS = (
     "macos-json",
     "cpuinfo",
     "esxcfg-nics",
+    "esxcli-nic-records",
     "esxi-lspci",
     "macos-text",
     "windows-wmic",
@@ -138,6 +139,8 @@ def sniff_kind(text: str) -> str | None:
         return "esxcli-nic-list"
     if esxcli.ESXCFG_NICS_HEADER.search(text):
         return "esxcfg-nics"
+    if esxcli.NIC_RECORDS_MARKER.search(text):
+        return "esxcli-nic-records"
     # Before the esxcli pci list: plain-text system_profiler has "Vendor ID: 0x...." lines too.
     if macos_text.looks_like_macos_text(text):
         return "macos-text"
@@ -197,6 +200,8 @@ def parse_text(text: str, kind: str, label: str) -> Inventory:
         inv.pci = esxcli.parse_pci_list(text)
     elif kind == "esxcfg-nics":
         inv.interfaces = esxcli.parse_esxcfg_nics(text)
+    elif kind == "esxcli-nic-records":
+        inv.interfaces = esxcli.parse_nic_records(text)
     elif kind == "esxi-lspci":
         inv.pci, inv.interfaces = esxcli.parse_esxi_lspci(text)
     elif kind in ("macos-text", "windows-wmic", "windows-powershell", "windows-powershell-json"):

@@ -36,7 +36,7 @@ from ecs_field.hardware.parsers.windows import (
 
 # Properties that name a network adapter record in one of the forms above (lower case).
 _ID_KEYS = ("pnpdeviceid", "instanceid", "deviceid")
-_MARKERS = {"pnpdeviceid", "instanceid", "interfacedescription", "netconnectionid"}
+_MARKERS = {"pnpdeviceid", "instanceid", "interfacedescription", "netconnectionid", "friendlyname"}
 _WMIC_LINE = re.compile(r"^\s*([A-Za-z_]\w*)=(.*)$")
 _WMIC_MARKER = re.compile(
     r"^\s*(?:PNPDeviceID|PnPDeviceID|NetConnectionID|InterfaceDescription)=", re.MULTILINE | re.IGNORECASE
@@ -46,7 +46,13 @@ _PS_MARKER = re.compile(
     r"^\s*(?:PNPDeviceID|PnPDeviceID|InstanceId|InterfaceDescription|NetConnectionID)\s+:",
     re.MULTILINE | re.IGNORECASE,
 )
-_TABLE_HEADER = re.compile(r"\b(?:PNPDeviceID|PnPDeviceID|InstanceId|InterfaceDescription)\b", re.IGNORECASE)
+_TABLE_HEADER = re.compile(
+    r"\b(?:PNPDeviceID|PnPDeviceID|InstanceId|InterfaceDescription|FriendlyName)\b", re.IGNORECASE
+)
+_HEADER_LINE = re.compile(r"^[ \t]*[A-Za-z_]\w*(?:[ \t]+[A-Za-z_]\w*)*[ \t]*$")  # property names only
+# A table column too narrow for the value ends it with "…" (PowerShell 7) or "..." (5.1).
+_CUT = ("\u2026", "...")
+_PHYSICAL_PREFIX = re.compile(r"^(PCI|USB)\\", re.IGNORECASE)
 _DASHES = re.compile(r"^[ \t]*-+(?:[ \t]+-+)*[ \t]*$")
 _XML_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
 _WIRELESS = re.compile(r"wi-?fi|wireless|wlan|802\.11|centrino|airport", re.IGNORECASE)
@@ -63,7 +69,7 @@ def sniff(text: str) -> str | None:
         return "windows-powershell"
     lines = text.splitlines()
     for number, line in enumerate(lines):
-        if _TABLE_HEADER.search(line) and ":" not in line and "=" not in line:
+        if _TABLE_HEADER.search(line) and _HEADER_LINE.match(line):
             following = lines[number + 1] if number + 1 < len(lines) else ""
             return "windows-powershell" if _DASHES.match(following) else "windows-wmic"
     return None
@@ -185,7 +191,7 @@ def _table_records(text: str) -> list[dict[str, str]]:
     while number < len(lines):
         header = lines[number]
         number += 1
-        if not _TABLE_HEADER.search(header) or ":" in header or "=" in header:
+        if not _TABLE_HEADER.search(header) or not _HEADER_LINE.match(header):
             continue
         following = lines[number] if number < len(lines) else ""
         if _DASHES.match(following):  # PowerShell: the dashes give the columns
@@ -260,11 +266,35 @@ def _speed(record: dict[str, str]) -> int | None:
     return None
 
 
+def _cut_physical(record: dict[str, str], inv: Inventory) -> bool:
+    """A PCI/USB adapter whose ID a narrow table cut short: listed without IDs, never dropped."""
+    raw = record.get("pnpdeviceid") or record.get("instanceid") or ""
+    prefix = _PHYSICAL_PREFIX.match(raw)
+    if not prefix or not raw.endswith(_CUT):
+        return False
+    name = record.get("friendlyname") or record.get("interfacedescription") or record.get("name", "")
+    inv.interfaces.append(
+        NetInterface(
+            name=record.get("netconnectionid") or name,
+            description=name,
+            bus=prefix.group(1).lower(),
+            wireless=_wireless(record),
+        )
+    )
+    inv.notes.append(
+        f"The table cut the device ID of '{name}' ({raw}); paste "
+        "'Get-PnpDevice -Class Net | Format-List FriendlyName,InstanceId' to identify the chip."
+    )
+    return True
+
+
 def _inventory(records: list[dict[str, str]]) -> Inventory:
     inv = Inventory()
     seen: set[str] = set()
     for record in records:
         instance = _instance(record)
+        if not instance and _is_network(record) and _cut_physical(record, inv):
+            continue
         if not instance or instance.upper() in seen or not _is_network(record):
             continue  # software adapters (ROOT\, SWD\, BTH\, {GUID}\) or another device class
         seen.add(instance.upper())

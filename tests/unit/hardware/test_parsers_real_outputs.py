@@ -356,6 +356,33 @@ def test_powershell_table_without_ids_says_what_to_paste() -> None:
         windows_text.parse_windows_text(text_of("powershell-get-netadapter-table-i350.txt"))
 
 
+def test_pnpdevice_table_without_instance_ids_says_what_to_paste() -> None:
+    text = text_of("powershell-get-pnpdevice-usb-table-no-instanceid.txt")
+    assert windows_text.sniff(text) == "windows-powershell"  # the command line above is no header
+    with pytest.raises(ParseError, match="PnPDeviceID"):
+        windows_text.parse_windows_text(text)
+
+
+def test_instance_id_cut_by_a_narrow_table_keeps_the_adapter_without_ids() -> None:
+    rows = [
+        ("OK", "Net", "Realtek USB GbE Family Controller", "USB\\VID_0BDA&P\u2026"),
+        ("OK", "Net", "Intel(R) Ethernet Controller (3) I225-V", "PCI\\VEN_8086&DEV_15F3&SUBSYS..."),
+        ("OK", "Net", "WAN Miniport (IP)", "SWD\\MSRRAS\\MS_NDI\u2026"),
+    ]
+    widths = (11, 16, 78)
+    lines = ["Status     Class           FriendlyName" + " " * 66 + "InstanceId"]
+    lines.append("------     -----           ------------" + " " * 66 + "----------")
+    lines += ["".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + r[3] for r in rows]
+    inv = windows_text.parse_windows_text("\n".join(lines))
+    assert [(i.bus, i.vendor_id, i.device_id) for i in inv.interfaces] == [
+        ("usb", "", ""),
+        ("pci", "8086", "15f3"),
+    ]
+    assert "Format-List FriendlyName,InstanceId" in inv.notes[0]
+    derive_nics(inv)
+    assert sorted((n.esxi_name, n.bus) for n in inv.nics) == [("vmnic0", "pci"), ("vusb0", "usb")]
+
+
 def test_powershell_json_array_single_and_value_wrapper() -> None:
     array = windows_text.parse_powershell_json(
         text_of("authored-powershell-get-ciminstance-win32-networkadapter.json")
@@ -449,6 +476,7 @@ EXPECTED = {
     "real-outputs/windows10-wmic-msft-netadapter-list.txt": "windows-wmic",
     "real-outputs/windows7-wmic-win32-networkadapter-list.txt": "windows-wmic",
     "real-outputs/powershell-get-netadapter-table-i350.txt": "windows-powershell",
+    "real-outputs/powershell-get-pnpdevice-usb-table-no-instanceid.txt": "windows-powershell",
     "real-outputs/authored-wmic-nic-get-table-utf16.txt": "windows-wmic",
     "real-outputs/authored-powershell-get-netadapter-format-list.txt": "windows-powershell",
     "real-outputs/authored-powershell-get-pnpdevice-class-net-table.txt": "windows-powershell",

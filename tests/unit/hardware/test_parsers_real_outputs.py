@@ -199,8 +199,10 @@ def test_macos26_usb_host_json_lists_both_realtek_nics() -> None:
         ("0bda:8157", "1-2.2", "Realtek", "USB 10/100/1G/2.5G/5G LAN"),
     ]
     assert len(inv.usb) == 16  # buses (no IDs) are not devices
-    derive_nics(inv, {"0bda:8153", "0bda:8157"})
+    # No interface classes in SPUSBHostDataType and no catalog here: the names say "LAN".
+    derive_nics(inv)
     assert [(n.esxi_name, n.id) for n in inv.nics] == [("vusb0", "0bda:8157"), ("vusb1", "0bda:8153")]
+    assert not any("Hub" in i.description for i in inv.interfaces)
 
 
 def test_macos_both_usb_data_types_in_one_document_count_each_device_once() -> None:

@@ -429,6 +429,18 @@ def _merge_sections(
         if merged is None:
             merged = part
             continue
+        clashes = _clashes(merged, part)
+        if clashes:
+            warnings.append(
+                InputWarning(
+                    name,
+                    section.first_line,
+                    f"lines {section.first_line}-{section.last_line} list {clashes} at the same address as "
+                    "earlier in this file but with other IDs: are these two machines' dumps in one file? "
+                    "Give each machine's output in its own check",
+                    "duplicate",
+                )
+            )
         repeated = _repeats(merged, part)
         if repeated:
             warnings.append(
@@ -446,12 +458,25 @@ def _merge_sections(
     return merged
 
 
-def _repeats(earlier: Inventory, part: Inventory) -> str:
-    pci = {d.address for d in earlier.pci}
-    usb = {d.path for d in earlier.usb}
+def _clashes(earlier: Inventory, part: Inventory) -> str:
+    pci = {d.address: d.id for d in earlier.pci}
+    usb = {d.path: d.id for d in earlier.usb}
     counts = []
-    same_pci = sum(1 for d in part.pci if d.address in pci)
-    same_usb = sum(1 for d in part.usb if d.path in usb)
+    other_pci = sum(1 for d in part.pci if pci.get(d.address, d.id) != d.id)
+    other_usb = sum(1 for d in part.usb if usb.get(d.path, d.id) != d.id)
+    if other_pci:
+        counts.append(f"{other_pci} PCI device{'s' if other_pci > 1 else ''}")
+    if other_usb:
+        counts.append(f"{other_usb} USB device{'s' if other_usb > 1 else ''}")
+    return " and ".join(counts)
+
+
+def _repeats(earlier: Inventory, part: Inventory) -> str:
+    pci = {d.address: d.id for d in earlier.pci}
+    usb = {d.path: d.id for d in earlier.usb}
+    counts = []
+    same_pci = sum(1 for d in part.pci if pci.get(d.address) == d.id)
+    same_usb = sum(1 for d in part.usb if usb.get(d.path) == d.id)
     if same_pci:
         counts.append(f"{same_pci} PCI device{'s' if same_pci > 1 else ''}")
     if same_usb:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ecs_field.hardware.inventory import InputWarning
@@ -375,12 +376,16 @@ def _section(
     body = lines[start:end]
     # Pasted into a document or a mail, whole outputs get indented: strip the indentation their
     # first-level lines share, so the parsers see the tool's own layout.
-    firsts = [line for line in body if line.strip() and family_of(line) is not None]
-    indents = {_INDENT.match(line).group(0) for line in firsts}  # type: ignore[union-attr]
-    if len(indents) == 1:
-        indent = indents.pop()
-        if indent:
-            body = [line[len(indent) :] if line.startswith(indent) else line for line in body]
+    # The tools print these first-level lines (device, "Bus", "Handle") at column 0, so they lose
+    # any indentation; the other lines lose the indentation most first-level lines had (one damaged
+    # line, say by a stderr message spliced into its indentation, must not change the rest).
+    indents = Counter(_INDENT.match(line).group(0) for line in body if line.strip() and family_of(line))  # type: ignore[union-attr]
+    indent = indents.most_common(1)[0][0] if indents else ""
+    if indents and (indent or len(indents) > 1):
+        body = [
+            line.lstrip() if family_of(line) else line[len(indent) :] if line.startswith(indent) else line
+            for line in body
+        ]
     text = "\n".join(body)
     if end == len(lines) and not ends_with_newline:
         return Section(start, end, family, text, command)

@@ -27,7 +27,10 @@ M70Q_LSPCI = (MESSY / "m70q-gen2-lspci-vvnn.txt").read_text()
 M70Q_DMI = (MESSY / "m70q-gen2-dmidecode.txt").read_text()
 M70Q_LSUSB = (MESSY / "m70q-gen2-lsusb-v.txt").read_text()
 USB_NICS = (FIXTURES / "usb-adapters-lsusb-v.txt").read_text()
-NIC_LINE = "00:1f.6 Ethernet controller [0200]: Intel Corporation Ethernet Connection (14) I219-V [8086:15fa] (rev 11)"
+NIC_LINE = (
+    "00:1f.6 Ethernet controller [0200]: Intel Corporation Ethernet Connection (14) I219-V "
+    "[8086:15fa] (rev 11)"
+)
 # Real stderr lines of pciutils / usbutils, as published with the dumps they interrupted.
 PCILIB = "pcilib: sysfs_read_vpd: read failed: Input/output error"
 PCILIB_LABEL = "pcilib: Error reading /sys/bus/pci/devices/0000:00:08.3/label: Operation not permitted"
@@ -286,6 +289,12 @@ def test_the_same_dump_twice_counts_each_nic_once(tmp_path: Path) -> None:
 def test_two_machines_in_one_file_are_not_silently_mixed(tmp_path: Path) -> None:
     other = (FIXTURES / "nuc12wshi7-lspci-nn.txt").read_text()
     inv = load_inputs([write(tmp_path, "two.txt", M70Q_LSPCI + other)])
+    assert any("two machines" in w.message for w in warnings_of(inv, "duplicate"))
+
+
+def test_two_machines_usb_dumps_in_one_file_are_flagged(tmp_path: Path) -> None:
+    other = (FIXTURES / "usb-rtl8157-lsusb.txt").read_text()
+    inv = load_inputs([write(tmp_path, "two.txt", f"{other}$ lsusb -v\n{M70Q_LSUSB}")])
     assert any("two machines" in w.message for w in warnings_of(inv, "duplicate"))
 
 

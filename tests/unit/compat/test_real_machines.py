@@ -79,7 +79,12 @@ def test_corpus_is_broad_and_its_facts_are_consistent() -> None:
 def test_platform_family_matches(machine: dict[str, Any], judged: dict[str, tuple[Inventory, Verdict]]) -> None:
     if machine.get("platform_pending"):
         pytest.xfail("platform pending in catalog")
-    platform = judged[machine["dir"]][1].platform
+    verdict = judged[machine["dir"]][1]
+    platform = verdict.platform
+    if machine["platform_id"] is None:
+        # a generic mini PC: no family is expected, and not knowing the box is never a failure
+        assert all(c.status != "fail" for c in verdict.checks if c.id == "platform")
+        return
     assert platform["matched"], f"{machine['family']}: no catalog family matched {platform}"
     assert platform["family_id"] == machine["platform_id"]
 
@@ -100,7 +105,7 @@ def test_memory_and_cpu_read_as_in_the_dump(
 ) -> None:
     inventory = judged[machine["dir"]][0]
     assert inventory.memory_bytes == machine["memory_bytes"]
-    assert inventory.cpu.model.strip() == machine["cpu"].strip()
+    assert " ".join(inventory.cpu.model.split()) == " ".join(machine["cpu"].split())
 
 
 @pytest.mark.parametrize("machine", MACHINES, ids=_ids(MACHINES))

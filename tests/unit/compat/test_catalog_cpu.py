@@ -134,11 +134,63 @@ def test_cpu_model_is_cached_and_whitespace_tolerant(shipped: Catalog) -> None:
     assert a.to_dict()["generation"] == a.generation
 
 
-# Model strings as inputs carry them: dmidecode "Version:" of Processor Information (linuxhw/DMI
-# dumps, e.g. "Mini Pc/Lenovo/ThinkCentre/ThinkCentre M70q Gen 3 11T300B5MH/8441791406CE"),
-# /proc/cpuinfo "model name" ("11th Gen Intel(R) Core(TM) ..." from 11th gen on; "Intel(R) N100"
-# as quoted in public lscpu/cpuinfo outputs), the Windows Name and the padded Xeon form of old
-# dmidecode versions. Expected: (entry id, generation, hybrid).
+# Verbatim "Version:" strings from dmidecode dumps (the fixture folder in
+# tests/fixtures/hardware/machines or the linuxhw/DMI dump named). Expected: (entry id, hybrid).
+DUMP_MODELS = [
+    ("12th Gen Intel(R) Core(TM) i5-12500T", "intel-core-12-desktop-p-only", False),  # hp-elite-mini-800-g9
+    # linuxhw/DMI Mini Pc/Hewlett-Packard/Elite/Elite Mini 800 G9 Desktop PC/236AD7372929
+    ("12th Gen Intel(R) Core(TM) i7-12700T", "intel-core-alder-lake", True),
+    ("12th Gen Intel(R) Core(TM) i5-12400T", "intel-core-12-desktop-p-only", False),  # lenovo-m70q-gen3
+    ("13th Gen Intel(R) Core(TM) i5-1340P", "intel-core-raptor-lake", True),  # intel-nuc13anhi5
+    ("13th Gen Intel(R) Core(TM) i9-13900K", "intel-core-raptor-lake", True),  # intel-nuc13rngi9
+    ("Intel(R) Core(TM) Ultra 5 125H", "intel-core-ultra-series1-meteor-lake", True),  # asus-nuc14rvh-b
+    (
+        "11th Gen Intel(R) Core(TM) i7-1185G7 @ 3.00GHz",
+        "intel-core-11-tiger-lake",
+        False,
+    ),  # nuc11tnhv7 fixture
+    (
+        "11th Gen Intel(R) Core(TM) i5-11400T @ 1.30GHz",
+        "intel-core-11-rocket-lake",
+        False,
+    ),  # lenovo-m70q-gen2
+    ("Intel(R) Core(TM) i3-10105T CPU @ 3.00GHz", "intel-core-10-comet-lake", False),  # lenovo-m70q-gen2
+    ("Intel(R) Pentium(R) Gold G6400T CPU @ 3.40GHz", "intel-core-10-comet-lake", False),  # lenovo-m70q-gen1
+    (
+        "Intel(R) Core(TM) i5-10500TE CPU @ 2.30GHz",
+        "intel-core-10-comet-lake",
+        False,
+    ),  # linuxhw OnLogic HX500
+    (
+        "Intel(R) Core(TM) i7-8565U CPU @ 1.80GHz",
+        "intel-core-8-9-coffee-lake",
+        False,
+    ),  # dell-optiplex-7070-ultra
+    ("Intel(R) Core(TM) i5-8259U CPU @ 2.30GHz", "intel-core-8-9-coffee-lake", False),  # intel-nuc8i5beh
+    ("Intel(R) Core(TM) i5-7500T CPU @ 2.70GHz", "intel-core-7-kaby-lake", False),  # hp-prodesk-400-g3-dm
+    ("Intel(R) Core(TM) i5-6600T CPU @ 2.70GHz", "intel-core-6-skylake", False),  # lenovo-m910q
+    ("Intel(R) Celeron(R) CPU G3900T @ 2.60GHz", "intel-core-6-skylake", False),  # lenovo-m710q
+    ("Intel(R) Core(TM) i3-5005U CPU @ 2.00GHz", "intel-core-5-broadwell", False),  # intel-nuc5i3ryh
+    ("Intel(R) Core(TM) i5-5250U CPU @ 1.60GHz", "intel-core-5-broadwell", False),  # linuxhw NUC5i5RYH
+    ("Intel(R) Celeron(R) CPU J3455 @ 1.50GHz", "intel-apollo-lake", False),  # intel-nuc6cayh
+    ("Intel(R) Celeron(R) J4005 CPU @ 2.00GHz", "intel-gemini-lake", False),  # intel-nuc7cjyh
+    ("      Intel(R) Celeron(R) CPU  J3060  @ 1.60GHz", "intel-silvermont-airmont", False),  # protectli-fw2b
+    ("Intel Atom(R) x6425RE Processor @ 1.90GHz", "intel-elkhart-lake", False),  # dell-edge-gateway-3200
+    ("Intel(R) Atom(TM) CPU E3805 @ 1.33GHz", "intel-silvermont-airmont", False),  # linuxhw Edge Gateway 3001
+    ("Intel(R) Atom(TM) CPU C3758 @ 2.20GHz", "intel-atom-c3000-denverton", False),  # linuxhw SYS-5019A-FTN4
+    ("Intel(R) Xeon(R) CPU D-1528 @ 1.90GHz", "intel-xeon-d-1500-1600", False),  # linuxhw SYS-E200-8D
+    ("Intel(R) Xeon(R) CPU D-1541 @ 2.10GHz", "intel-xeon-d-1500-1600", False),  # linuxhw SYS-5018D-FN4T
+    ("Intel(R) N100", "intel-alder-lake-n", False),  # tests/fixtures/hardware/rtl8125-minipc-dmidecode.txt
+    ("AMD Ryzen 9 7940HS w/ Radeon 780M Graphics     ", "amd-ryzen-zen4", False),  # linuxhw Minisforum Venus
+    ("AMD Ryzen 9 8945HS w/ Radeon 780M Graphics", "amd-ryzen-zen4", False),  # linuxhw Minisforum EliteMini
+    ("AMD A9-9420e RADEON R5, 5 COMPUTE CORES 2C+3G  ", "amd-piledriver-and-later-pre-zen", False),  # m625q
+]
+
+# Further model strings in the forms the dumps above show (dmidecode "Version:", /proc/cpuinfo
+# "model name" with the "11th Gen"-style prefix, the padded Xeon/Core 2 form of old dmidecode
+# versions, AMD's "with Radeon Graphics" suffixes). Not each was read in a dump: the model numbers
+# are real products (Intel ARK / AMD product pages), the surrounding text follows the dumps.
+# Expected: (entry id, hybrid).
 REAL_MODELS = [
     ("Intel(R) Core(TM) i5-1135G7 @ 2.40GHz", "intel-core-11-tiger-lake", False),
     ("11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz", "intel-core-11-tiger-lake", False),
@@ -249,7 +301,7 @@ REAL_MODELS = [
 ]
 
 
-@pytest.mark.parametrize(("model", "entry_id", "hybrid"), REAL_MODELS)
+@pytest.mark.parametrize(("model", "entry_id", "hybrid"), DUMP_MODELS + REAL_MODELS)
 def test_real_model_strings_map_to_their_generation(
     shipped: Catalog, model: str, entry_id: str, hybrid: bool
 ) -> None:
@@ -306,7 +358,7 @@ def test_every_entry_without_xsave_is_unsupported_from_8_0u2(shipped: Catalog) -
 
 def test_every_entry_is_reachable_and_specific_entries_come_first(shipped: Catalog) -> None:
     """No entry is shadowed: each one's own sample model resolves to it (first match wins)."""
-    seen = {entry_id for _, entry_id, _ in REAL_MODELS}
+    seen = {entry_id for _, entry_id, _ in DUMP_MODELS + REAL_MODELS}
     ids = [m.id for m in shipped.cpu_models]
     assert len(ids) == len(set(ids))
     missing = [i for i in ids if i not in seen]

@@ -34,7 +34,6 @@ _MEMORY = re.compile(r"^(\d+)\s*(MB|GB|TB)$")
 _APPLE_PROCS = re.compile(r"^proc (\d+):(\d+):(\d+)")
 # Apple Silicon Macs print a symbolic vendor for Apple's own devices instead of 0x05ac.
 _SYMBOLIC_VENDORS = {"apple_vendor_id": "05ac"}
-_NIC_PRODUCT = re.compile(r"\b(?:LAN|Ethernet|GbE|NIC)\b", re.IGNORECASE)
 # Apple T2 Controller: listed as USB Ethernet "en5" on T2 Macs (a virtual bus to the T2 chip).
 _T2_CONTROLLER = ("05ac", "8233")
 # (legacy SPUSBDataType key, SPUSBHostDataType key)
@@ -149,35 +148,7 @@ def inventory_from_document(doc: dict[str, Any]) -> Inventory:
     }
     for item in _walk(_list(doc, "SPEthernetDataType")):
         _ethernet(inv, item, macs)
-    _usb_adapters_by_name(inv)
     return inv
-
-
-def _usb_adapters_by_name(inv: Inventory) -> None:
-    """A USB device that calls itself a LAN/Ethernet adapter is one, even with no macOS driver.
-
-    SPUSBHostDataType gives no interface classes, and SPEthernetDataType lists an adapter only
-    when macOS bound a driver; without this, an adapter the catalog does not know would vanish.
-    """
-    bound = [(i.vendor_id, i.device_id, i.location) for i in inv.interfaces if i.bus == "usb"]
-    for device in inv.usb:
-        if not _NIC_PRODUCT.search(device.product):
-            continue
-        if any(
-            (v, d) == (device.vendor_id, device.product_id) and loc in (device.path, "")
-            for v, d, loc in bound
-        ):
-            continue
-        inv.interfaces.append(
-            NetInterface(
-                name="",
-                bus="usb",
-                location=device.path,
-                description=device.product,
-                vendor_id=device.vendor_id,
-                device_id=device.product_id,
-            )
-        )
 
 
 def _cpu(hardware: dict[str, Any]) -> Cpu:

@@ -199,10 +199,9 @@ def test_macos26_usb_host_json_lists_both_realtek_nics() -> None:
         ("0bda:8157", "1-2.2", "Realtek", "USB 10/100/1G/2.5G/5G LAN"),
     ]
     assert len(inv.usb) == 16  # buses (no IDs) are not devices
-    # No interface classes in SPUSBHostDataType and no catalog here: the names say "LAN".
-    derive_nics(inv)
+    # SPUSBHostDataType has no interface classes: the catalog's USB NIC IDs say which are NICs.
+    derive_nics(inv, {"0bda:8153", "0bda:8157"})
     assert [(n.esxi_name, n.id) for n in inv.nics] == [("vusb0", "0bda:8157"), ("vusb1", "0bda:8153")]
-    assert not any("Hub" in i.description for i in inv.interfaces)
 
 
 def test_macos_both_usb_data_types_in_one_document_count_each_device_once() -> None:
@@ -224,6 +223,12 @@ def test_macos_both_usb_data_types_in_one_document_count_each_device_once() -> N
 def test_macos_old_usb_json_still_read() -> None:
     inv = macos.parse_macos_json((FIXTURES / "macos-macmini8-1.json").read_text())
     assert any(d.id == "0bda:8156" for d in inv.usb)
+
+
+def test_macos_text_split_in_two_commands_still_one_nic_per_adapter() -> None:
+    # The importer reads the SPEthernetDataType and SPUSBDataType parts on their own and merges them.
+    inv = load_inputs([REAL / "macos-spethernet-spusb-text-dell-dock-rtl8153.txt"])
+    assert [(n.esxi_name, n.id, n.name) for n in inv.nics] == [("vusb0", "0bda:8153", "en7")]
 
 
 def test_macos_plain_text_usb_and_ethernet() -> None:

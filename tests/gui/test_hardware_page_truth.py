@@ -520,3 +520,18 @@ def test_new_controls_are_reachable_by_keyboard(
     )  # Re-check &this machine
     qtbot.waitUntil(lambda: page.probe_count == 1 and not page._busy, timeout=5000)
     assert page.from_probe
+
+
+def test_file_names_in_the_banner_are_text_not_markup(
+    qtbot: QtBot, page: HardwarePage, tmp_path: Path
+) -> None:
+    bad = tmp_path / "<i>box<i>.txt"  # no "/" in a file name
+    bad.write_text("just some notes\n")
+    page.show_inventory(boxes.realtek_box(), "<b>old</b>.json")
+    page.import_files([bad])
+    idle(qtbot, page)
+    assert page.banner.summary.textFormat() == Qt.TextFormat.PlainText
+    assert "<i>box<i>.txt" in page.banner.summary.text()
+    assert (
+        page.banner.box.text().splitlines()[0] == "The result shown before, for <b>old</b>.json, was cleared."
+    )

@@ -607,9 +607,14 @@ class HardwarePage(Page):
         # The old verdict is cleared: left on screen it reads as the verdict for the files that failed.
         self._clear_result()
         word = "Could not check this machine" if self._busy_kind == "probe" else "Could not read the report"
-        box = f"Hint: {hint}" if hint else ""
-        if previous and previous != failed:
-            box += (" " if box else "") + f"The result shown before, for {previous}, was cleared."
+        # the clearing first: at the end of a long hint it was missed
+        lines = (
+            [f"The result shown before, for {previous}, was cleared."]
+            if previous and previous != failed
+            else []
+        )
+        lines += [f"Hint: {hint}"] if hint else []
+        box = "\n".join(lines)
         self.banner.show_state("error", message, box, word=word)
         self.checks_view.setHtml(
             f"<p style='color:{self._tones.muted}'>No result for {html.escape(failed)}. "

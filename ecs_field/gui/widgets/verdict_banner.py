@@ -65,6 +65,9 @@ class VerdictBanner(QFrame):
         self.box = QLabel()
         self.box.setWordWrap(True)
         self.box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for label in (self.word, self.summary, self.box):
+            # file names and messages from the input: never read as markup
+            label.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
         layout.setSpacing(3)

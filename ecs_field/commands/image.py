@@ -17,6 +17,12 @@ WRITE_MODE_WORDS = {
 }
 
 
+def _mode_text(info: ImageInfo) -> str:
+    if info.write_mode is None:
+        return f"none: `write` refuses it in auto mode ({info.refusal})"
+    return WRITE_MODE_WORDS.get(info.write_mode, info.write_mode)
+
+
 def render(info: ImageInfo) -> str:
     yes_no = {True: "yes", False: "no"}
     esxi = f"{info.esxi['version']} build {info.esxi['build']}" if info.esxi else "not an ESXi installer"
@@ -27,7 +33,7 @@ def render(info: ImageInfo) -> str:
         f"Hybrid MBR:  {yes_no[info.hybrid]}",
         f"Boots:       BIOS {yes_no[info.bios]}, UEFI {yes_no[info.uefi]}",
         f"ESXi:        {esxi}",
-        f"Write mode:  {WRITE_MODE_WORDS.get(info.write_mode, info.write_mode)}",
+        f"Write mode:  {_mode_text(info)}",
     ]
     if info.files is not None:
         lines.append(f"Files:       {info.files}")

@@ -355,6 +355,24 @@ def run_history(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_STALL_TIMEOUT_S = 24 * 3600
+
+
+def _stall_timeout(text: str) -> float:
+    """Seconds without progress before the stick counts as not answering: a positive number."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (e.g. 60)") from None
+    if not math.isfinite(value) or value <= 0 or value > MAX_STALL_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a usable time: give the seconds without progress after which the stick counts "
+            f"as not answering, more than 0 and at most {MAX_STALL_TIMEOUT_S} (default 60)")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser = subparsers.add_parser(
         "write",
@@ -385,7 +403,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--progress", choices=("json",),
                         help="json: one JSON object per line on stdout: phase, bytes_done, bytes_total, "
                         "rate_bps, eta_s, message (and device)")
-    parser.add_argument("--stall-timeout", type=float, default=60.0, metavar="SECONDS",
+    parser.add_argument("--stall-timeout", type=_stall_timeout, default=60.0, metavar="SECONDS",
                         help="report the stick as not answering after this long without progress (60)")
     # For the app's elevated helper (ecs_field.media.helper), not for people:
     parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)

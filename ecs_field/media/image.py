@@ -18,7 +18,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import struct
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -80,7 +82,10 @@ class ImageInfo:
     bios: bool = False
     uefi: bool = False
     esxi: dict[str, str] | None = None
-    write_mode: str = "raw"  # "raw" | "uefi-fat32"
+    # What `write --mode auto` does: "raw", "uefi-fat32", or None when it refuses (see ``refusal``).
+    write_mode: str | None = "raw"
+    bootable: bool = True  # recognised as bootable from a USB stick written in ``write_mode``
+    refusal: str = ""  # why auto mode refuses it (empty when it does not); --mode raw writes it anyway
     el_torito: list[BootEntry] = field(default_factory=list)
     partitions: list[MbrPartition] = field(default_factory=list)
     gpt: bool = False
@@ -99,6 +104,8 @@ class ImageInfo:
             "boot": {"bios": self.bios, "uefi": self.uefi},
             "esxi": self.esxi,
             "write_mode": self.write_mode,
+            "bootable": self.bootable,
+            "auto_refusal": self.refusal or None,
             "el_torito": [e.to_dict() for e in self.el_torito],
             "mbr_partitions": [p.to_dict() for p in self.partitions],
             "gpt": self.gpt,
@@ -209,58 +216,145 @@ def _esxi_from_volume_id(volume_id: str) -> dict[str, str] | None:
     return {"version": match.group("version"), "build": match.group("build"), "source": "volume id"}
 
 
-# --------------------------------------------------------------------------- files via pycdlib
-def _iso_files(handle: BinaryIO) -> tuple[int, dict[str, bytes], str, str]:
-    """(file count, {"/BOOT.CFG": bytes, ...}, EFI loader path, problem) read through pycdlib."""
-    import pycdlib
-    from pycdlib.pycdlibexception import PyCdlibException
+# --------------------------------------------------------------------------- files via the ISO tree
+FAT32_MAX_FILE = 0xFFFFFFFF  # FAT32 stores a file's size in 32 bits: 4 GiB - 1 byte at most
+_WANTED_CFG = ("/BOOT.CFG", "/EFI/BOOT/BOOT.CFG")
+_LOADERS = ("/EFI/BOOT/BOOTX64.EFI", "/EFI/BOOT/BOOTAA64.EFI")
 
-    iso = pycdlib.PyCdlib()
-    wanted = {"/BOOT.CFG", "/EFI/BOOT/BOOT.CFG"}
-    found: dict[str, bytes] = {}
-    loader = ""
-    count = 0
+
+@dataclass
+class _IsoFiles:
+    count: int | None = None  # None: the tree could not be read
+    configs: dict[str, bytes] = field(default_factory=dict)  # "/BOOT.CFG" -> its first 64 KiB
+    loader: str = ""
+    too_big: list[tuple[str, int]] = field(default_factory=list)  # files FAT32 cannot hold
+    problem: str = ""
+
+
+def _iso_files(path: Path, handle: BinaryIO) -> _IsoFiles:
+    """What the ISO holds, read through the same tree reader the FAT32 stick is built from.
+
+    So inspect and write agree: a file the FAT32 stick cannot hold is found here too. A cut-short
+    ISO (a file beyond its end) raises BadInput; any other damage becomes ``problem``.
+    """
+    from ecs_field.media.iso_tree import IsoTruncated, read_iso_tree
+
+    found = _IsoFiles()
     try:
-        handle.seek(0)
-        iso.open_fp(handle)
-        for dirpath, _dirs, files in iso.walk(iso_path="/"):
-            for name in files:
-                count += 1
-                plain = name.split(";")[0].rstrip(".").upper()
-                full = ("" if dirpath == "/" else dirpath.upper()) + "/" + plain
-                if full in wanted:
-                    from io import BytesIO
-
-                    buffer = BytesIO()
-                    iso.get_file_from_iso_fp(buffer, iso_path=f"{dirpath.rstrip('/')}/{name}")
-                    found[full] = buffer.getvalue()[:65536]
-                if full in ("/EFI/BOOT/BOOTX64.EFI", "/EFI/BOOT/BOOTAA64.EFI") and not loader:
-                    loader = full
-        return count, found, loader, ""
-    except PyCdlibException as exc:
-        return count, found, loader, str(exc)
-    finally:
-        try:
-            iso.close()
-        except Exception:  # closing a half-opened PyCdlib can itself raise
-            log.debug("pycdlib close failed", exc_info=True)
+        tree = read_iso_tree(path, handle)
+    except IsoTruncated:
+        raise
+    except BadInput as exc:
+        found.problem = exc.message
+        return found
+    found.count = tree.file_count
+    for name, item in tree.root.iter_files():
+        upper = name.upper()
+        if upper in _WANTED_CFG and item.extents:
+            offset, length = item.extents[0]
+            handle.seek(offset)
+            found.configs[upper] = handle.read(min(length, 65536))
+        if upper in _LOADERS and not found.loader:
+            found.loader = upper
+        if item.size > FAT32_MAX_FILE:
+            found.too_big.append((name, item.size))
+    return found
 
 
 # --------------------------------------------------------------------------- inspect
-def inspect_image(path: Path) -> ImageInfo:
-    """Describe an image file; BadInput (naming the file) when it is not an image or is truncated."""
-    path = Path(path)
+RAW_ANYWAY = "`ecs-field write IMAGE DEVICE --mode raw` writes it anyway, byte for byte, with no boot check"
+
+
+def _file_size(path: Path, handle: BinaryIO, info: os.stat_result) -> int:
+    """Bytes in the file, or in the device for a block device (whose st_size is 0)."""
+    if not stat.S_ISBLK(info.st_mode):
+        return info.st_size
+    if sys.platform.startswith("linux"):
+        import fcntl
+
+        try:  # BLKGETSIZE64
+            return int.from_bytes(fcntl.ioctl(handle.fileno(), 0x80081272, b"\0" * 8), sys.byteorder)
+        except OSError:
+            pass
     try:
-        handle = path.open("rb")
+        return handle.seek(0, os.SEEK_END)
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot tell the size of this device ({exc.strerror})",
+                       "Inspect an image file instead.") from exc
+
+
+def _open_image(path: Path) -> tuple[BinaryIO, os.stat_result]:
+    """Open ``path`` for reading, but only a regular file or a block device: never wait on a FIFO."""
+    try:
+        info = os.stat(path)
     except FileNotFoundError as exc:
         raise BadInput(f"{path}: no such file",
                        "Check the path, or pick the image from the library.") from exc
-    except IsADirectoryError as exc:
-        raise BadInput(f"{path} is a folder, not an image file", "Pick the .iso file itself.") from exc
     except OSError as exc:
         raise BadInput(f"{path}: cannot read it ({exc.strerror})", "Check the file's permissions.") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise BadInput(f"{path} is a folder, not an image file", "Pick the .iso file itself.")
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISBLK(info.st_mode)):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode) else
+                "a socket" if stat.S_ISSOCK(info.st_mode) else
+                "a character device" if stat.S_ISCHR(info.st_mode) else "not a regular file")
+        # Opening a FIFO would wait for a writer forever; nothing here opens it.
+        raise BadInput(f"{path} is {kind}, not an image file",
+                       "Save the image to a file first (a download or copy that has finished).")
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read it ({exc.strerror})", "Check the file's permissions.") from exc
+    try:
+        again = os.fstat(handle.fileno())
+    except OSError:
+        handle.close()
+        raise
+    if (again.st_dev, again.st_ino, again.st_mode) != (info.st_dev, info.st_ino, info.st_mode):
+        handle.close()  # replaced between the look and the open (by a FIFO, say)
+        raise BadInput(f"{path} changed while it was being opened", "Try again once it stays put.")
+    return handle, again
+
+
+def _truncated(path: Path, what: str, needs: int, size: int) -> BadInput:
+    return BadInput(f"{path} is truncated: {what} {needs} bytes but the file has {size} "
+                    f"({100 * size / max(needs, 1):.0f}%)", "Download or copy the image again.")
+
+
+def _partition_table_end(sector: bytes) -> int:
+    """Bytes an MBR partition table describes (the end of its last partition), 0 if it is no table."""
+    if len(sector) < 512 or sector[510:512] != b"\x55\xaa":
+        return 0
+    end = 0
+    for index in range(4):
+        entry = sector[446 + 16 * index: 446 + 16 * (index + 1)]
+        if entry[0] not in (0x00, 0x80):
+            return 0  # boot code or a file system's boot sector, not a partition table
+        start, count = struct.unpack_from("<II", entry, 8)
+        if entry[4] and count:
+            end = max(end, (start + count) * 512)
+    return end
+
+
+def _gpt_end(header: bytes) -> int:
+    """Bytes a GPT header describes (through its backup header), 0 if there is none."""
+    if len(header) < 92 or header[:8] != b"EFI PART":
+        return 0
+    alternate = struct.unpack_from("<Q", header, 32)[0]
+    return (alternate + 1) * 512 if 1 < alternate < 1 << 40 else 0
+
+
+def inspect_image(path: Path) -> ImageInfo:
+    """Describe an image file; BadInput (naming the file) when it is not an image or is truncated.
+
+    ``write_mode`` is what ``write --mode auto`` does: "raw", "uefi-fat32", or None when auto
+    refuses an image it does not recognise as bootable (``refusal`` says why; ``--mode raw``
+    writes it anyway).
+    """
+    path = Path(path)
+    handle, stat_info = _open_image(path)
     with handle:
-        size = os.fstat(handle.fileno()).st_size
+        size = _file_size(path, handle, stat_info)
 
         def read_at(offset: int, length: int) -> bytes:
             handle.seek(offset)
@@ -276,22 +370,28 @@ def inspect_image(path: Path) -> ImageInfo:
                                "Decompress it first and inspect the .iso or .img inside.")
         pvd = read_at(PVD_OFFSET, SECTOR)
         mbr_sane, partitions = parse_mbr(head, size)
-        gpt = read_at(512, 8) == b"EFI PART"
+        gpt_header = read_at(512, 92)
+        gpt = gpt_header[:8] == b"EFI PART"
+        table_end = max(_partition_table_end(head), _gpt_end(gpt_header))
+        if table_end > size:
+            # A hybrid ISO or disk image cut short (even to its first sector).
+            raise _truncated(path, "its partition table describes", table_end, size)
         if len(pvd) == SECTOR and pvd[0] == 1 and pvd[1:6] == b"CD001":
-            info = _inspect_iso(path, handle, read_at, pvd, _Mbr(mbr_sane, partitions, gpt))
+            info = _inspect_iso(path, handle, read_at, pvd, _Mbr(mbr_sane, partitions, gpt), size=size)
         elif pvd[1:6] == b"CD001" or (size < PVD_OFFSET + SECTOR and size > PVD_OFFSET and not mbr_sane):
             raise BadInput(f"{path} is truncated: the ISO 9660 volume descriptor at 32 KiB is cut off "
                            f"(the file has {size} bytes)", "Download or copy the image again.")
         elif mbr_sane or gpt:
             info = ImageInfo(str(path), size, "disk-image", hybrid=False, partitions=partitions, gpt=gpt,
-                             write_mode="raw")
+                             write_mode="raw", bootable=True)
             info.bios = any(p.active for p in partitions)
             info.uefi = gpt or any(p.type_id in (0xEF,) for p in partitions)
             info.notes.append("a disk image with a partition table: written byte for byte")
         elif head[510:512] == b"\x55\xaa":
-            info = ImageInfo(str(path), size, "unknown", write_mode="raw")
-            info.notes.append("has a boot signature but no partition table (a file system or boot sector "
-                              "image?): it can only be written byte for byte, and may not boot")
+            info = ImageInfo(str(path), size, "unknown", write_mode=None, bootable=False)
+            info.refusal = (f"{path.name} is not recognised as bootable: it has a boot signature but no "
+                            "partition table (a file system or boot sector image?)")
+            info.notes.append(RAW_ANYWAY)
         else:
             raise BadInput(
                 f"{path} is not a disk or ISO image: no ISO 9660 volume descriptor at 32 KiB and no "
@@ -301,6 +401,39 @@ def inspect_image(path: Path) -> ImageInfo:
     return info
 
 
+def check_not_truncated(path: Path) -> None:
+    """For ``--mode raw``/``uefi-fat32``: refuse (BadInput) an ISO or disk image that was cut short.
+
+    Only the fixed structures are read (no file tree): the explicit modes write what they are
+    given, but never an image whose own header says bytes are missing.
+    """
+    path = Path(path)
+    handle, stat_info = _open_image(path)
+    with handle:
+        size = _file_size(path, handle, stat_info)
+        handle.seek(0)
+        head = handle.read(512)
+        header = handle.read(92)
+        table_end = max(_partition_table_end(head), _gpt_end(header))
+        if table_end > size:
+            raise _truncated(path, "its partition table describes", table_end, size)
+        handle.seek(PVD_OFFSET)
+        pvd = handle.read(SECTOR)
+        if len(pvd) == SECTOR and pvd[0] == 1 and pvd[1:6] == b"CD001":
+            iso_size = _volume_bytes(pvd)
+            if iso_size > size:
+                raise _truncated(path, "the ISO says it holds", iso_size, size)
+        elif pvd[1:6] == b"CD001":
+            raise BadInput(f"{path} is truncated: the ISO 9660 volume descriptor at 32 KiB is cut off "
+                           f"(the file has {size} bytes)", "Download or copy the image again.")
+
+
+def _volume_bytes(pvd: bytes) -> int:
+    space_blocks = struct.unpack_from("<I", pvd, 80)[0]
+    block_size = struct.unpack_from("<H", pvd, 128)[0] or SECTOR
+    return int(space_blocks * block_size)
+
+
 @dataclass
 class _Mbr:
     sane: bool
@@ -308,33 +441,31 @@ class _Mbr:
     gpt: bool
 
 
-def _inspect_iso(path: Path, handle: BinaryIO, read_at: Any, pvd: bytes, mbr: _Mbr) -> ImageInfo:
-    size = os.fstat(handle.fileno()).st_size
+def _inspect_iso(
+    path: Path, handle: BinaryIO, read_at: Any, pvd: bytes, mbr: _Mbr, *, size: int
+) -> ImageInfo:
     mbr_sane, partitions, gpt = mbr.sane, mbr.partitions, mbr.gpt
     volume_id = pvd[40:72].decode("ascii", errors="replace").strip()
-    space_blocks = struct.unpack_from("<I", pvd, 80)[0]
-    block_size = struct.unpack_from("<H", pvd, 128)[0] or SECTOR
-    iso_size = space_blocks * block_size
+    iso_size = _volume_bytes(pvd)
     if iso_size > size:
-        raise BadInput(f"{path} is truncated: the ISO says it holds {iso_size} bytes but the file has "
-                       f"{size} ({100 * size / iso_size:.0f}%)", "Download or copy the image again.")
+        raise _truncated(path, "the ISO says it holds", iso_size, size)
     info = ImageInfo(str(path), size, "iso9660", volume_id=volume_id, partitions=partitions, gpt=gpt,
                      iso_size_bytes=iso_size)
-    info.hybrid = mbr_sane
+    info.hybrid = mbr_sane or gpt
     entries, notes = parse_el_torito(read_at, size)
     info.el_torito = entries
     info.notes.extend(notes)
     info.bios = any(e.bootable and e.platform_id == PLATFORM_BIOS for e in entries)
     info.uefi = any(e.bootable and e.platform_id == PLATFORM_UEFI for e in entries) or (
-        mbr_sane and any(p.type_id == 0xEF for p in partitions))
+        mbr_sane and any(p.type_id == 0xEF for p in partitions)) or gpt
     if info.hybrid:
         info.bios = info.bios or any(p.active for p in partitions)
-    files, found, loader, problem = _iso_files(handle)
-    info.files = files if not problem else None
-    info.efi_loader = loader
-    if problem:
-        info.notes.append(f"the ISO's directory tree could not be read completely ({problem})")
-    cfg = found.get("/BOOT.CFG") or found.get("/EFI/BOOT/BOOT.CFG")
+    files = _iso_files(path, handle)
+    info.files = files.count
+    info.efi_loader = files.loader
+    if files.problem:
+        info.notes.append(f"the ISO's directory tree could not be read completely ({files.problem})")
+    cfg = files.configs.get("/BOOT.CFG") or files.configs.get("/EFI/BOOT/BOOT.CFG")
     if cfg is not None:
         facts = parse_boot_cfg(cfg.decode("utf-8", errors="replace"))
         if "version" in facts:
@@ -342,15 +473,44 @@ def _inspect_iso(path: Path, handle: BinaryIO, read_at: Any, pvd: bytes, mbr: _M
                          "title": facts["title"], "build_string": facts["build_string"]}
     if info.esxi is None:
         info.esxi = _esxi_from_volume_id(volume_id)
-    if info.hybrid:
-        info.write_mode = "raw"
-        info.notes.append("hybrid ISO (MBR with a partition table): written byte for byte")
-    else:
-        info.write_mode = "uefi-fat32"
-        info.notes.append("El Torito only, no hybrid MBR: a raw copy would not boot from USB, so the stick "
-                          "is built as one FAT32 partition holding the ISO's files (UEFI boot)")
-        if not loader:
-            info.notes.append("no EFI/BOOT/BOOTX64.EFI in the ISO: UEFI firmware will not start the stick")
-    if not entries and not info.hybrid:
-        info.notes.append("no El Torito boot record: this ISO is not bootable")
+    _decide_iso_mode(info, files, path.name)
     return info
+
+
+def _decide_iso_mode(info: ImageInfo, files: _IsoFiles, name: str) -> None:
+    """Raw for a hybrid ISO; a FAT32 stick when that boots (an EFI loader, every file fits); else refuse.
+
+    Exactly one explanation per ISO, so the notes never contradict each other.
+    """
+    has_boot_record = any(e.bootable for e in info.el_torito)
+    if info.hybrid:
+        info.write_mode, info.bootable = "raw", True
+        info.notes.append("hybrid ISO (MBR or GPT partition table): written byte for byte")
+        return
+    if files.count is None:
+        info.write_mode, info.bootable = None, False
+        info.refusal = (f"{name}: the ISO's file tree cannot be read, so it cannot be put on a FAT32 stick, "
+                        "and a raw copy of an ISO without a hybrid MBR does not boot from USB")
+    elif not files.loader:
+        info.write_mode, info.bootable = None, False
+        if not has_boot_record:
+            what = "a plain data ISO: no El Torito boot record, no EFI boot loader (/EFI/BOOT/BOOTX64.EFI)"
+            what += ", not an ESXi installer" if info.esxi is None else ""
+        else:
+            what = ("El Torito only (" + ", ".join(sorted({e.platform for e in info.el_torito if e.bootable}))
+                    + ") with no EFI boot loader (/EFI/BOOT/BOOTX64.EFI) and no hybrid MBR: neither a raw "
+                    "copy nor a FAT32 stick boots from USB")
+        info.refusal = f"{name} is not recognised as bootable: {what}"
+    elif files.too_big:
+        big, big_size = files.too_big[0]
+        info.write_mode, info.bootable = None, True
+        info.refusal = (f"{name} is not writable as FAT32: {big} is {big_size} bytes, over the 4 GiB FAT32 "
+                        "holds per file; and a raw copy of an El Torito-only ISO (no hybrid MBR) does not "
+                        "boot from USB")
+    else:
+        info.write_mode, info.bootable = "uefi-fat32", True
+        boot = "El Torito only" if has_boot_record else "no El Torito boot record"
+        info.notes.append(f"{boot}, no hybrid MBR: a raw copy would not boot from USB, so the stick is built "
+                          f"as one FAT32 partition holding the ISO's files; UEFI starts {files.loader}")
+    if info.refusal:
+        info.notes.append(RAW_ANYWAY)

@@ -36,6 +36,10 @@ _VERSION_SUFFIX = re.compile(r";\d*$")
 _HIDDEN_FLAG = 0x01  # ISO 9660 file flags bit 0: "existence" (hidden from the user)
 
 
+class IsoTruncated(BadInput):
+    """A file of the ISO lies beyond the end of the ISO file: the ISO was cut short."""
+
+
 @dataclass(frozen=True)
 class IsoFile:
     name: str
@@ -99,7 +103,9 @@ def read_iso_tree(iso_path: Path, handle: BinaryIO | None = None) -> IsoTree:
     iso = pycdlib.PyCdlib()
     try:
         if handle is not None:
-            iso_size = os.fstat(handle.fileno()).st_size
+            info = os.fstat(handle.fileno())
+            # a block device (an ISO on a stick or disc) has no st_size: its end is its size
+            iso_size = handle.seek(0, os.SEEK_END) if stat.S_ISBLK(info.st_mode) else info.st_size
             handle.seek(0)
             iso.open_fp(handle)
         else:
@@ -206,8 +212,8 @@ class _Reader:
         size = sum(length for _, length in extents)
         for offset, length in extents:
             if offset + length > self.iso_size:
-                raise BadInput(
-                    f"{self.iso_path}: {path} lies beyond the end of the file "
+                raise IsoTruncated(
+                    f"{self.iso_path} is truncated: {path} lies beyond the end of the file "
                     f"(needs {offset + length} bytes, the ISO has {self.iso_size})",
                     "The ISO is truncated: download it again and check its SHA-256.",
                 )

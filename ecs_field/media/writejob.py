@@ -47,7 +47,13 @@ class WriteRequest:
     stall_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
+        import math
+
         self.image_path = Path(self.image_path)
+        if not (math.isfinite(self.stall_timeout_s) and self.stall_timeout_s > 0):
+            raise BadInput(f"stall timeout {self.stall_timeout_s!r} s: it must be a positive number of "
+                           "seconds",
+                           "Leave it at the default (60 s) unless a stick is known to pause longer.")
         if self.expected_sha256:
             from ecs_field.media.hashing import normalize_sha256
 
@@ -76,15 +82,31 @@ class DriveOutcome:
         return 0 if self.error is None else self.error.exit_code
 
 
+class NotBootable(BadInput):
+    """Auto mode does not write an image it does not recognise as bootable (``--mode raw`` does)."""
+
+
 def resolve_mode(image_path: Path, mode: str) -> str:
-    """ "raw" or "uefi-fat32"; auto asks the image inspector (hybrid/disk images: raw; El Torito: FAT32)."""
+    """ "raw" or "uefi-fat32"; auto asks the image inspector (hybrid/disk images: raw; El Torito: FAT32).
+
+    Auto refuses (NotBootable, exit 2) what it does not recognise as bootable; every mode refuses
+    an image whose own header says it was cut short (exit 2).
+    """
+    from ecs_field.media.image import check_not_truncated, inspect_image
+
     if mode not in MODES:
         raise BadInput(f"--mode {mode!r} is not one of {', '.join(MODES)}", None)
     if mode != "auto":
+        check_not_truncated(image_path)
         return mode
-    from ecs_field.media.image import inspect_image
-
-    return inspect_image(image_path).write_mode
+    info = inspect_image(image_path)
+    if info.write_mode is None:
+        raise NotBootable(
+            f"{info.refusal}. Auto mode does not write it; `--mode raw` writes it anyway, byte for byte",
+            "Nothing was written. Check that this is the installer image you meant (ecs-field image "
+            "inspect shows what it is); to put it on the stick as it is, add --mode raw.",
+        )
+    return info.write_mode
 
 
 def open_source(image_path: Path, mode: str) -> ImageSource:

@@ -324,13 +324,15 @@ def loop_device(size: int, folder: Path) -> Iterator[tuple[str, Path]]:
 
 
 def make_disk_image(path: Path, size: int, *, seed: int = 1) -> bytes:
-    """Random bytes with a valid MBR: one active FAT32 (LBA) partition from 1 MiB; returns the bytes."""
+    """Random bytes with a valid MBR: one active FAT32 (LBA) partition from 1 MiB (from sector 1 in
+    images of 2 MiB or less, so it is never empty); returns the bytes."""
     import random
 
     data = bytearray(random.Random(seed).randbytes(size))
-    sectors = (size - 1024 * 1024) // 512
+    start = 2048 if size > 2 * 1024 * 1024 else 1
+    sectors = size // 512 - start
     data[446:462] = (
-        bytes([0x80, 0, 0, 0, 0x0C, 0, 0, 0]) + (2048).to_bytes(4, "little") + sectors.to_bytes(4, "little")
+        bytes([0x80, 0, 0, 0, 0x0C, 0, 0, 0]) + start.to_bytes(4, "little") + sectors.to_bytes(4, "little")
     )
     data[462:510] = bytes(48)
     data[510:512] = b"\x55\xaa"

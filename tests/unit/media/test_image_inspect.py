@@ -132,8 +132,10 @@ def test_boot_sector_without_table_is_unknown(tmp_path: Path) -> None:
     image = tmp_path / "fs.img"
     subprocess.run(["mkfs.fat", "-C", str(image), "2048"], check=True, capture_output=True)
     info = inspect_image(image)
-    assert info.format == "unknown" and info.write_mode == "raw"
-    assert any("no partition table" in n for n in info.notes)
+    # not recognised as bootable: auto mode refuses it, --mode raw writes it anyway
+    assert info.format == "unknown" and info.write_mode is None and not info.bootable
+    assert "no partition table" in info.refusal and "not recognised as bootable" in info.refusal
+    assert any("--mode raw" in n for n in info.notes)
 
 
 def test_truncated_iso(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import dataclasses
 import re
 
 from ecs_field.compat.catalog import Catalog, Component, NicMatch, Release
-from ecs_field.compat.facts import InputFacts, describe
+from ecs_field.compat.facts import InputFacts, describe, truncated_warnings
 from ecs_field.compat.recommend import recommend
 from ecs_field.compat.results import USABLE_SUPPORT, CheckResult, NicResult, Recommendation
 from ecs_field.hardware.inventory import InputWarning, Inventory, Nic
@@ -178,10 +178,6 @@ def nic_inputs(inventory: Inventory, facts: InputFacts) -> tuple[list[str], bool
     return labels, pci_listed, usb_listed
 
 
-def truncated_warnings(inventory: Inventory) -> list[InputWarning]:
-    return [w for w in inventory.input_warnings if w.kind == "truncated"]
-
-
 def _where(warning: InputWarning) -> str:
     return f"{warning.file}:{warning.line}" if warning.line else warning.file or "input"
 
@@ -211,10 +207,24 @@ def nic_checks(
     """Append the NIC checks; returns the adapters to recommend."""
     usable = [n for n in nics if n.usable]
     labels, pci_listed, _ = nic_inputs(inventory, facts)
-    truncated = truncated_warnings(inventory)
+    truncated, other_cut = truncated_warnings(inventory, facts)
     where = ", ".join(describe(s) for s in labels)
     recommendations = recommend(catalog, release, len(usable), uplinks_needed)
     title = "A network adapter ESXi can use"
+    if other_cut:
+        checks.append(
+            CheckResult(
+                "facts-complete",
+                "warn",
+                "Facts may be incomplete",
+                "An input looks cut short, so facts after the cut are missing: "
+                + "; ".join(f"{_where(w)}: {w.message}" for w in other_cut)
+                + ".",
+                "Capture the output again in full (redirect it to a file: `sudo dmidecode > dmi.txt`) "
+                "and check again.",
+                inputs=[w.file for w in other_cut],
+            )
+        )
     if truncated:
         checks.append(
             CheckResult(

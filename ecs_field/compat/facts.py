@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ecs_field.hardware.inventory import Inventory
+from ecs_field.hardware.inventory import InputWarning, Inventory
 
 # fact -> prefixes of source kinds that never carry it
 _BLIND: dict[str, tuple[str, ...]] = {
@@ -75,3 +75,21 @@ class InputFacts:
 
 def join_inputs(labels: Iterable[str]) -> str:
     return ", ".join(describe(s) for s in labels)
+
+
+def truncated_warnings(
+    inventory: Inventory, facts: InputFacts
+) -> tuple[list[InputWarning], list[InputWarning]]:
+    """Cut-short inputs: (those that list NICs, the others). A file no source label names counts
+    as one that lists NICs: better a needless warning than a fail on missing facts."""
+    nic_files = {label.partition(":")[2] for label in [*facts.carrying("pci"), *facts.carrying("usb")]}
+    named = {label.partition(":")[2] for label in facts.labels}
+    nic_cut, other_cut = [], []
+    for warning in inventory.input_warnings:
+        if warning.kind != "truncated":
+            continue
+        if warning.file in nic_files or warning.file not in named:
+            nic_cut.append(warning)
+        else:
+            other_cut.append(warning)
+    return nic_cut, other_cut

@@ -369,3 +369,23 @@ def test_seen_and_inputs_name_the_file(cat: Catalog) -> None:
     nic = check(doc, "nic:vmnic0")
     assert nic["inputs"] == ["lspci-nn:pci.txt"] and "0000:58:00.0 (lspci-nn: pci.txt)" in nic["seen"]
     assert check(doc, "nic-usable")["status"] == "pass"
+
+
+def test_a_cut_dmidecode_is_not_a_nic_problem(cat: Catalog) -> None:
+    inv = dmidecode_box("11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz")
+    inv.memory_bytes = 4 * 1024**3  # one DIMM read before the cut
+    inv.input_warnings = [InputWarning("box.txt", 221, "no 'End Of Table' (file cut short?)", "truncated")]
+    doc = evaluate(inv, cat, "8.0U3").to_dict()
+    assert not any(c["id"] == "nic-facts-complete" for c in doc["checks"])
+    assert "box.txt:221" in check(doc, "facts-complete")["detail"]
+    # The DIMMs read before the cut are a fact: less than 8 GB still fails (the warning says to re-capture).
+    assert check(doc, "min-memory")["status"] == "fail" and doc["verdict"] == "unsupported"
+
+
+def test_real_machine_with_a_cut_dmidecode(cat: Catalog) -> None:
+    folder = HW / "machines" / "intel-nuc11tnhi5"
+    doc = verdict_of(cat, "8.0U3", folder / "dmidecode.txt", folder / "lspci-vvnn.txt")
+    if any(w["kind"] == "truncated" and w["file"] == "dmidecode.txt" for w in doc["input_warnings"]):
+        assert check(doc, "facts-complete")["status"] == "warn"
+        assert not any(c["id"] == "nic-facts-complete" for c in doc["checks"])
+    assert check(doc, "nic-usable")["status"] == "pass" and doc["verdict"] == "actions-required"

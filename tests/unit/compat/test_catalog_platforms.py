@@ -503,7 +503,7 @@ REAL = [
         source="reference/esxi-hardware.md (linuxhw/DMI)",
     ),
     Sample(
-        "onlogic-k800",
+        "onlogic-helix",
         "OnLogic",
         "HX500",
         "EXM50X",
@@ -550,6 +550,7 @@ NO_REAL_SAMPLE = {
     "supermicro-e302-9d": Sample("supermicro-e302-9d", "Supermicro", "SYS-E302-9D"),
     "supermicro-5019d": Sample("supermicro-5019d", "Supermicro", "SYS-5019D-FN8TP"),
     "minisforum-ms01": Sample("minisforum-ms01", "Micro Computer (HK) Tech Limited", "MS-01"),
+    "onlogic": Sample("onlogic", "OnLogic", "ML100G-41"),
 }
 
 # A sample of a narrower family may also match the broader family listed here (which comes later).

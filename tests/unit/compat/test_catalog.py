@@ -63,7 +63,7 @@ def test_usb_nic_ids_and_lookups(shipped: catalog_module.Catalog) -> None:
     assert shipped.pci_nic("8086:15F3").driver == "cndi_igc"  # type: ignore[union-attr]
     assert shipped.usb_nic("0bda:8153").driver == "cdce"  # type: ignore[union-attr]
     assert shipped.usb_class("02/0c").driver == "cdceem"  # type: ignore[union-attr]
-    assert shipped.pci_nic("1d6a:07b1") is None
+    assert shipped.pci_nic("1969:e0b1") is None  # Qualcomm Atheros Killer: no ESXi driver, not listed
     # the supplemental name table covers IDs usb.ids lacks
     assert "RTL8157" in shipped.device_name("usb", "0bda:8157")
     assert shipped.device_name("usb", "ffff:0000") == ""
@@ -86,7 +86,7 @@ def test_usb_nic_ids_and_lookups(shipped: catalog_module.Catalog) -> None:
         ("usb", "046b:ffb0", "8.0U3", "unsupported", None),
         ("usb", "046b:ffb0", "9.0", "driver-required", "usb-nic-fling-1.15-1vmw.900"),
         ("usb", "0b95:2790", "8.0U3", "unknown", None),
-        ("pci", "1d6a:07b1", "8.0U3", "unknown", None),
+        ("pci", "1969:e0b1", "8.0U3", "unknown", None),  # not in the catalog
     ],
 )
 def test_support_per_release(

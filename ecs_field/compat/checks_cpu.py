@@ -214,6 +214,23 @@ def _flag_check(
     wanted = "/".join("/".join(group) for group in rule.flags_all_of)
     if complete and flags:
         missing = [group for group in rule.flags_all_of if not any(f in flags for f in group)]
+        if missing and "hypervisor" in flags and any({"vmx", "svm"} & set(group) for group in missing):
+            # Read inside a virtual machine: the VM hides VT-x/AMD-V unless nested virtualization
+            # is on, so the flag list says nothing about the box's firmware.
+            return CheckResult(
+                rule.id,
+                "warn",
+                f"{rule.title}: not checked",
+                "The flag list comes from a virtual machine (flag hypervisor), which hides VT-x/AMD-V; "
+                "the box's own setting was not checked.",
+                f"Verify {_vt(cpu)} is enabled in the box's firmware setup, or run `ecs-field check` on the "
+                f"box itself (not in a VM). {FLAGS_HOW}",
+                rule.source,
+                rule.confidence,
+                not_checked=True,
+                seen=facts.seen("flags with hypervisor, without vmx/svm", "cpu"),
+                inputs=inputs,
+            )
         if missing:
             names = " and ".join("/".join(group) for group in missing)
             return CheckResult(

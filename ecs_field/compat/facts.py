@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from ecs_field.hardware.inventory import InputWarning, Inventory
 
 # fact -> prefixes of source kinds that never carry it
+_NIC_ONLY = ("lspci", "lsusb", "esxcli", "esxcfg", "esxi-lspci", "windows-wmic", "windows-powershell")
 _BLIND: dict[str, tuple[str, ...]] = {
-    "platform": ("lspci", "lsusb", "esxcli", "cpuinfo", "proc-cpuinfo", "meminfo"),
-    "cpu": ("lspci", "lsusb", "esxcli-nic", "esxcli-pci", "meminfo"),
-    "memory": ("lspci", "lsusb", "esxcli", "cpuinfo", "proc-cpuinfo"),
-    "disks": ("lspci", "lsusb", "esxcli", "dmidecode", "cpuinfo", "proc-cpuinfo", "meminfo"),
+    "platform": (*_NIC_ONLY, "cpuinfo", "proc-cpuinfo", "meminfo"),
+    "cpu": (*_NIC_ONLY, "meminfo"),
+    "memory": (*_NIC_ONLY, "cpuinfo", "proc-cpuinfo"),
+    "disks": (*_NIC_ONLY, "dmidecode", "cpuinfo", "proc-cpuinfo", "meminfo"),
     "pci": ("dmidecode", "lsusb", "cpuinfo", "proc-cpuinfo", "meminfo"),
-    "usb": ("dmidecode", "lspci", "esxcli-pci", "cpuinfo", "proc-cpuinfo", "meminfo"),
+    "usb": ("dmidecode", "lspci", "esxcli-pci", "esxi-lspci", "cpuinfo", "proc-cpuinfo", "meminfo"),
 }
 # An inventory JSON re-saved by the app keeps the labels of the dumps it came from, so the
 # JSON's own label says nothing by itself; it counts only when it is the sole label.

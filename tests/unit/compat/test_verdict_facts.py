@@ -389,3 +389,51 @@ def test_real_machine_with_a_cut_dmidecode(cat: Catalog) -> None:
         assert check(doc, "facts-complete")["status"] == "warn"
         assert not any(c["id"] == "nic-facts-complete" for c in doc["checks"])
     assert check(doc, "nic-usable")["status"] == "pass" and doc["verdict"] == "actions-required"
+
+
+def test_real_cpuinfo_is_a_full_flag_list(cat: Catalog) -> None:
+    doc = verdict_of(
+        cat, "8.0U3", HW / "messy" / "i9-9900k-cpuinfo-paste.txt", REAL / "esxcli-nic-list-82599-i350.txt"
+    )
+    assert doc["cpu"]["flags_complete"] is True and doc["cpu"]["generation"] == "Coffee Lake"
+    assert check(doc, "cpu-xsave")["seen"] == "flag xsave (cpuinfo: i9-9900k-cpuinfo-paste.txt)"
+    # this paste lists no vmx and no hypervisor flag: VT-x is off in the firmware, a fact of the input
+    virt = check(doc, "cpu-virtualization")
+    assert (virt["status"], virt["not_checked"]) == ("fail", False) and "firmware setup" in virt["fix"]
+
+
+def test_flags_read_inside_a_vm_do_not_fail_virtualization(cat: Catalog) -> None:
+    inv = dmidecode_box(
+        "11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz", ["fpu", "nx", "xsave", "hypervisor"]
+    )
+    inv.cpu.flags_complete = True
+    inv.sources = ["probe:linux"]
+    doc = evaluate(inv, cat, "8.0U3").to_dict()
+    virt = check(doc, "cpu-virtualization")
+    assert (virt["status"], virt["not_checked"]) == ("warn", True) and "virtual machine" in virt["detail"]
+    assert check(doc, "cpu-nx")["status"] == "pass"
+
+
+def test_inputs_are_matched_to_the_facts_they_carry() -> None:
+    from ecs_field.compat.facts import InputFacts
+
+    inv = Inventory(
+        sources=[
+            "dmidecode:d.txt",
+            "lspci-nn:p.txt",
+            "lsusb:u.txt",
+            "cpuinfo:c.txt",
+            "windows-wmic:w.txt",
+            "esxi-lspci:e.txt",
+            "inventory-json:box.json",
+        ]
+    )
+    facts = InputFacts(inv)
+    assert facts.carrying("cpu") == ["dmidecode:d.txt", "cpuinfo:c.txt"]
+    assert facts.carrying("memory") == ["dmidecode:d.txt"]
+    assert facts.carrying("pci") == ["lspci-nn:p.txt", "windows-wmic:w.txt", "esxi-lspci:e.txt"]
+    assert facts.carrying("usb") == ["lsusb:u.txt", "windows-wmic:w.txt"]
+    assert facts.carrying("disks") == []
+    assert InputFacts(Inventory(sources=["inventory-json:box.json"])).carrying("cpu") == [
+        "inventory-json:box.json"
+    ]

@@ -35,6 +35,7 @@ from ecs_field.hardware.inventory import (
     InputWarning,
     Inventory,
     InventoryShapeError,
+    PciDevice,
     UsbDevice,
 )
 from ecs_field.hardware.nics import derive_nics
@@ -556,7 +557,7 @@ def merge(a: Inventory, b: Inventory) -> Inventory:
         cpu=_merge_cpu(a.cpu, b.cpu),
         memory_bytes=a.memory_bytes if a.memory_bytes is not None else b.memory_bytes,
         disks=_merge_items(a.disks, b.disks, lambda d: d.name),
-        pci=_merge_items(a.pci, b.pci, lambda d: d.address),
+        pci=_merge_pci(a.pci, b.pci),
         usb=_merge_usb(a.usb, b.usb),
         interfaces=_merge_items(a.interfaces, b.interfaces, lambda i: i.name),
         sources=[*a.sources, *(s for s in b.sources if s not in a.sources)],
@@ -573,6 +574,21 @@ def _merge_cpu(a: Cpu, b: Cpu) -> Cpu:
         # A full flag list (/proc/cpuinfo, probe) replaces dmidecode's few derived flags.
         merged.flags, merged.flags_complete = list(full.flags), True
     return merged
+
+
+def _merge_pci(first: list[PciDevice], second: list[PciDevice]) -> list[PciDevice]:
+    # Windows and macOS sources give no PCI address: there the n-th device with an ID pairs with
+    # the n-th device with that ID on the other side (two forms of one laptop list the same NICs).
+    def key(device: PciDevice, seen: dict[str, int]) -> str:
+        if device.address:
+            return device.address
+        seen[device.id] = seen.get(device.id, 0) + 1
+        return f"{device.id}#{seen[device.id]}"
+
+    seen_a: dict[str, int] = {}
+    seen_b: dict[str, int] = {}
+    keys = {id(d): key(d, seen_a) for d in first} | {id(d): key(d, seen_b) for d in second}
+    return _merge_items(first, second, lambda d: keys[id(d)])
 
 
 def _merge_usb(first: list[UsbDevice], second: list[UsbDevice]) -> list[UsbDevice]:

@@ -57,6 +57,7 @@ class Platform:
     bios_version: str = ""
     bios_date: str = ""
     sku: str = ""  # DMI System "SKU Number" ("LENOVO_MT_11MY_BU_Think_FM_ThinkCentre M70q Gen 2")
+    chassis: str = ""  # DMI Chassis "Type" ("Mini PC", "Desktop", "IoT Gateway")
 
 
 @dataclass

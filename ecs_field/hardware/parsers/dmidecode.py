@@ -197,6 +197,7 @@ def _platform(by_type: dict[int, list[DmiRecord]]) -> Platform:
         bios_version=clean(bios.get("Version", "")),
         bios_date=clean(bios.get("Release Date", "")),
         sku=system.get("SKU Number", "").strip(),
+        chassis=clean(_first(by_type, 3).get("Type", "")),
     )
 
 
@@ -207,6 +208,10 @@ def _int(value: str) -> int | None:
 def _cpu(processors: list[DmiRecord]) -> Cpu:
     populated = [p for p in processors if "Populated" in p.values.get("Status", "Populated")]
     if not populated:
+        # Some firmware (coreboot on Protectli boards) marks its only, soldered CPU "Unpopulated"
+        # while describing it fully: a record that names a model is a CPU whatever Status says.
+        populated = [p for p in processors if clean(p.values.get("Version", ""))][:1]
+    if not populated:
         return Cpu()
     first = populated[0].values
     maker = first.get("Manufacturer", "").lower()
@@ -214,7 +219,7 @@ def _cpu(processors: list[DmiRecord]) -> Cpu:
     cores = [_int(p.values.get("Core Count", "")) for p in populated]
     threads = [_int(p.values.get("Thread Count", "")) for p in populated]
     cpu = Cpu(
-        model=clean(first.get("Version", "")),
+        model=" ".join(clean(first.get("Version", "")).split()),  # "CPU  J3060  @" -> "CPU J3060 @"
         vendor=vendor,
         cores=sum(c for c in cores if c) if all(cores) else None,
         threads=sum(t for t in threads if t) if all(threads) else None,

@@ -482,3 +482,26 @@ def test_inventory_json_round_trip_keeps_warnings_sku_and_flags_complete(tmp_pat
     assert read_input(write(tmp_path, "old.json", json.dumps(old))).cpu.flags_complete is True
     old["sources"] = ["dmidecode:box.txt"]
     assert read_input(write(tmp_path, "old2.json", json.dumps(old))).cpu.flags_complete is False
+
+
+# --- requests from the other parts ---------------------------------------------------------------
+
+
+def test_dmidecode_cpu_marked_unpopulated_but_described_and_chassis() -> None:
+    # coreboot on a Protectli FW2B: the soldered CPU's only record says "Status: Unpopulated".
+    inv = load_inputs([FIXTURES / "machines" / "protectli-fw2b" / "dmidecode.txt"])
+    assert (inv.cpu.model, inv.cpu.cores) == ("Intel(R) Celeron(R) CPU J3060 @ 1.60GHz", 2)
+    assert read_input(MESSY / "m70q-gen2-dmidecode.txt").platform.chassis == ""  # type 3 trimmed
+    assert load_inputs([FIXTURES / "nuc12wshi7-dmidecode.txt"]).platform.chassis != "Default string"
+
+
+def test_pci_devices_without_address_pair_by_id() -> None:
+    from ecs_field.hardware.importer import merge
+    from ecs_field.hardware.inventory import PciDevice
+
+    wmic = Inventory(pci=[PciDevice("", "8086", "1521"), PciDevice("", "8086", "1521")])
+    netadapter = Inventory(
+        pci=[PciDevice("", "8086", "1521", driver="e1r68x64"), PciDevice("", "8086", "1521")]
+    )
+    merged = merge(wmic, netadapter)
+    assert len(merged.pci) == 2 and merged.pci[0].driver == "e1r68x64"

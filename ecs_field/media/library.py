@@ -282,7 +282,8 @@ class ImageLibrary:
         """
         source = Path(path).expanduser()
         if not source.is_file():
-            what = "is a folder" if source.is_dir() else "does not exist"
+            what = ("is a folder" if source.is_dir() else
+                    "is not a regular file (a pipe or device)" if source.exists() else "does not exist")
             raise BadInput(f"{source}: {what}.", "Give the path of an ISO or disk image file.")
         expected = normalize_sha256(sha256) if sha256 else None
         name = self.check_name(name or source.name)

@@ -324,3 +324,62 @@ def test_a_failed_download_is_said_in_place(qtbot, tmp_path: Path) -> None:
         qtbot.waitUntil(lambda: page.download_label.text().startswith("Download failed"), timeout=30000)
     assert "SHA-256" in page.download_label.text()
     assert page.download_button.isEnabled()
+
+
+@iso_tools
+def test_a_plain_data_iso_shows_a_prominent_warning_and_needs_write_anyway(qtbot, tmp_path: Path) -> None:
+    from tests.unit.media.test_image_honesty import build_plain_iso
+
+    page = make_page(qtbot)
+    load_image(qtbot, page, build_plain_iso(tmp_path))
+    warning = page.not_bootable
+    assert warning.isVisible() and "will not make a bootable stick" in warning.title.text()
+    assert "plain data ISO" in warning.reason.text()
+    assert not warning.write_anyway.isChecked() and page.write_mode() is None
+    assert "will not boot" in page.phase_label.text()
+    # the page's own words: no command-line flags anywhere on it
+    shown = " ".join([warning.reason.text(), warning.write_anyway.text(), page.phase_label.text(),
+                      *(label.text() for label in page.facts.fields.values())])
+    assert "--mode" not in shown and "--" not in warning.reason.text()
+    shot(page, "media-not-bootable")
+    warning.write_anyway.setChecked(True)
+    assert page.write_mode() == "raw"
+    assert "will not boot" not in page.phase_label.text()
+    # choosing another image resets the choice: a bootable ISO hides the warning
+    (tmp_path / "esxi").mkdir()
+    load_image(qtbot, page, build_esxi_iso(tmp_path / "esxi"))
+    qtbot.waitUntil(lambda: page.image_info is not None and page.image_info.write_mode is not None,
+                    timeout=10000)
+    assert not warning.isVisible() and not warning.write_anyway.isChecked()
+    assert page.write_mode() == "uefi-fat32"
+
+
+@iso_tools
+@needs_root
+def test_write_anyway_writes_a_plain_iso_byte_for_byte_after_a_warned_confirmation(
+    qtbot, tmp_path: Path
+) -> None:
+    from tests.unit.media.test_image_honesty import build_plain_iso
+
+    iso = build_plain_iso(tmp_path)
+    with attached_loop(tmp_path / "target.bin", 8 * MiB) as device:
+        page = ready_to_pick(qtbot, make_page(qtbot), iso)
+        qtbot.keyClicks(page.confirm_edit, device)
+        page.drive_list.set_checked(device)
+        # the drive is fine, the image is not
+        assert page.chosen_drives() and not page.write_button.isEnabled()
+        page.not_bootable.write_anyway.setChecked(True)
+        assert page.write_button.isEnabled()
+        asked: list[str] = []
+
+        def confirm(dialog: ConfirmWriteDialog) -> bool:
+            asked.append(dialog.text())
+            return True
+
+        page.confirm_hook = confirm
+        qtbot.mouseClick(page.write_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(page.last_outcomes), timeout=30000)
+        assert "Not bootable" in asked[0] and "byte for byte" in asked[0] and "plain data ISO" in asked[0]
+        (outcome,) = page.last_outcomes
+        assert outcome.ok and outcome.verified, outcome.summary
+        assert head(device, iso.stat().st_size) == iso.read_bytes()

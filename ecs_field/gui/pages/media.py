@@ -40,7 +40,13 @@ from ecs_field.gui.pages.base import Page
 from ecs_field.gui.widgets.media_confirm import ConfirmWriteDialog
 from ecs_field.gui.widgets.media_download import DownloadDialog
 from ecs_field.gui.widgets.media_drives import DriveList
-from ecs_field.gui.widgets.media_image import ImageDropZone, ImageFacts, LibraryList, is_image_file
+from ecs_field.gui.widgets.media_image import (
+    ImageDropZone,
+    ImageFacts,
+    LibraryList,
+    NotBootableWarning,
+    is_image_file,
+)
 from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, default_runner, merge_progress
 from ecs_field.gui.widgets.media_speed import SpeedGraph, format_rate
 from ecs_field.gui.widgets.media_text import esc
@@ -69,8 +75,8 @@ def format_eta(seconds: float | None) -> str:
 def inspect_for_writing(path: Path) -> tuple[ImageInfo, int]:
     """The image's facts and the number of bytes that will go on the stick (FAT32 image or file)."""
     info = inspect_image(path)
-    size = info.size_bytes
-    if info.write_mode != "raw":
+    size = info.size_bytes  # raw, or "write anyway" (byte for byte) for an image auto mode refuses
+    if info.write_mode == "uefi-fat32":
         source = open_source(path, info.write_mode)
         try:
             size = source.size_bytes
@@ -142,6 +148,10 @@ class MediaPage(Page):
         self.download_label = QLabel("")
         self.download_label.setWordWrap(True)
         image_layout.addWidget(self.download_label)
+        # Prominent, above the facts: an image that will not boot needs an explicit "write anyway".
+        self.not_bootable = NotBootableWarning()
+        self.not_bootable.write_anyway_changed.connect(self._write_anyway_toggled)
+        image_layout.addWidget(self.not_bootable)
         self.facts = ImageFacts()
         # The facts scroll rather than set a minimum height: the page must fit a 1024x640 window.
         facts_scroll = QScrollArea()
@@ -230,7 +240,8 @@ class MediaPage(Page):
         write_layout.addWidget(self.result_label)
         outer.addWidget(write_box)
         # Tab follows the numbered steps (image, drives, write), not the order widgets were made in.
-        chain = [self.drop_zone.choose_button, self.library, self.download_button, self.show_all,
+        chain = [self.drop_zone.choose_button, self.library, self.download_button,
+                 self.not_bootable.write_anyway, self.show_all,
                  self.refresh_button, self.drive_list, self.confirm_edit, self.write_button,
                  self.cancel_button]
         for first, second in itertools.pairwise(chain):
@@ -329,6 +340,7 @@ class MediaPage(Page):
         self.image_info = None
         self._status_note = ""
         self.write_size = 0
+        self.not_bootable.show_for(None)
         self.facts.fields["file"].setText(path.name)
         self.facts.fields["notes"].setText("Reading the image…")
         self._update_write_button()
@@ -338,12 +350,14 @@ class MediaPage(Page):
                 return  # another image was chosen meanwhile
             self.image_info, self.write_size = result
             self.facts.show_info(self.image_info, self.write_size)
+            self.not_bootable.show_for(self.image_info)
             self._apply_rules()
 
         def failed(message: str, hint: str) -> None:
             if not self._alive() or self.image_path != path:
                 return
             self.image_info = None
+            self.not_bootable.show_for(None)
             self.facts.show_error(path, message + (f" {hint}" if hint else ""))
             self._apply_rules()
 
@@ -431,6 +445,19 @@ class MediaPage(Page):
     def _clear_note(self) -> None:
         self._status_note = ""
 
+    def _write_anyway_toggled(self, _on: bool) -> None:
+        self._status_note = ""
+        self._update_write_button()
+
+    def write_mode(self) -> str | None:
+        """How the chosen image goes on the stick: the inspector's mode, or byte for byte when the
+        person ticked "Write anyway" for an image that is not bootable; None: not writable yet."""
+        if self.image_info is None:
+            return None
+        if self.image_info.write_mode is None:
+            return "raw" if self.not_bootable.confirmed else None
+        return self.image_info.write_mode
+
     def chosen_drives(self) -> list[Drive]:
         chosen = self.drive_list.checked_drives()
         return [d for d in chosen if self.drive_list.decisions[d.path].allowed]
@@ -439,7 +466,8 @@ class MediaPage(Page):
         running = self.runner.is_running() if hasattr(self, "runner") else False
         checked = self.drive_list.checked_drives()
         allowed = self.chosen_drives()
-        ready = self.image_info is not None and bool(checked) and len(allowed) == len(checked) and not running
+        ready = (self.write_mode() is not None and bool(checked) and len(allowed) == len(checked)
+                 and not running)
         self.write_button.setEnabled(ready)
         count = len(checked)
         self.write_button.setText(f"&Write {count} sticks" if count > 1 else "&Write")
@@ -449,6 +477,9 @@ class MediaPage(Page):
             hint = self._status_note
         elif self.image_info is None:
             hint = "Choose an image."
+        elif self.write_mode() is None:
+            hint = ("This image will not boot: see the warning; tick “Write anyway” only if you need it "
+                    "on a stick as it is.")
         elif not checked:
             hint = "Tick the drive(s) to write."
         elif len(allowed) != len(checked):
@@ -459,10 +490,13 @@ class MediaPage(Page):
 
     def start_write(self) -> None:
         drives = self.chosen_drives()
-        if self.image_info is None or self.image_path is None or not drives:
+        mode = self.write_mode()
+        if self.image_info is None or self.image_path is None or not drives or mode is None:
             return
-        dialog = ConfirmWriteDialog(self.image_path.name, self.image_info.write_mode, self.write_size,
-                                    drives, self)
+        anyway = self.image_info.write_mode is None
+        dialog = ConfirmWriteDialog(self.image_path.name, "byte for byte" if anyway else mode,
+                                    self.write_size, drives, self,
+                                    warning=self.image_info.refusal if anyway else "")
         if not self.confirm_hook(dialog):
             self._status_note = "Not written: cancelled at the confirmation."
             self.phase_label.setText(self._status_note)
@@ -473,7 +507,7 @@ class MediaPage(Page):
         needs_override = any(self.drive_list.decisions[d.path].needs_override for d in drives)
         request = WriteRequest(
             image_path=self.image_path,
-            mode=self.image_info.write_mode,
+            mode=mode,
             allow_non_removable=needs_override,
             confirm_devices=tuple(self.typed_devices()) if needs_override else (),
         )

@@ -8,25 +8,26 @@ from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives import Drive, human_size
 
 
-def confirmation_text(image_name: str, mode: str, size: int, drives: list[Drive]) -> str:
+def confirmation_text(image_name: str, mode: str, size: int, drives: list[Drive], warning: str = "") -> str:
     rows = "".join(
         f"<li><b>{esc(d.display_path or d.path)}</b> — {esc(d.label)}, "
         f"{human_size(d.size_bytes)}" + (f", serial {esc(d.serial)}" if d.serial else "") + "</li>"
         for d in drives
     )
     what = "these drives" if len(drives) > 1 else "this drive"
+    caution = (f"<p style='color:#9a6700'><b>⚠ Not bootable:</b> {esc(warning)}</p>" if warning else "")
     return (f"<p>Write <b>{esc(image_name)}</b> ({esc(mode)}, {human_size(size)}) to:</p>"
-            f"<ul>{rows}</ul><p><b>Everything on {what} will be erased.</b></p>")
+            f"<ul>{rows}</ul>{caution}<p><b>Everything on {what} will be erased.</b></p>")
 
 
 class ConfirmWriteDialog(QDialog):
     def __init__(self, image_name: str, mode: str, size: int, drives: list[Drive],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, warning: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Erase and write?")
         self.setModal(True)
         layout = QVBoxLayout(self)
-        self.label = QLabel(confirmation_text(image_name, mode, size, drives))
+        self.label = QLabel(confirmation_text(image_name, mode, size, drives, warning))
         self.label.setWordWrap(True)
         self.label.setMinimumWidth(420)
         layout.addWidget(self.label)

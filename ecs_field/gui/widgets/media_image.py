@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QFormLayout,
     QFrame,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from ecs_field.errors import EcsFieldError
 from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives import human_size
-from ecs_field.media.image import ImageInfo
+from ecs_field.media.image import RAW_ANYWAY, ImageInfo
 from ecs_field.media.library import ImageLibrary
 
 log = logging.getLogger(__name__)
@@ -174,8 +175,10 @@ class ImageFacts(QWidget):
         f["esxi"].setText(f"{info.esxi['version']} build {info.esxi['build']}" if info.esxi
                           else "not an ESXi installer")
         f["boot"].setText(f"BIOS {yes_no[info.bios]} · UEFI {yes_no[info.uefi]}")
-        f["mode"].setText(MODE_WORDS.get(info.write_mode, info.write_mode))
-        f["notes"].setText("<br>".join(esc(n) for n in info.notes))
+        f["mode"].setText(MODE_WORDS.get(info.write_mode, info.write_mode) if info.write_mode
+                          else "Not written as a bootable stick (see the warning)")
+        # The command-line note (--mode raw) has the page's own words: the warning's check box.
+        f["notes"].setText("<br>".join(esc(n) for n in info.notes if n != RAW_ANYWAY))
         f["notes"].setStyleSheet("color: #57606a;")
 
     def show_error(self, path: Path, message: str) -> None:
@@ -183,3 +186,57 @@ class ImageFacts(QWidget):
             label.setText("–")
         self.fields["file"].setText(path.name)
         self.fields["notes"].setText(f"<span style='color:#cf222e'>✖ {esc(message)}</span>")
+
+
+class NotBootableWarning(QFrame):
+    """A prominent warning for an image the writer does not recognise as bootable, with the one
+    explicit way past it: "Write anyway" (byte for byte). Hidden for a bootable image."""
+
+    write_anyway_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("notBootableWarning")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        # Colour and words together: amber panel, a warning sign and a bold title.
+        self.setStyleSheet("#notBootableWarning { background: #fff8c5; border: 2px solid #bf8700; "
+                           "border-radius: 4px; } #notBootableWarning QLabel { color: #24292f; "
+                           "background: transparent; }")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(8, 6, 8, 6)
+        self.title = QLabel("<b>⚠ This image will not make a bootable stick</b>")
+        self.title.setAccessibleName("Warning: not a bootable image")
+        column.addWidget(self.title)
+        self.reason = QLabel("")
+        self.reason.setWordWrap(True)
+        self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.reason)
+        self.write_anyway = QCheckBox("Write &anyway, byte for byte")
+        self.write_anyway.setToolTip("The stick will not start an installer. Only for an image you need on "
+                                     "a stick as it is, e.g. a data or driver bundle.")
+        # Dark text on the amber panel in a dark theme too; a style sheet here would hide the box itself.
+        palette = self.write_anyway.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, QColor("#24292f"))
+        self.write_anyway.setPalette(palette)
+        self.write_anyway.toggled.connect(self.write_anyway_changed)
+        column.addWidget(self.write_anyway)
+        self.setVisible(False)
+
+    def show_for(self, info: ImageInfo | None) -> None:
+        """Show the warning (unticked) for an image auto mode refuses; hide it otherwise."""
+        self.write_anyway.blockSignals(True)
+        self.write_anyway.setChecked(False)
+        self.write_anyway.blockSignals(False)
+        refused = info is not None and info.write_mode is None
+        self.reason.setText(esc(self._words(info.refusal)) if info is not None and refused else "")
+        self.setVisible(refused)
+
+    @staticmethod
+    def _words(refusal: str) -> str:
+        sentence = refusal.strip()  # starts with the file name: keep its case
+        return sentence + ("." if sentence and not sentence.endswith(".") else "")
+
+    @property
+    def confirmed(self) -> bool:
+        """The person ticked "Write anyway" for the image now shown."""
+        return not self.isHidden() and self.write_anyway.isChecked()

@@ -16,7 +16,7 @@ from ecs_field.media import image as image_module
 from ecs_field.media.image import check_not_truncated, inspect_image
 from ecs_field.media.iso_tree import IsoFile, read_iso_tree
 from ecs_field.media.writejob import NotBootable, resolve_mode
-from tests.clirun import run_cli
+from tests.clirun import run_cli, run_process
 from tests.unit.media.test_image_inspect import build_esxi_iso, build_hybrid_iso, pytestmark  # noqa: F401
 
 CONTRADICTION = ("El Torito only", "no El Torito boot record")
@@ -158,6 +158,10 @@ def test_a_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
     assert done.returncode == 2 and "FIFO" in done.stderr
     with pytest.raises(BadInput, match="FIFO"):
         check_not_truncated(fifo)
+    # the writer and the library never open it either (a child process: a hang fails, not blocks)
+    for args in (["write", str(fifo), "/dev/null", "--yes"], ["images", "add", str(fifo)]):
+        done = run_process(*args, timeout=60)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
 
 
 def test_a_real_iso_tree_matches_what_inspect_counts(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ecs_field.media import safety
 from ecs_field.media.drives.model import Drive, Partition
 
@@ -89,3 +91,44 @@ def test_json_names_the_stack_without_nesting_drives() -> None:
     assert lower.to_dict()["stacked_by"] == ["/dev/loop10"]
     json.dumps(document)
     assert upper.backing_drives == [lower]  # to_dict leaves the drive as it was
+
+
+def _fake_sysfs(root: Path) -> tuple[Path, Path]:
+    """/sys/class/block and /sys/dev/block for: sda (sda1, sda2), sdb, dm-0 over sda2, md0 over sda1 + sdb,
+    dm-1 over md0 (as LVM on RAID would be)."""
+    devices = root / "devices"
+    disks = {"sda": devices / "pci0000:00" / "block" / "sda", "sdb": devices / "pci0000:00" / "block" / "sdb"}
+    for disk in disks.values():
+        disk.mkdir(parents=True)
+    parts = {"sda1": disks["sda"] / "sda1", "sda2": disks["sda"] / "sda2"}
+    for part in parts.values():
+        part.mkdir()
+        (part / "partition").write_text("1\n")
+    virtual = {name: devices / "virtual" / "block" / name for name in ("dm-0", "md0", "dm-1")}
+    for node in virtual.values():
+        (node / "slaves").mkdir(parents=True)
+    (virtual["dm-0"] / "slaves" / "sda2").symlink_to(parts["sda2"])
+    (virtual["md0"] / "slaves" / "sda1").symlink_to(parts["sda1"])
+    (virtual["md0"] / "slaves" / "sdb").symlink_to(disks["sdb"])
+    (virtual["dm-1"] / "slaves" / "md0").symlink_to(virtual["md0"])
+    class_block = root / "class" / "block"
+    class_block.mkdir(parents=True)
+    for name, node in {**disks, **parts, **virtual}.items():
+        (class_block / name).symlink_to(node)
+    dev_block = root / "dev" / "block"
+    dev_block.mkdir(parents=True)
+    return class_block, dev_block
+
+
+def test_device_mapper_and_md_members_are_followed_level_by_level(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecs_field.media.drives import linux
+
+    class_block, dev_block = _fake_sysfs(tmp_path)
+    monkeypatch.setattr(linux, "SYS_CLASS_BLOCK", class_block)
+    monkeypatch.setattr(linux, "SYS_DEV_BLOCK", dev_block)
+    assert linux.stacked_on("dm-0") == ["/dev/sda"]  # a partition counts as its whole disk
+    assert linux.stacked_on("md0") == ["/dev/sda", "/dev/sdb"]
+    assert linux.stacked_on("dm-1") == ["/dev/md0", "/dev/sda", "/dev/sdb"]  # every level down
+    assert linux.stacked_on("sdb") == [] and linux.stacked_on("nvme9n1") == []

@@ -237,7 +237,7 @@ def _progress_printer() -> Any:
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    from ecs_field.sites.repo import SiteRepo
+    from ecs_field.sites.repo.gitrepo import SiteRepo
 
     site = Registry.load().get(args.name)
     local = local_repo_path(site)
@@ -320,7 +320,7 @@ def _lint_target(given: str) -> tuple[Path, str | None, Any]:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    from ecs_field.sites.lint import lint
+    from ecs_field.sites.lint.linter import lint
 
     root, subpath, site_inventory = _lint_target(args.path)
     inventory = None

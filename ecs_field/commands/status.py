@@ -1,6 +1,6 @@
 """``ecs-field snapshot fetch|import`` and ``ecs-field status`` (DESIGN.md 4).
 
-Thin shell over ecs_field.sites.snapshot / sync. ``status`` exits 0 whenever it could compute
+Thin shell over ecs_field.sites.status.snapshot / sync. ``status`` exits 0 whenever it could compute
 a status (whatever the sync word); 2 for bad input, 3 when a fetch could not reach the host.
 """
 
@@ -113,8 +113,8 @@ def _find_site(name: str) -> Any:
 
 # -- snapshot fetch / import ---------------------------------------------------------------------------
 def _fetch(args: argparse.Namespace) -> int:
-    from ecs_field.sites.kube_api import resolve_token
-    from ecs_field.sites.snapshot import fetch_site_snapshot, fetch_snapshot, site_api
+    from ecs_field.sites.status.kube_api import resolve_token
+    from ecs_field.sites.status.snapshot import fetch_site_snapshot, fetch_snapshot, site_api
 
     timeout = (5.0, args.timeout)
     if args.site:
@@ -150,7 +150,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from ecs_field.sites.snapshot import import_snapshot, save_snapshot
+    from ecs_field.sites.status.snapshot import import_snapshot, save_snapshot
 
     site = _find_site(args.site)
     snapshot = import_snapshot(args.file, site=site.name)
@@ -191,9 +191,9 @@ def _progress_printer() -> Any:
 
 # -- status ----------------------------------------------------------------------------------------------
 def _status(args: argparse.Namespace) -> int:
-    from ecs_field.sites.repo import SiteRepo
-    from ecs_field.sites.snapshot import import_snapshot, load_snapshot
-    from ecs_field.sites.sync import compute_status
+    from ecs_field.sites.repo.gitrepo import SiteRepo
+    from ecs_field.sites.status.snapshot import import_snapshot, load_snapshot
+    from ecs_field.sites.status.sync import compute_status
 
     problems: list[str] = []
     snapshot = None
@@ -225,7 +225,7 @@ def _status(args: argparse.Namespace) -> int:
         name, repo, snapshot, subpath=subpath, stale_after_s=args.stale_after, snapshot_problems=problems
     )
     if args.site and args.snapshot is None:
-        from ecs_field.sites.overview import save_summary
+        from ecs_field.sites.status.overview import save_summary
 
         save_summary(name, status)  # the GUI's site list shows it at once
     for problem in problems:
@@ -239,7 +239,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def render_status(data: dict[str, Any]) -> str:
     """The human summary: sync word, applied vs HEAD, pending commits, workloads."""
-    from ecs_field.sites.snapshot import human_age
+    from ecs_field.sites.status.snapshot import human_age
 
     lines: list[str] = []
     sync = data["sync"]
@@ -322,7 +322,7 @@ def render_status(data: dict[str, Any]) -> str:
 
 
 def _short_revision(revision: str | None) -> str:
-    from ecs_field.sites.sync import parse_revision
+    from ecs_field.sites.status.sync import parse_revision
 
     parsed = parse_revision(revision)
     if parsed is None:

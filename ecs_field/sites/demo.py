@@ -27,7 +27,7 @@ from ecs_field import paths, storage
 from ecs_field.errors import BadInput
 from ecs_field.resources import resource_path
 from ecs_field.sites.registry import Registry, Site
-from ecs_field.sites.snapshot import Snapshot, SnapshotStore, format_time, parse_time, utc_now
+from ecs_field.sites.status.snapshot import Snapshot, SnapshotStore, format_time, parse_time, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def build_demo_repo(target: Path) -> list[str]:
     Built in a temporary folder next to the target and renamed into place, so a crash never
     leaves a half-built repository where the app would look for it.
     """
-    from ecs_field.sites.repo import require_git  # sets GitPython's quiet refresh before `import git`
+    from ecs_field.sites.repo.gitrepo import require_git  # sets GitPython's quiet refresh before `import git`
 
     require_git()
     import git  # GitPython; already the app's Git layer (repo.py)

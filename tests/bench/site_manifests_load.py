@@ -14,7 +14,7 @@ import benchlib
 import yaml
 from benchlib import median_seconds
 
-from ecs_field.sites import manifests
+from ecs_field.sites.repo import manifests
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sites" / "ecs-site"
 

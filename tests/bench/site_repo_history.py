@@ -14,7 +14,7 @@ from pathlib import Path
 import benchlib
 from benchlib import median_seconds
 
-from ecs_field.sites.repo import SiteRepo
+from ecs_field.sites.repo.gitrepo import SiteRepo
 from tests.unit.sites.repo_builder import fast_import_history, make_repo
 
 COMMITS = 10_000

@@ -35,13 +35,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import yaml  # noqa: E402
 
-from ecs_field.sites.lint import lint  # noqa: E402
-from ecs_field.sites.manifests import load_manifests  # noqa: E402
-from ecs_field.sites.overview import save_summary, site_overview  # noqa: E402
+from ecs_field.sites.lint.linter import lint  # noqa: E402
 from ecs_field.sites.registry import Registry, Site  # noqa: E402
-from ecs_field.sites.repo import SiteRepo  # noqa: E402
-from ecs_field.sites.snapshot import Snapshot, SnapshotStore, format_time, utc_now  # noqa: E402
-from ecs_field.sites.sync import compute_status  # noqa: E402
+from ecs_field.sites.repo.gitrepo import SiteRepo  # noqa: E402
+from ecs_field.sites.repo.manifests import load_manifests  # noqa: E402
+from ecs_field.sites.status.overview import save_summary, site_overview  # noqa: E402
+from ecs_field.sites.status.snapshot import Snapshot, SnapshotStore, format_time, utc_now  # noqa: E402
+from ecs_field.sites.status.sync import compute_status  # noqa: E402
 
 GIT_ENV = {
     **os.environ,
@@ -224,7 +224,7 @@ def bench_status(repo_path: Path, n_manifests: int) -> None:
 
 # -- 2. overview of many sites ----------------------------------------------------------------------
 def bench_overview(count: int, repo_path: Path) -> None:
-    from ecs_field.sites.sync import Status
+    from ecs_field.sites.status.sync import Status
 
     sites = [Site(name=f"site-{i:03d}", repo=str(repo_path)) for i in range(count)]
     Registry(Registry.default_path(), sites).save()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ecs_field.sites.registry import Host, Registry, Site
-from ecs_field.sites.snapshot import SnapshotStore
+from ecs_field.sites.status.snapshot import SnapshotStore
 from tests.clirun import run_cli
 from tests.unit.sites.fake_kube_api import (
     EVENTS,

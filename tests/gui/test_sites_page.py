@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from ecs_field.gui.pages.sites import ROLE_OVERVIEW, SitesPage
 from ecs_field.gui.widgets.sites_dialog import SiteDialog
 from ecs_field.sites.registry import Host, Registry, Site
-from ecs_field.sites.snapshot import SnapshotStore
+from ecs_field.sites.status.snapshot import SnapshotStore
 from tests.unit.sites.fake_kube_api import FakeKubeApi, populate_host
 from tests.unit.sites.kubectl_output import ready_kustomization_list
 from tests.unit.sites.repo_builder import NAMESPACE, commit_files, make_repo

@@ -2,7 +2,7 @@
 
 The list reads only small cached files (snapshot heads, last status summaries) in a worker.
 Opening a site runs git, the manifest loader, the linter and the status comparison in a worker
-(ecs_field.sites.overview.load_site_detail); the GUI thread only fills models, so the event
+(ecs_field.sites.status.overview.load_site_detail); the GUI thread only fills models, so the event
 loop never stalls. Pull and Fetch snapshot are workers too, with progress and Cancel.
 """
 
@@ -61,7 +61,7 @@ class SiteItemDelegate(QStyledItemDelegate):
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
-        from ecs_field.sites.snapshot import human_age
+        from ecs_field.sites.status.snapshot import human_age
 
         painter.save()
         style = option.widget.style() if option.widget else None
@@ -299,8 +299,8 @@ class SitesPage(Page):
         wanted = select or self.current
 
         def job(progress: Any, cancel: CancelToken) -> tuple[list[Any], list[Any]]:
-            from ecs_field.sites.overview import site_overview
             from ecs_field.sites.registry import Registry
+            from ecs_field.sites.status.overview import site_overview
 
             registry = Registry.load()
             return registry.sites, site_overview(registry.names())
@@ -341,7 +341,7 @@ class SitesPage(Page):
     # -- one site --------------------------------------------------------------------------------------------
     def load_site(self, name: str) -> None:
         """Start loading a site's detail in a worker; a newer request makes older results ignored."""
-        from ecs_field.sites.snapshot import human_age  # noqa: F401 - warm the import off the hot path
+        from ecs_field.sites.status.snapshot import human_age  # noqa: F401 - warm the import off the hot path
 
         self.current = name
         self._load_generation += 1
@@ -356,8 +356,8 @@ class SitesPage(Page):
 
         def job(progress: Any, cancel: CancelToken) -> Any:
             from ecs_field.errors import BadInput
-            from ecs_field.sites.overview import load_site_detail
             from ecs_field.sites.registry import Registry, local_repo_path
+            from ecs_field.sites.status.overview import load_site_detail
 
             chosen = site or Registry.load().get(name)
             path = local_repo_path(chosen)
@@ -388,7 +388,7 @@ class SitesPage(Page):
         self._show_problem(message, hint)
 
     def _show_detail(self, detail: Any, generation: int) -> None:
-        from ecs_field.sites.snapshot import human_age
+        from ecs_field.sites.status.snapshot import human_age
 
         if generation != self._load_generation:
             return  # the user moved on to another site
@@ -543,7 +543,7 @@ class SitesPage(Page):
         _fit_columns(self.events_view, [140, 70, 200, 220])
 
     def _update_list_item(self, detail: Any) -> None:
-        from ecs_field.sites.overview import site_overview
+        from ecs_field.sites.status.overview import site_overview
 
         for row in range(self.site_list.count()):
             item = self.site_list.item(row)
@@ -623,7 +623,7 @@ class SitesPage(Page):
             import os
 
             from ecs_field.sites.registry import local_repo_path
-            from ecs_field.sites.repo import SiteRepo
+            from ecs_field.sites.repo.gitrepo import SiteRepo
 
             token = os.environ.get(site.token_env) if site.token_env else None
             path = local_repo_path(site)
@@ -648,7 +648,7 @@ class SitesPage(Page):
             return
 
         def job(progress: Any, cancel: CancelToken) -> Any:
-            from ecs_field.sites.snapshot import fetch_site_snapshot
+            from ecs_field.sites.status.snapshot import fetch_site_snapshot
 
             snapshot, _ = fetch_site_snapshot(site, ca_file=ca_file, progress=progress, cancel=cancel)
             return snapshot
@@ -673,7 +673,7 @@ class SitesPage(Page):
             return
 
         def job(progress: Any, cancel: CancelToken) -> Any:
-            from ecs_field.sites.snapshot import import_snapshot, save_snapshot
+            from ecs_field.sites.status.snapshot import import_snapshot, save_snapshot
 
             snapshot = import_snapshot(path, site=name)
             snapshot.site = name
@@ -753,7 +753,7 @@ class SitesPage(Page):
         from PySide6.QtWidgets import QApplication
 
         from ecs_field.sites.demo import ensure_demo_site
-        from ecs_field.sites.repo import git_available
+        from ecs_field.sites.repo.gitrepo import git_available
 
         if not git_available():
             # A laptop without Git: the page must say so in one clear message, not fail.
@@ -792,7 +792,7 @@ def _looks_like_snapshot(path: Path) -> bool:
 
 
 def _short(revision: str) -> str:
-    from ecs_field.sites.sync import parse_revision
+    from ecs_field.sites.status.sync import parse_revision
 
     parsed = parse_revision(revision)
     if parsed is None or not parsed.sha:

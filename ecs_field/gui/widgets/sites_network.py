@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ecs_field.gui.widgets.sites_badge import GREEN, GREY, RED
-from ecs_field.sites.overview import NetworkView, NicView, SwitchView
+from ecs_field.sites.status.overview import NetworkView, NicView, SwitchView
 
 SWITCH_W = 230
 ROW_H = 24

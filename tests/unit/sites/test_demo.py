@@ -7,9 +7,9 @@ from pathlib import Path
 from ecs_field import paths
 from ecs_field.sites.demo import build_demo_repo, ensure_demo_site, reset_demo
 from ecs_field.sites.registry import Registry, Site, local_repo_path
-from ecs_field.sites.repo import SiteRepo
-from ecs_field.sites.snapshot import SnapshotStore
-from ecs_field.sites.sync import compute_status
+from ecs_field.sites.repo.gitrepo import SiteRepo
+from ecs_field.sites.status.snapshot import SnapshotStore
+from ecs_field.sites.status.sync import compute_status
 
 
 def test_first_run_builds_registers_and_shows_behind_by_one() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ecs_field.sites.health import object_health
+from ecs_field.sites.status.health import object_health
 
 
 def obj(

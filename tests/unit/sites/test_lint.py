@@ -15,7 +15,7 @@ import pytest
 from ecs_field.hardware.importer import load_inputs
 from ecs_field.hardware.inventory import Inventory
 from ecs_field.sites.findings import Finding
-from ecs_field.sites.lint import lint
+from ecs_field.sites.lint.linter import lint
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sites"
 SITE = FIXTURES / "ecs-site"

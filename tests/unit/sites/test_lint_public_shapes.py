@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from ecs_field.sites.findings import Finding
-from ecs_field.sites.lint import lint
+from ecs_field.sites.lint.linter import lint
 
 
 def write(root: Path, rel: str, text: str) -> None:

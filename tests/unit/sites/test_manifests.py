@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ecs_field.errors import BadInput
-from ecs_field.sites import safe_yaml
-from ecs_field.sites.manifests import HostConfiguration, load_manifests
+from ecs_field.sites.repo import safe_yaml
+from ecs_field.sites.repo.manifests import HostConfiguration, load_manifests
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "sites" / "ecs-site"
 
@@ -346,7 +346,7 @@ def test_hostconfiguration_without_profile(tmp_path: Path) -> None:
 
 
 def test_json_positions_with_escapes_nesting_and_scalars() -> None:
-    from ecs_field.sites.jsonpos import index_lines
+    from ecs_field.sites.repo.jsonpos import index_lines
 
     text = '{\n  "a": [1,\n   {"b": "x\\"y,]}", "c": []},\n   [2, 3]\n  ],\n  "d\\u00e9": {"e": null}\n}'
     lines = index_lines(text)
@@ -369,6 +369,6 @@ def test_json_positions_with_escapes_nesting_and_scalars() -> None:
     ],
 )
 def test_quantities(given: object, expected: int | None) -> None:
-    from ecs_field.sites.quantity import parse_bytes
+    from ecs_field.sites.repo.quantity import parse_bytes
 
     assert parse_bytes(given) == expected

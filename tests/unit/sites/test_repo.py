@@ -16,7 +16,7 @@ import pytest
 
 from ecs_field.errors import BadInput, Cancelled
 from ecs_field.events import CancelToken, Progress
-from ecs_field.sites.repo import SiteRepo, normalize_revision
+from ecs_field.sites.repo.gitrepo import SiteRepo, normalize_revision
 from tests.unit.sites.repo_builder import (
     commit_files,
     fast_import_history,

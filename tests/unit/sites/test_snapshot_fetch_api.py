@@ -10,8 +10,8 @@ import pytest
 
 from ecs_field.errors import NetworkError
 from ecs_field.events import CancelToken, Progress
-from ecs_field.sites import kube_api
-from ecs_field.sites.snapshot import fetch_snapshot
+from ecs_field.sites.status import kube_api
+from ecs_field.sites.status.snapshot import fetch_snapshot
 from tests.unit.sites.fake_kube_api import (
     EVENTS,
     FLUX_KUSTOMIZE_V1,

@@ -16,7 +16,7 @@ import yaml
 
 from ecs_field import paths
 from ecs_field.errors import BadInput
-from ecs_field.sites.snapshot import (
+from ecs_field.sites.status.snapshot import (
     SCHEMA,
     Snapshot,
     SnapshotStore,
@@ -172,7 +172,7 @@ def test_killed_while_saving_keeps_a_good_snapshot(ecs_home: Path) -> None:
     """A process saving big snapshots in a loop is SIGKILLed; what is left still loads."""
     script = textwrap.dedent("""
         import sys
-        from ecs_field.sites.snapshot import Snapshot, SnapshotStore
+        from ecs_field.sites.status.snapshot import Snapshot, SnapshotStore
         store = SnapshotStore("killed")
         items = [{"kind": "Event", "metadata": {"name": f"e{i}"}, "message": "x" * 200} for i in range(3000)]
         n = 0

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ecs_field.sites.repo import SiteRepo
-from ecs_field.sites.snapshot import Snapshot
-from ecs_field.sites.sync import compute_status, parse_revision
+from ecs_field.sites.repo.gitrepo import SiteRepo
+from ecs_field.sites.status.snapshot import Snapshot
+from ecs_field.sites.status.sync import compute_status, parse_revision
 from tests.unit.sites.repo_builder import (
     CONFIGMAP,
     NAMESPACE,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ecs_field.sites.repo import SiteRepo
-from ecs_field.sites.snapshot import Snapshot
-from ecs_field.sites.sync import PENDING_LIMIT, compute_status
+from ecs_field.sites.repo.gitrepo import SiteRepo
+from ecs_field.sites.status.snapshot import Snapshot
+from ecs_field.sites.status.sync import PENDING_LIMIT, compute_status
 from tests.unit.sites.repo_builder import fast_import_history, make_repo, run_git
 
 

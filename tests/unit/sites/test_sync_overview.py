@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ecs_field.hardware.inventory import Inventory, Nic
 from ecs_field.sites.demo import ensure_demo_site
-from ecs_field.sites.manifests import load_manifests
-from ecs_field.sites.overview import load_site_detail, network_view, site_overview, summary_path
 from ecs_field.sites.registry import local_repo_path
+from ecs_field.sites.repo.manifests import load_manifests
+from ecs_field.sites.status.overview import load_site_detail, network_view, site_overview, summary_path
 
 
 def test_overview_before_and_after_a_status_computation() -> None:

@@ -9,8 +9,8 @@ from functools import cached_property
 
 from ecs_field.hardware.inventory import Inventory
 from ecs_field.sites.findings import Finding, Severity
-from ecs_field.sites.manifests import HostConfiguration, K8sObject, ManifestSet
-from ecs_field.sites.profile import ModuleSetting, VmkNic, VSwitch, management_switches
+from ecs_field.sites.repo.manifests import HostConfiguration, K8sObject, ManifestSet
+from ecs_field.sites.repo.profile import ModuleSetting, VmkNic, VSwitch, management_switches
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_field.sites.snapshot import gitops_words
+from ecs_field.sites.status.snapshot import gitops_words
 
 CURRENT = "current"
 IN_PROGRESS = "in-progress"

@@ -34,9 +34,9 @@ from pathlib import PurePosixPath
 from typing import Any, Protocol
 
 from ecs_field.errors import BadInput
-from ecs_field.sites import health as H
-from ecs_field.sites.manifests import K8sObject, ManifestSet, load_manifests
-from ecs_field.sites.snapshot import GitOpsWord, Snapshot, gitops_words, parse_time, utc_now
+from ecs_field.sites.repo.manifests import K8sObject, ManifestSet, load_manifests
+from ecs_field.sites.status import health as H
+from ecs_field.sites.status.snapshot import GitOpsWord, Snapshot, gitops_words, parse_time, utc_now
 
 DEFAULT_STALE_AFTER_S = 3600.0
 PENDING_LIMIT = 50  # commits listed in full; commits_behind stays exact

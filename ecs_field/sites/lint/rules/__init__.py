@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ecs_field.sites.findings import Finding
-from ecs_field.sites.rules import hardware, references, safety, structure
-from ecs_field.sites.rules.base import LintContext
+from ecs_field.sites.lint.rules import hardware, references, safety, structure
+from ecs_field.sites.lint.rules.base import LintContext
 
 Rule = Callable[[LintContext], Iterable[Finding]]
 

@@ -282,7 +282,7 @@ def fetch_snapshot(
     returning a partial snapshot; an API group the host does not serve is a note, not a failure.
     """
     # requests is imported only here: reading cached snapshots must not pay for it.
-    from ecs_field.sites.kube_api import ApiNotFound, KubeClient
+    from ecs_field.sites.status.kube_api import ApiNotFound, KubeClient
 
     cancel = cancel or CancelToken()
     items: list[dict[str, Any]] = []
@@ -407,7 +407,7 @@ def fetch_site_snapshot(
     cancel: CancelToken | None = None,
 ) -> tuple[Snapshot, Path]:
     """Fetch a registry site's snapshot from its host and cache it (only if the fetch completed)."""
-    from ecs_field.sites.kube_api import resolve_token
+    from ecs_field.sites.status.kube_api import resolve_token
 
     api, token_ref = site_api(site, host_name)
     token = resolve_token(token_env=token_env, token_ref=token_ref or api, keyring_user=api)
@@ -424,7 +424,7 @@ def fetch_site_snapshot(
 
 
 def _list_first_served(client: Any, target: ListTarget) -> list[dict[str, Any]] | None:
-    from ecs_field.sites.kube_api import ApiNotFound
+    from ecs_field.sites.status.kube_api import ApiNotFound
 
     for path in target.paths:
         try:

@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterator
 
 from ecs_field.sites.findings import Finding
-from ecs_field.sites.manifests import K8sObject
-from ecs_field.sites.rules.base import LintContext, at
-from ecs_field.sites.rules.known import CLUSTER_SCOPED_KINDS, REMOVED_APIS
+from ecs_field.sites.lint.rules.base import LintContext, at
+from ecs_field.sites.lint.rules.known import CLUSTER_SCOPED_KINDS, REMOVED_APIS
+from ecs_field.sites.repo.manifests import K8sObject
 
 # DNS-1123 subdomain: what most kinds accept as metadata.name.
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ecs_field.sites.findings import Finding, Severity
-from ecs_field.sites.manifests import K8sObject
-from ecs_field.sites.quantity import format_bytes
-from ecs_field.sites.rules.base import LintContext, at
-from ecs_field.sites.rules.known import (
+from ecs_field.sites.lint.rules.base import LintContext, at
+from ecs_field.sites.lint.rules.known import (
     BUILTIN_VM_CLASSES,
     ESXI_MEMORY_RESERVE_GIB,
     USB_BOOT_SCAN_OPTION,
     USB_NIC_MODULE,
 )
+from ecs_field.sites.repo.manifests import K8sObject
+from ecs_field.sites.repo.quantity import format_bytes
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:

@@ -23,10 +23,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ecs_field.errors import BadInput
-from ecs_field.sites import safe_yaml
 from ecs_field.sites.findings import Finding, Severity
-from ecs_field.sites.profile import Profile, ProfileIssue, parse_profile
-from ecs_field.sites.quantity import parse_bytes, parse_quantity
+from ecs_field.sites.repo import safe_yaml
+from ecs_field.sites.repo.profile import Profile, ProfileIssue, parse_profile
+from ecs_field.sites.repo.quantity import parse_bytes, parse_quantity
 
 YAML_SUFFIXES = (".yaml", ".yml")
 ESX_GROUP = "esx.vmware.com"

@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from ecs_field.sites.findings import Finding
-from ecs_field.sites.manifests import FLUX_SOURCE_GROUP, VMOP_GROUP
-from ecs_field.sites.rules.base import LintContext, at
-from ecs_field.sites.rules.known import (
+from ecs_field.sites.lint.rules.base import LintContext, at
+from ecs_field.sites.lint.rules.known import (
     BUILTIN_VM_CLASSES,
     CLUSTER_SCOPED_KINDS,
     ESXI_DEFAULT_PORT_GROUPS,
@@ -21,6 +20,7 @@ from ecs_field.sites.rules.known import (
     VM_POWER_STATES,
     WELL_KNOWN_NAMESPACES,
 )
+from ecs_field.sites.repo.manifests import FLUX_SOURCE_GROUP, VMOP_GROUP
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:

@@ -13,9 +13,9 @@ from typing import Any
 
 from ecs_field.hardware.inventory import Inventory
 from ecs_field.sites.findings import SEVERITIES, Finding
-from ecs_field.sites.manifests import ManifestSet, load_manifests
-from ecs_field.sites.rules import RULE_FAMILIES
-from ecs_field.sites.rules.base import LintContext
+from ecs_field.sites.lint.rules import RULE_FAMILIES
+from ecs_field.sites.lint.rules.base import LintContext
+from ecs_field.sites.repo.manifests import ManifestSet, load_manifests
 
 
 @dataclass

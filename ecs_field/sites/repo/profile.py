@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_field.sites.findings import Severity
-from ecs_field.sites.jsonpos import index_lines
+from ecs_field.sites.repo.jsonpos import index_lines
 
 MANAGEMENT_PORT_GROUP = "Management Network"  # ESXi's default name for the management port group
 MANAGEMENT_VMKNIC = "vmk0"  # ESXi's default management VMkernel adapter

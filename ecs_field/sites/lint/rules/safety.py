@@ -13,12 +13,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ecs_field.sites import safe_yaml
 from ecs_field.sites.findings import Finding
-from ecs_field.sites.manifests import K8sObject
-from ecs_field.sites.profile import MANAGEMENT_PORT_GROUP
-from ecs_field.sites.rules.base import LintContext, at
-from ecs_field.sites.rules.known import CLOUD_INIT_KEYS, SYSPREP_KEYS
+from ecs_field.sites.lint.rules.base import LintContext, at
+from ecs_field.sites.lint.rules.known import CLOUD_INIT_KEYS, SYSPREP_KEYS
+from ecs_field.sites.repo import safe_yaml
+from ecs_field.sites.repo.manifests import K8sObject
+from ecs_field.sites.repo.profile import MANAGEMENT_PORT_GROUP
 
 _PLAINTEXT_XML = re.compile(r"<PlainText>\s*true\s*</PlainText>", re.IGNORECASE)
 _HASH = re.compile(r"^\$(1|2[abxy]?|5|6|y|7|gy|sha1|md5)\$")

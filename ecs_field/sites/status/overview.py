@@ -17,8 +17,8 @@ from typing import Any
 from ecs_field import storage
 from ecs_field.errors import EcsFieldError
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
-from ecs_field.sites.snapshot import SnapshotStore, parse_time, utc_now
-from ecs_field.sites.sync import DEFAULT_STALE_AFTER_S, Status, compute_status
+from ecs_field.sites.status.snapshot import SnapshotStore, parse_time, utc_now
+from ecs_field.sites.status.sync import DEFAULT_STALE_AFTER_S, Status, compute_status
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +195,8 @@ def load_site_detail(
     diff_limit: int = 10,
 ) -> SiteDetail:
     """Everything the site page shows for ``site`` (a registry Site or anything with name/path/inventory)."""
-    from ecs_field.sites.manifests import load_manifests
-    from ecs_field.sites.repo import SiteRepo
+    from ecs_field.sites.repo.gitrepo import SiteRepo
+    from ecs_field.sites.repo.manifests import load_manifests
 
     cancel = cancel or CancelToken()
     timings: dict[str, float] = {}
@@ -284,7 +284,7 @@ def _load_inventory(value: Any) -> tuple[Any | None, str]:
 def _lint(
     root: Path, subpath: str | None, inventory: Any, manifests: Any
 ) -> tuple[dict[str, Any] | None, str]:
-    from ecs_field.sites.lint import lint
+    from ecs_field.sites.lint.linter import lint
 
     try:
         report = lint(root, subpath=subpath, inventory=inventory, manifests=manifests)

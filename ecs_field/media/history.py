@@ -8,19 +8,18 @@ small: at most ``MAX_RECORDS``). A corrupt file is set aside and reported, never
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import sys
+import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ecs_field import __version__, paths
-from ecs_field.storage import CorruptFile, atomic_write_json, load_json_document
+from ecs_field.errors import EcsFieldError
+from ecs_field.storage import CorruptFile, atomic_write_json, file_lock, load_json_document
 
 log = logging.getLogger(__name__)
 
@@ -97,48 +96,80 @@ def _validate(document: dict[str, Any]) -> None:
     records = document["records"]
     if not isinstance(records, list):
         raise TypeError("records must be a list")
-    for item in records:
+    # Only the records kept are checked one by one: a file grown past MAX_RECORDS by another tool
+    # (18 s for 200,000 records) is rotated below, its older records archived unread.
+    for item in records[-MAX_RECORDS:]:
         if not isinstance(item, dict):
             raise TypeError("each record must be an object")
         WriteRecord.from_dict(item)
 
 
 def load_history() -> list[WriteRecord]:
-    """Every record, oldest first. Raises CorruptFile (after setting the file aside) if unreadable."""
-    document = load_json_document(history_path(), SCHEMA, validate=_validate)
-    if document is None:
-        return []
-    return [WriteRecord.from_dict(item) for item in document["records"]]
-
-
-@contextlib.contextmanager
-def _interprocess_lock(target: Path) -> Iterator[None]:
-    """Two CLI writes finishing at the same moment must not lose each other's record."""
-    if sys.platform == "win32":
-        yield
-        return
-    import fcntl
-
-    lock_path = target.with_name(target.name + ".lock")
-    with open(lock_path, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    """The newest MAX_RECORDS records, oldest first. Raises CorruptFile (after setting the file
+    aside) if unreadable. A longer file is rotated: kept whole as ``write-history.json.archive-*``
+    and rewritten with its newest MAX_RECORDS records, so the next read is quick."""
+    target = history_path()
+    seen = _identity(target)
+    items = _read(target)
+    if len(items) > MAX_RECORDS:
         try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            with _lock, file_lock(target, timeout_s=2.0):
+                if _identity(target) != seen:  # another process changed it meanwhile: read again
+                    items = _read(target)
+                if len(items) > MAX_RECORDS:
+                    items = _archive(target, items)
+        except (OSError, EcsFieldError) as exc:  # a read-only data folder: answer anyway, rotate later
+            log.warning("write history not rotated: %s", getattr(exc, "message", exc))
+            items = items[-MAX_RECORDS:]
+    return [WriteRecord.from_dict(item) for item in items]
+
+
+def _identity(target: Path) -> tuple[int, int, int] | None:
+    try:
+        st = target.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _read(target: Path) -> list[dict[str, Any]]:
+    document = load_json_document(target, SCHEMA, validate=_validate)
+    return [] if document is None else list(document["records"])
+
+
+def _archive(target: Path, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep the whole file as an archive, rewrite it with the newest records; call under the lock."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    archive = target.with_name(f"{target.name}.archive-{stamp}")
+    n = 1
+    while archive.exists():
+        n += 1
+        archive = target.with_name(f"{target.name}.archive-{stamp}-{n}")
+    os.replace(target, archive)
+    kept = items[-MAX_RECORDS:]
+    atomic_write_json(target, {"schema": SCHEMA, "records": kept})
+    log.warning(
+        "write history had %d records; kept the newest %d, all archived as %s",
+        len(items),
+        len(kept),
+        archive.name,
+    )
+    return kept
 
 
 def append_record(record: WriteRecord) -> str | None:
     """Add ``record``; returns a warning to show when an unreadable history was set aside first."""
     target = history_path()
     warning = None
-    with _lock, _interprocess_lock(target):
+    with _lock, file_lock(target):
         try:
-            records = [r.to_dict() for r in load_history()]
+            records = _read(target)
         except CorruptFile as exc:
             warning = exc.message
             log.warning("write history: %s", exc.message)
             records = []
+        if len(records) >= MAX_RECORDS:
+            records = _archive(target, records) if len(records) > MAX_RECORDS else records
         records.append(record.to_dict())
         atomic_write_json(target, {"schema": SCHEMA, "records": records[-MAX_RECORDS:]})
     return warning

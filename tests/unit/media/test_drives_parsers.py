@@ -1,4 +1,8 @@
-"""Drive enumeration parsers on recorded outputs (Linux lsblk + udev, Windows Get-Disk, macOS diskutil)."""
+"""Drive enumeration parsers on recorded outputs (Linux lsblk + udev, Windows Get-Disk, macOS diskutil).
+
+The Windows and macOS fixtures used here are hand-written (tests/fixtures/drives/real/SOURCES.md says
+why each stays); the same parsers on outputs published by others are in test_drives_real_outputs.py.
+"""
 
 from __future__ import annotations
 

@@ -69,7 +69,8 @@ def atomic_write_json(path: Path, document: Any) -> None:
 
 
 def atomic_write_yaml(path: Path, document: Any) -> None:
-    atomic_write_text(path, yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # same output, ten times faster
+    atomic_write_text(path, yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True))
 
 
 def set_aside(path: Path, why: str) -> Path:

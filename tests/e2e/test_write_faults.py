@@ -214,9 +214,12 @@ def test_uefi_fat32_iso_changing_after_its_tree_was_read_leaves_no_boot_record(t
         disk.release.set()
         code, _lines, err = finish(proc, disk)
         head = disk.read_store(0, MiB)
+        boot_sector = disk.read_store(MiB, 512)  # where the FAT32 partition starts
+        assert disk.store.exists() and partition_table_type(disk.store) == ""
     assert code == 2, err
     assert built.iso.name in err and "changed" in err
     assert head == bytes(MiB) and not has_partition_table(head)
+    assert boot_sector[510:512] != b"\x55\xaa" and b"FAT32" not in boot_sector  # no file system either
 
 
 def test_io_error_at_an_offset_exits_5_naming_it(image: tuple[Path, bytes]) -> None:

@@ -19,8 +19,16 @@ def probe() -> Inventory:
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise EcsFieldError(f"system_profiler failed: {exc}", "Run it in Terminal to see why.") from exc
+    text = done.stdout.decode("utf-8-sig", errors="replace")
+    if not text.strip():
+        # system_profiler prints nothing (and exits non-zero) when it cannot run its reporters.
+        error = done.stderr.decode("utf-8", errors="replace").strip()[:300]
+        raise EcsFieldError(
+            f"system_profiler printed nothing (exit {done.returncode}){': ' + error if error else ''}",
+            "Run 'system_profiler -json SPHardwareDataType' in Terminal to check it.",
+        )
     try:
-        inv = parse_macos_json(done.stdout.decode("utf-8", errors="replace"))
+        inv = parse_macos_json(text)
     except ParseError as exc:
         raise EcsFieldError(
             f"system_profiler returned unreadable output: {exc.message}",

@@ -37,7 +37,20 @@ def run_script() -> str:
             f"PowerShell hardware query failed: {exc}",
             "Run 'ecs-field probe' from a normal PowerShell window to see its output.",
         ) from exc
-    return done.stdout.decode("utf-8-sig", errors="replace")
+    return decode_output(done.stdout)
+
+
+def decode_output(data: bytes) -> str:
+    """The script's stdout as text.
+
+    It sets UTF-8 output (PowerShell then writes a BOM first); a profile or a wrapper that
+    redirects through a file gives UTF-16 LE with a BOM, or without one (a NUL every other byte).
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace").lstrip("\ufeff")
+    if len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0:1] != b"\x00":
+        return data.decode("utf-16-le", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
 
 
 def probe() -> Inventory:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from ecs_field import __version__, paths
 from ecs_field.errors import EcsFieldError
 from ecs_field.gui.crash import install_crash_handler
+from ecs_field.gui.theme import ThemeController
 from ecs_field.logs import setup_logging
 from ecs_field.resources import resource_path
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ecs_field.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+_theme: ThemeController | None = None  # kept for the app's life: it follows the OS colour scheme
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -45,7 +47,16 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     icon = resource_path("icons", "ecs-field.png")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
+    start_theme(app)
     return app
+
+
+def start_theme(app: QApplication) -> ThemeController:
+    """Dark (Fusion + dark palette) when the OS is in dark mode or ECS_FIELD_THEME=dark; light as always."""
+    global _theme
+    _theme = ThemeController(app)
+    _theme.start()
+    return _theme
 
 
 def settle_heap() -> None:

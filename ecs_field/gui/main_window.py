@@ -6,7 +6,7 @@ import importlib
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,6 +24,7 @@ from ecs_field import __version__, netstate
 from ecs_field.gui import crash
 from ecs_field.gui.pages import PAGES
 from ecs_field.gui.pages.base import Page
+from ecs_field.gui.theme import current_tones
 
 log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_MS = 5000  # how long closing the window waits for cancelled jobs to return
@@ -154,13 +155,19 @@ class MainWindow(QMainWindow):
     def refresh_status(self) -> None:
         online = netstate.is_online()
         self.online_label.setText("● Online" if online else "● Offline")
-        self.online_label.setStyleSheet("color: #1a7f37;" if online else "color: #9a6700;")
+        tones = current_tones()  # read each refresh: follows a switch to dark mode
+        self.online_label.setStyleSheet(f"color: {tones.passed if online else tones.action};")
         self.online_label.setToolTip(
             "A network is up. Downloads and fetches can run."
             if online
             else "No network. Everything reads from the local cache."
         )
         self.catalog_label.setText(f"Catalog {self.catalog_version()}")
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.ApplicationPaletteChange and hasattr(self, "online_label"):
+            self.refresh_status()  # light <-> dark: the online word's colour
+        super().changeEvent(event)
 
     # drag and drop ---------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ecs_field.gui.pages.base import Page
+from ecs_field.gui.theme import Tones, current_tones
 from ecs_field.gui.widgets.media_speed import format_rate
 from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives.model import human_size
@@ -27,14 +28,21 @@ from ecs_field.media.history import load_history
 
 log = logging.getLogger(__name__)
 
-# result -> (word, colour): colour and word together (DESIGN.md 6)
+# result -> (word, state): colour and word together (DESIGN.md 6); the state's colour comes from
+# the theme, for the palette in use
 RESULTS = {
-    "verified": ("Verified", "#1a7f37"),
-    "not-verified": ("Not verified", "#9a6700"),
-    "failed": ("Failed", "#cf222e"),
-    "cancelled": ("Cancelled", "#6e7781"),
-    "refused": ("Refused", "#cf222e"),
+    "verified": ("Verified", "pass"),
+    "not-verified": ("Not verified", "warn"),
+    "failed": ("Failed", "fail"),
+    "cancelled": ("Cancelled", "not_checked"),
+    "refused": ("Refused", "fail"),
 }
+
+
+def result_word(result: str, tones: Tones) -> tuple[str, str]:
+    """(word, text colour) of a write's result."""
+    word, state = RESULTS.get(result, (result, "not_checked"))
+    return word, tones.state(state)
 IMAGE_WIDTH = 240  # px: "VMware-VMvisor-Ins…x86_64.iso" still names the build
 COLUMNS = ("Started (UTC)", "Image", "Mode", "Device", "Stick", "Serial", "Size", "Result", "Write", "Verify")
 
@@ -84,6 +92,20 @@ class HistoryPage(Page):
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setMinimumHeight(90)
         layout.addWidget(self.details)
+        self._tones = current_tones()
+
+    def changeEvent(self, event: QEvent) -> None:
+        # light <-> dark: results, the error line and the details are drawn again in the new tones
+        if (
+            event.type() == QEvent.Type.ApplicationPaletteChange
+            and hasattr(self, "_tones")
+            and current_tones() != self._tones
+        ):
+            row = self.table.currentRow()
+            self.reload()
+            if 0 < row < self.table.rowCount():  # keep the write the technician was reading
+                self.table.selectRow(row)
+        super().changeEvent(event)
 
     def activated(self) -> None:
         self.reload()
@@ -94,6 +116,7 @@ class HistoryPage(Page):
 
     def reload(self) -> None:
         """Read the records (small file, read on the GUI thread); errors are shown in place."""
+        self._tones = tones = current_tones()
         try:
             records = list(reversed(load_history()))
         except Exception as exc:  # CorruptFile: set aside by the history module; say so here
@@ -101,12 +124,12 @@ class HistoryPage(Page):
             self.records = []
             self.table.setRowCount(0)
             message = esc(getattr(exc, "message", str(exc)))
-            self.status.setText(f"<span style='color:#cf222e'>✖ {message}</span>")
+            self.status.setText(f"<span style='color:{tones.failed}'>✖ {message}</span>")
             return
         self.records = records
         self.table.setRowCount(len(records))
         for row, record in enumerate(records):
-            word, colour = RESULTS.get(record.result, (record.result, "#6e7781"))
+            word, colour = result_word(record.result, tones)
             stick = " ".join(p for p in (record.device_vendor, record.device_model) if p) or "–"
             cells = [
                 record.started_at.replace("T", " ").rstrip("Z"), record.image_name, record.mode or "–",
@@ -139,7 +162,8 @@ class HistoryPage(Page):
             self.details.setText("")
             return
         r = self.records[row]
-        word, colour = RESULTS.get(r.result, (r.result, "#6e7781"))
+        tones = current_tones()
+        word, colour = result_word(r.result, tones)
         lines = [f"<b>{esc(r.image_name)}</b> → <b>{esc(r.device_path)}</b> "
                  f"<span style='color:{colour}'>● {word}</span>"]
         if r.verified:
@@ -154,5 +178,5 @@ class HistoryPage(Page):
         if phases:
             lines.append(f"Time: {phases}")
         if r.error:
-            lines.append(f"<span style='color:#cf222e'>{esc(r.error)}</span>".replace("\n", "<br>"))
+            lines.append(f"<span style='color:{tones.failed}'>{esc(r.error)}</span>".replace("\n", "<br>"))
         self.details.setText("<br>".join(lines))

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from ecs_field.events import CancelToken, Progress
 from ecs_field.gui.pages.base import Page
+from ecs_field.gui.theme import Tones, box_sheet, current_tones, tones_for
 from ecs_field.gui.widgets.sites_badge import StatusBadge, colour_for, label_for
 from ecs_field.gui.widgets.sites_network import NetworkDiagram
 from ecs_field.gui.widgets.sites_tables import DiffHighlighter, RowsModel
@@ -83,10 +84,11 @@ class SiteItemDelegate(QStyledItemDelegate):
             name,
         )
         word = overview.sync if overview else "unknown"
+        colour = QColor(colour_for(word, tones_for(option.palette)))  # readable on this list's base
         dot = QRect(rect.left(), rect.top() + line_h + 6, 10, 10)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(colour_for(word)))
+        painter.setBrush(colour)
         painter.drawEllipse(dot)
         detail = label_for(word)
         if overview is not None:
@@ -100,7 +102,7 @@ class SiteItemDelegate(QStyledItemDelegate):
             else:
                 detail += " · no snapshot"
         painter.setFont(option.font)
-        painter.setPen(text_colour if selected else QColor(colour_for(word)))
+        painter.setPen(text_colour if selected else colour)
         painter.drawText(
             QRect(rect.left() + 16, rect.top() + line_h + 2, rect.width() - 16, line_h + 4),
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
@@ -202,7 +204,7 @@ class SitesPage(Page):
         self.problem = QLabel("")
         self.problem.setObjectName("siteProblem")
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #cf222e;")
+        self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem.hide()
         right_layout.addWidget(self.problem)
         progress_row = QHBoxLayout()
@@ -275,6 +277,28 @@ class SitesPage(Page):
         refresh = QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self)
         refresh.activated.connect(self.reload_current)
         self._set_actions_enabled(False)
+        self._tones: Tones | None = None
+        self._apply_tones()
+
+    # -- light and dark ----------------------------------------------------------------------------------
+    def _apply_tones(self) -> None:
+        """Colours for the current palette; what was drawn with the old ones is redrawn."""
+        self._tones = tones = current_tones()
+        # the problem is a tinted banner (text on its own background), readable in light and dark
+        self.problem.setStyleSheet(box_sheet("QLabel#siteProblem", tones.box("fail")))
+        self._highlighter.set_tones(tones)
+        if self.detail is not None:
+            self.sync_line.setText(self._sync_line_html(self.detail.status))
+        self.site_list.viewport().update()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if (
+            event.type() == QEvent.Type.ApplicationPaletteChange
+            and hasattr(self, "_tones")
+            and current_tones() != self._tones  # light <-> dark only
+        ):
+            self._apply_tones()
+        super().changeEvent(event)
 
     def _table(self, model: RowsModel, name: str) -> QTableView:
         view = QTableView()
@@ -388,8 +412,6 @@ class SitesPage(Page):
         self._show_problem(message, hint)
 
     def _show_detail(self, detail: Any, generation: int) -> None:
-        from ecs_field.sites.status.snapshot import human_age
-
         if generation != self._load_generation:
             return  # the user moved on to another site
         self._loading_name = None
@@ -405,25 +427,7 @@ class SitesPage(Page):
         repo = status["repo"]
         snapshot = status["snapshot"]
         applied = status.get("applied_revision") or "not reported"
-        applied_short = _short(applied)
-        head = (repo.get("head") or "")[:8] or "no commits"
-        parts = [
-            f"Applied <b>{applied_short}</b>",
-            f"HEAD <b>{head}</b> on {repo.get('branch') or 'detached HEAD'}",
-        ]
-        if sync == "behind":
-            parts.append(
-                f"{status['commits_behind']} commit{'s' if status['commits_behind'] != 1 else ''} behind"
-            )
-        if repo.get("dirty"):
-            parts.append("<span style='color:#9a6700'>uncommitted changes</span>")
-        if snapshot.get("taken_at"):
-            age = human_age(snapshot.get("age_s"))
-            stale = " <span style='color:#9a6700'>(stale)</span>" if snapshot.get("stale") else ""
-            parts.append(f"snapshot {age} old{stale}")
-        else:
-            parts.append("<span style='color:#9a6700'>no snapshot</span>")
-        self.sync_line.setText(" · ".join(parts))
+        self.sync_line.setText(self._sync_line_html(status))
         self.sync_line.setToolTip(
             f"Applied: {applied}\nSnapshot source: {snapshot.get('source') or '-'}\n"
             f"Repository: {repo['path']}"
@@ -440,6 +444,35 @@ class SitesPage(Page):
         self._fill_flux(status)
         self.network.set_view(detail.network)
         self._update_list_item(detail)
+
+    def _sync_line_html(self, status: dict[str, Any]) -> str:
+        """Applied and HEAD commits, how far behind, the snapshot's age; cautions in the action tone."""
+        from ecs_field.sites.status.snapshot import human_age
+
+        caution = current_tones().action
+        sync = status["sync"]
+        repo = status["repo"]
+        snapshot = status["snapshot"]
+        applied = status.get("applied_revision") or "not reported"
+        applied_short = _short(applied)
+        head = (repo.get("head") or "")[:8] or "no commits"
+        parts = [
+            f"Applied <b>{applied_short}</b>",
+            f"HEAD <b>{head}</b> on {repo.get('branch') or 'detached HEAD'}",
+        ]
+        if sync == "behind":
+            parts.append(
+                f"{status['commits_behind']} commit{'s' if status['commits_behind'] != 1 else ''} behind"
+            )
+        if repo.get("dirty"):
+            parts.append(f"<span style='color:{caution}'>uncommitted changes</span>")
+        if snapshot.get("taken_at"):
+            age = human_age(snapshot.get("age_s"))
+            stale = f" <span style='color:{caution}'>(stale)</span>" if snapshot.get("stale") else ""
+            parts.append(f"snapshot {age} old{stale}")
+        else:
+            parts.append(f"<span style='color:{caution}'>no snapshot</span>")
+        return " · ".join(parts)
 
     def _fill_workloads(self, status: dict[str, Any]) -> None:
         rows = [

@@ -1,18 +1,31 @@
-"""Colours and words for check states on the Hardware page, for light and dark palettes.
+"""Words for check states on the Hardware page; their colours come from ecs_field.gui.theme.
 
 Status is colour AND word (DESIGN.md section 6). "Not checked" has its own word, icon and
 colour: it is neither a pass nor a fail but a fact the input did not carry. The colours are
-picked per palette so text keeps enough contrast on a dark window too (GitHub Primer tones,
-which are tuned for WCAG AA on their backgrounds).
+picked per palette (theme.tones_for) so text keeps enough contrast on a dark window too; they
+are re-exported here for the Hardware page's widgets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtGui import QPalette
+from ecs_field.gui.theme import DARK, LIGHT, Tones, is_dark, tones_for
+
+__all__ = [
+    "COUNT_WORDS",
+    "DARK",
+    "LIGHT",
+    "STATE_ORDER",
+    "STATUS_WORDS",
+    "SUPPORT_WORDS",
+    "Tones",
+    "check_state",
+    "count_states",
+    "is_dark",
+    "tones_for",
+]
 
 # check state -> word shown in the checks list (the icon is part of the word)
 STATUS_WORDS: dict[str, str] = {
@@ -36,72 +49,6 @@ SUPPORT_WORDS: dict[str, str] = {
     "unsupported": "✖ unsupported",
     "unknown": "? unknown",
 }
-
-
-@dataclass(frozen=True)
-class Tones:
-    dark: bool
-    passed: str
-    action: str
-    failed: str
-    not_checked: str
-    muted: str  # secondary text (details, "seen")
-    fix_bg: str  # background of a "Fix:" box
-    fix_fg: str
-    howto_bg: str  # background of a "How to check:" box (not checked)
-    howto_fg: str
-    link: str
-
-    def state(self, state: str) -> str:
-        return {
-            "pass": self.passed,
-            "warn": self.action,
-            "fail": self.failed,
-            "not_checked": self.not_checked,
-        }.get(state, self.muted)
-
-    def support(self, support: str) -> str:
-        return {
-            "inbox": self.passed,
-            "driver-required": self.action,
-            "unsupported": self.failed,
-        }.get(support, self.not_checked)
-
-
-LIGHT = Tones(
-    dark=False,
-    passed="#116329",
-    action="#7d4e00",
-    failed="#a40e26",
-    not_checked="#4d5a6b",
-    muted="#4d5761",
-    fix_bg="#fff8c5",
-    fix_fg="#3b2300",
-    howto_bg="#eef1f4",
-    howto_fg="#1f2328",
-    link="#0550ae",
-)
-DARK = Tones(
-    dark=True,
-    passed="#56d364",
-    action="#e3b341",
-    failed="#ff7b72",
-    not_checked="#a5b4c6",
-    muted="#b1bac4",
-    fix_bg="#3d2e00",
-    fix_fg="#f8e3a1",
-    howto_bg="#2b3036",
-    howto_fg="#e6edf3",
-    link="#79c0ff",
-)
-
-
-def is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Base).lightness() < 128
-
-
-def tones_for(palette: QPalette) -> Tones:
-    return DARK if is_dark(palette) else LIGHT
 
 
 def check_state(check: Mapping[str, Any]) -> str:

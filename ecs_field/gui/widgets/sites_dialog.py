@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ecs_field.errors import EcsFieldError
+from ecs_field.gui.theme import current_tones
 from ecs_field.sites.registry import Host, Site, validate_site
 
 
@@ -78,7 +79,7 @@ class SiteDialog(QDialog):
         self.error = QLabel()
         self.error.setObjectName("siteDialogError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #cf222e;")
+        self.error.setStyleSheet(f"color: {current_tones().failed};")  # readable on light and dark
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )

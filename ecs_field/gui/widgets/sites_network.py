@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ecs_field.gui.widgets.sites_badge import GREEN, GREY, RED
+from ecs_field.gui.theme import Tones, tones_for
 from ecs_field.sites.status.overview import NetworkView, NicView, SwitchView
 
 SWITCH_W = 230
@@ -75,6 +75,7 @@ class NetworkDiagram(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
         text_colour = palette.windowText().color()
+        tones = tones_for(palette)  # light or dark: wires, tags and the missing NIC stay readable
         painter.fillRect(self.rect(), palette.base())
         if not self.view.switches:
             painter.setPen(text_colour)
@@ -101,8 +102,10 @@ class NetworkDiagram(QWidget):
                 if nic_box is None:
                     continue
                 nic = next(n for n in self.view.nics if n.name == uplink)
-                colour = (
-                    QColor(RED) if not nic.present else QColor(GREEN if uplink in switch.active else GREY)
+                colour = QColor(
+                    tones.failed
+                    if not nic.present
+                    else tones.passed if uplink in switch.active else tones.not_checked
                 )
                 pen = QPen(colour, 2.2)
                 if uplink in switch.standby and uplink not in switch.active:
@@ -116,10 +119,13 @@ class NetworkDiagram(QWidget):
                 painter.drawLine(QPointF(end.x(), mid_y), end)
         for switch in self.view.switches:
             self._paint_switch(
-                painter, switch, switches[switch.name], bold=bold, small=small, text_colour=text_colour
+                painter, switch, switches[switch.name], bold=bold, small=small, text_colour=text_colour,
+                tones=tones,
             )
         for nic in self.view.nics:
-            self._paint_nic(painter, nic, nics[nic.name], bold=bold, small=small, text_colour=text_colour)
+            self._paint_nic(
+                painter, nic, nics[nic.name], bold=bold, small=small, text_colour=text_colour, tones=tones
+            )
         painter.setFont(small)
         painter.setPen(text_colour)
         legend_y = max(r.bottom() for r in nics.values()) + 24 if nics else 0
@@ -138,8 +144,9 @@ class NetworkDiagram(QWidget):
         bold: QFont,
         small: QFont,
         text_colour: QColor,
+        tones: Tones,
     ) -> None:
-        painter.setPen(QPen(QColor("#57606a"), 1.4))
+        painter.setPen(QPen(QColor(tones.border), 1.4))
         painter.setBrush(self.palette().alternateBase())
         painter.drawRoundedRect(box, 8, 8)
         painter.setFont(bold)
@@ -163,25 +170,35 @@ class NetworkDiagram(QWidget):
             painter.drawText(row.adjusted(8, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, name)
             vlan = "no VLAN" if not group.vlan_id else f"VLAN {group.vlan_id}"
             tag = QRectF(row.right() - 64, row.top() + 3, 60, row.height() - 6)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#0969da") if group.vlan_id else QColor(GREY))
+            badge = tones.badge("info" if group.vlan_id else "neutral")
+            painter.setPen(QPen(QColor(badge.border), 1.0))
+            painter.setBrush(QColor(badge.bg))
             painter.drawRoundedRect(tag, 6, 6)
-            painter.setPen(QColor("white"))
+            painter.setPen(QColor(badge.fg))
             painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, vlan)
             y += ROW_H
 
     def _paint_nic(
-        self, painter: QPainter, nic: NicView, box: QRectF, *, bold: QFont, small: QFont, text_colour: QColor
+        self,
+        painter: QPainter,
+        nic: NicView,
+        box: QRectF,
+        *,
+        bold: QFont,
+        small: QFont,
+        text_colour: QColor,
+        tones: Tones,
     ) -> None:
-        border = QColor(RED) if not nic.present else QColor("#57606a")
+        missing = tones.box("fail")
+        border = QColor(missing.border if not nic.present else tones.border)
         pen = QPen(border, 2.0 if not nic.present else 1.3)
         if not nic.present:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
-        painter.setBrush(QColor("#ffebe9") if not nic.present else self.palette().alternateBase())
+        painter.setBrush(QColor(missing.bg) if not nic.present else self.palette().alternateBase())
         painter.drawRoundedRect(box, 6, 6)
         painter.setFont(bold)
-        painter.setPen(QColor(RED) if not nic.present else text_colour)
+        painter.setPen(QColor(missing.fg) if not nic.present else text_colour)
         painter.drawText(
             box.adjusted(8, 4, -8, 0),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
+from ecs_field.gui.theme import Tones, current_tones
 from ecs_field.gui.widgets.sites_badge import colour_for, label_for
 
 Index = QModelIndex | QPersistentModelIndex
@@ -46,7 +47,8 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return label_for(value) if is_word else value
         if role == Qt.ItemDataRole.ForegroundRole and is_word:
-            return QColor(colour_for(value))
+            # the palette in use now: a switch to dark mode repaints with the dark tones
+            return QColor(colour_for(value, current_tones()))
         if role == Qt.ItemDataRole.FontRole and is_word:
             font = QFont()
             font.setBold(True)
@@ -70,16 +72,27 @@ class RowsModel(QAbstractTableModel):
 class DiffHighlighter(QSyntaxHighlighter):
     """Added lines green, removed red, hunk headers blue: a diff a technician can read at a glance."""
 
-    def __init__(self, document: QTextDocument) -> None:
+    def __init__(self, document: QTextDocument, tones: Tones | None = None) -> None:
         super().__init__(document)
         self.added = QTextCharFormat()
-        self.added.setForeground(QColor("#1a7f37"))
         self.removed = QTextCharFormat()
-        self.removed.setForeground(QColor("#cf222e"))
         self.hunk = QTextCharFormat()
-        self.hunk.setForeground(QColor("#0969da"))
         self.header = QTextCharFormat()
         self.header.setFontWeight(QFont.Weight.Bold)
+        self.tones = tones or current_tones()
+        self._set_colours()
+
+    def _set_colours(self) -> None:
+        self.added.setForeground(QColor(self.tones.passed))
+        self.removed.setForeground(QColor(self.tones.failed))
+        self.hunk.setForeground(QColor(self.tones.link))
+
+    def set_tones(self, tones: Tones) -> None:
+        """Light <-> dark: recolour the diff shown."""
+        if tones != self.tones:
+            self.tones = tones
+            self._set_colours()
+            self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
         if text.startswith(("+++", "---", "diff --git")):

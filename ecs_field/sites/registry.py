@@ -53,6 +53,9 @@ class Site:
     inventory: str | dict[str, Any] | None = None  # inventory file, or one embedded from the Hardware page
     notes: str = ""
     ca_file: str = ""  # PEM CA bundle for the hosts' API (self-signed host certificates); "" = system CAs
+    # Host install defaults for `ecs-field kickstart --site` (hostname pattern, prefix, gateway, dns,
+    # ntp, vlan, nic, disk). Checked here for shape and secrets only; media.kickstart checks values.
+    install: dict[str, Any] | None = None
 
     @property
     def is_remote(self) -> bool:
@@ -69,6 +72,8 @@ class Site:
                 data[key] = getattr(self, key)
         if self.inventory is not None:
             data["inventory"] = self.inventory
+        if self.install is not None:
+            data["install"] = dict(self.install)
         return data
 
     @classmethod
@@ -98,9 +103,29 @@ class Site:
             inventory=inventory,
             notes=str(data.get("notes") or ""),
             ca_file=str(data.get("ca_file") or ""),
+            install=_install_mapping(data.get("install"), data.get("name")),
         )
         validate_site(site)
         return site
+
+
+# Keys that would hold a secret; a site file is shared and synced, so none is ever stored in it.
+_SECRET_WORDS = ("password", "passwd", "rootpw", "secret", "hash", "token")
+
+
+def _install_mapping(value: Any, site_name: Any) -> dict[str, Any] | None:
+    """The ``install`` mapping as read from sites.yaml: text keys, scalar or list-of-scalar values."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(f"site {site_name!r}: install must be a mapping (hostname, gateway, dns, ...)")
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise ValueError(f"site {site_name!r}: install keys must be names, not {key!r}")
+        items = item if isinstance(item, list) else [item]
+        if not all(isinstance(x, str | int | float) and not isinstance(x, bool) for x in items):
+            raise ValueError(f"site {site_name!r}: install.{key} must be text, a number or a list of them")
+    return dict(value)
 
 
 def is_remote_repo(repo: str) -> bool:
@@ -140,6 +165,13 @@ def validate_site(site: Site) -> None:
             raise BadInput(
                 f"site {site.name}: host API {host.api!r} is not an http(s) URL",
                 "Use the host's API address, e.g. https://10.0.0.10:6443.",
+            )
+    for key in site.install or {}:
+        if any(word in str(key).lower() for word in _SECRET_WORDS):
+            raise BadInput(
+                f"site {site.name}: install.{key} looks like a secret; sites.yaml never stores secrets",
+                "Remove it; `ecs-field kickstart` asks for the root password or reads it from "
+                "--root-password-env VAR.",
             )
     if site.token_env and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", site.token_env):
         raise BadInput(

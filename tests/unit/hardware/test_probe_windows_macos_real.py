@@ -22,8 +22,9 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "hardware"
 PROBE_REAL = FIXTURES / "probe-real"
 
 
-def stub_run(monkeypatch: pytest.MonkeyPatch, module: Any, stdout: bytes, returncode: int = 0,
-             stderr: bytes = b"") -> list[list[str]]:
+def stub_run(
+    monkeypatch: pytest.MonkeyPatch, module: Any, stdout: bytes, returncode: int = 0, stderr: bytes = b""
+) -> list[list[str]]:
     calls: list[list[str]] = []
 
     def run(args: list[str], **_: Any) -> subprocess.CompletedProcess[bytes]:
@@ -73,13 +74,19 @@ def test_macos_probe_on_a_cut_document_is_an_app_error(monkeypatch: pytest.Monke
 WINDOWS_DOC = (FIXTURES / "windows-nuc12wshi7.json").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("encode", [
-    lambda t: t.encode("utf-8"),
-    lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"),  # what [Console]::OutputEncoding = UTF8 writes
-    lambda t: t.encode("utf-16"),  # "> out.json" in Windows PowerShell 5.1: UTF-16 LE with BOM
-    lambda t: t.encode("utf-16-le"),  # the same without the BOM
-], ids=["utf8", "utf8-bom", "utf16-bom", "utf16-le"])
-def test_windows_probe_decodes_every_powershell_encoding(monkeypatch: pytest.MonkeyPatch, encode: Any) -> None:
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda t: t.encode("utf-8"),
+        lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"),  # what [Console]::OutputEncoding = UTF8 writes
+        lambda t: t.encode("utf-16"),  # "> out.json" in Windows PowerShell 5.1: UTF-16 LE with BOM
+        lambda t: t.encode("utf-16-le"),  # the same without the BOM
+    ],
+    ids=["utf8", "utf8-bom", "utf16-bom", "utf16-le"],
+)
+def test_windows_probe_decodes_every_powershell_encoding(
+    monkeypatch: pytest.MonkeyPatch, encode: Any
+) -> None:
     stub_run(monkeypatch, windows, encode(WINDOWS_DOC))
     inv = windows.probe()
     assert inv.sources == ["probe:windows"]

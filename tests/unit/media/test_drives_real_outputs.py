@@ -5,6 +5,7 @@ Each test names what the real output showed that the hand-written fixtures did n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import plistlib
 from pathlib import Path
@@ -52,7 +53,9 @@ def wmic_list_records(path: Path) -> list[dict[str, str]]:
 
 
 def runner() -> dict[str, Drive]:
-    return by_name(windows.parse_storage_json((REAL / "windows-github-runner-disks-partitions.json").read_bytes()))
+    return by_name(
+        windows.parse_storage_json((REAL / "windows-github-runner-disks-partitions.json").read_bytes())
+    )
 
 
 def test_runner_lists_its_three_disks_with_capitalised_keys() -> None:
@@ -72,7 +75,11 @@ def test_runner_partitions_carry_their_own_file_system_and_label() -> None:
     # No Get-Volume list in that document: FileSystem/Label sit on the partitions.
     parts = runner()["0"].partitions
     assert [(p.name, p.fstype, p.label) for p in parts] == [
-        ("1", "", ""), ("2", "NTFS", "Recovery"), ("3", "FAT32", ""), ("4", "NTFS", "Windows")]
+        ("1", "", ""),
+        ("2", "NTFS", "Recovery"),
+        ("3", "FAT32", ""),
+        ("4", "NTFS", "Windows"),
+    ]
     # "DriveLetter": "\u0000" is no letter; "AccessPaths": [null] is no path, not the text "None".
     assert parts[0].mountpoints == [] and parts[1].mountpoints == []
 
@@ -92,6 +99,7 @@ def test_runner_document_as_utf16_with_bom_reads_the_same() -> None:
     text = (REAL / "windows-github-runner-disks-partitions.json").read_text(encoding="utf-8")
     utf16 = windows.parse_storage_json(text.encode("utf-16"))
     utf8_bom = windows.parse_storage_json(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
     def facts(drives: list[Drive]) -> list[tuple[str, int, list[str], int]]:
         return [(d.name, d.size_bytes, d.all_mountpoints(), len(d.protected)) for d in drives]
 
@@ -139,7 +147,10 @@ def test_win32_diskdrive_json_usb_flash_is_removable_and_msata_internal() -> Non
     records = json.loads((REAL / "windows-win32-diskdrive-json-liteon-flashdisk.json").read_text())
     assert [windows.classify_diskdrive(r) for r in records] == [("internal", "ide"), ("usb", "usb")]
     # That output has neither Index nor DeviceID: no \\.\PHYSICALDRIVEn can be named, so no drive.
-    assert windows.parse_cim_json((REAL / "windows-win32-diskdrive-json-liteon-flashdisk.json").read_bytes()) == []
+    assert (
+        windows.parse_cim_json((REAL / "windows-win32-diskdrive-json-liteon-flashdisk.json").read_bytes())
+        == []
+    )
     with_index = [dict(r, Index=i) for i, r in enumerate(records)]
     drives = by_name(windows.drives_from_diskdrives(with_index))
     assert drives["1"].removable and drives["1"].kind == "usb" and drives["1"].offered_by_default
@@ -181,7 +192,9 @@ def test_wmic_records_without_index_use_device_id() -> None:
 
 
 def catalina(infos: dict[str, bytes] | None = None) -> dict[str, Drive]:
-    return by_name(macos.parse_diskutil((REAL / "macos-catalina-diskutil-list-apfs.plist").read_bytes(), infos or {}))
+    return by_name(
+        macos.parse_diskutil((REAL / "macos-catalina-diskutil-list-apfs.plist").read_bytes(), infos or {})
+    )
 
 
 def test_catalina_apfs_container_is_not_a_drive_and_its_mounts_go_to_disk0() -> None:
@@ -191,7 +204,9 @@ def test_catalina_apfs_container_is_not_a_drive_and_its_mounts_go_to_disk0() -> 
     assert disk0.mountpoints == ["/System/Volumes/Data", "/Volumes/Recovery", "/private/var/vm", "/"]
     assert disk0.size_bytes == 500107862016 and disk0.path == "/dev/rdisk0"
     assert [(p.name, p.fstype, p.label) for p in disk0.partitions] == [
-        ("disk0s1", "EFI", "EFI"), ("disk0s2", "Apple_APFS", "")]
+        ("disk0s1", "EFI", "EFI"),
+        ("disk0s2", "Apple_APFS", ""),
+    ]
 
 
 def test_catalina_without_info_is_unknown_not_internal() -> None:
@@ -217,15 +232,32 @@ def test_apfs_volume_info_gives_the_physical_disk_its_bus() -> None:
 def test_usb_hdd_partition_info_is_usb_not_removable_but_offered() -> None:
     info = plistlib.loads((REAL / "macos-diskutil-info-usb-hdd-partition-disk11s2.plist").read_bytes())
     assert macos._kind(info) == ("usb", "usb")
-    listing = plistlib.dumps({"AllDisksAndPartitions": [{"DeviceIdentifier": "disk11", "Size": 5000603328512}]})
+    listing = plistlib.dumps(
+        {"AllDisksAndPartitions": [{"DeviceIdentifier": "disk11", "Size": 5000603328512}]}
+    )
     (hdd,) = macos.parse_diskutil(listing, {"disk11s2": plistlib.dumps(info)})
     assert (hdd.kind, hdd.removable, hdd.offered_by_default) == ("usb", False, True)
 
 
-@pytest.mark.parametrize(("name", "disk", "size", "mount", "label"), [
-    ("macos-diskutil-list-external-usb-stick-fat32.plist", "disk2", 31914983424, "/Volumes/UNTITLED", "UNTITLED"),
-    ("macos-diskutil-list-external-wd-elements.plist", "disk4", 2000365289472, "/Volumes/Elements", "Elements"),
-])
+@pytest.mark.parametrize(
+    ("name", "disk", "size", "mount", "label"),
+    [
+        (
+            "macos-diskutil-list-external-usb-stick-fat32.plist",
+            "disk2",
+            31914983424,
+            "/Volumes/UNTITLED",
+            "UNTITLED",
+        ),
+        (
+            "macos-diskutil-list-external-wd-elements.plist",
+            "disk4",
+            2000365289472,
+            "/Volumes/Elements",
+            "Elements",
+        ),
+    ],
+)
 def test_external_listings(name: str, disk: str, size: int, mount: str, label: str) -> None:
     (drive,) = macos.parse_diskutil((REAL / name).read_bytes(), {})
     assert (drive.name, drive.size_bytes, drive.mountpoints) == (disk, size, [mount])
@@ -249,11 +281,37 @@ def test_text_form_of_diskutil_info_is_refused_with_the_plist_command() -> None:
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["disks", "Disks", "partitions", "volumes", "Number", "Size", "BusType", "DriveLetter",
-                         "AccessPaths", "DiskNumber", "PartitionNumber", "IsSystem", "Path", "diskdrives",
-                         "Index", "DeviceID", "logicaldisks", "systemdrive", "InterfaceType", "PNPDeviceID"]),
-        inner, max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "disks",
+                    "Disks",
+                    "partitions",
+                    "volumes",
+                    "Number",
+                    "Size",
+                    "BusType",
+                    "DriveLetter",
+                    "AccessPaths",
+                    "DiskNumber",
+                    "PartitionNumber",
+                    "IsSystem",
+                    "Path",
+                    "diskdrives",
+                    "Index",
+                    "DeviceID",
+                    "logicaldisks",
+                    "systemdrive",
+                    "InterfaceType",
+                    "PNPDeviceID",
+                ]
+            ),
+            inner,
+            max_size=6,
+        )
+    ),
     max_leaves=20,
 )
 
@@ -261,10 +319,13 @@ _JSON = st.recursive(
 def _mutate(document: Any, data: st.DataObject) -> Any:
     if isinstance(document, dict) and document:
         key = data.draw(st.sampled_from(sorted(document)))
-        return {**document, key: _mutate(document[key], data) if data.draw(st.booleans()) else data.draw(_JSON)}
+        return {
+            **document,
+            key: _mutate(document[key], data) if data.draw(st.booleans()) else data.draw(_JSON),
+        }
     if isinstance(document, list) and document:
         i = data.draw(st.integers(0, len(document) - 1))
-        return [*document[:i], _mutate(document[i], data), *document[i + 1:]]
+        return [*document[:i], _mutate(document[i], data), *document[i + 1 :]]
     return data.draw(_JSON)
 
 
@@ -284,19 +345,37 @@ def test_windows_parsers_on_mutated_real_documents(data: st.DataObject) -> None:
 @given(st.binary(max_size=300) | st.text(max_size=300).map(lambda t: t.encode("utf-8", "replace")))
 def test_windows_parsers_on_garbage(raw: bytes) -> None:
     for parse in (windows.parse_storage_json, windows.parse_cim_json):
-        try:
+        with contextlib.suppress(DeviceError):
             parse(raw)
-        except DeviceError:
-            pass
 
 
 def _plist_value() -> st.SearchStrategy[Any]:
-    leaves = st.none().map(lambda _: "") | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=10)
-    keys = st.sampled_from(["AllDisksAndPartitions", "DeviceIdentifier", "Partitions", "APFSVolumes",
-                            "APFSPhysicalStores", "MountPoint", "Size", "TotalSize", "BusProtocol", "Internal",
-                            "ParentWholeDisk", "WholeDisk", "APFSPhysicalStore", "VirtualOrPhysical"])
-    return st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
-                        max_leaves=20)
+    leaves = (
+        st.none().map(lambda _: "") | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=10)
+    )
+    keys = st.sampled_from(
+        [
+            "AllDisksAndPartitions",
+            "DeviceIdentifier",
+            "Partitions",
+            "APFSVolumes",
+            "APFSPhysicalStores",
+            "MountPoint",
+            "Size",
+            "TotalSize",
+            "BusProtocol",
+            "Internal",
+            "ParentWholeDisk",
+            "WholeDisk",
+            "APFSPhysicalStore",
+            "VirtualOrPhysical",
+        ]
+    )
+    return st.recursive(
+        leaves,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
+        max_leaves=20,
+    )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -312,7 +391,7 @@ def test_macos_parser_on_mutated_real_plists(data: st.DataObject) -> None:
             return {**document, key: value}
         if isinstance(document, list) and document:
             i = data.draw(st.integers(0, len(document) - 1))
-            return [*document[:i], draw_mutation(document[i]), *document[i + 1:]]
+            return [*document[:i], draw_mutation(document[i]), *document[i + 1 :]]
         return data.draw(_plist_value())
 
     mutated_listing, mutated_info = draw_mutation(listing), draw_mutation(info)
@@ -330,10 +409,11 @@ def test_macos_parser_on_mutated_real_plists(data: st.DataObject) -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=300))
 def test_macos_parser_on_garbage(raw: bytes) -> None:
-    for call in (lambda: macos.parse_diskutil(raw, {}),
-                 lambda: macos.parse_diskutil((REAL / "macos-diskutil-list-external-wd-elements.plist").read_bytes(),
-                                              {"disk4": raw})):
-        try:
+    for call in (
+        lambda: macos.parse_diskutil(raw, {}),
+        lambda: macos.parse_diskutil(
+            (REAL / "macos-diskutil-list-external-wd-elements.plist").read_bytes(), {"disk4": raw}
+        ),
+    ):
+        with contextlib.suppress(DeviceError):
             call()
-        except DeviceError:
-            pass

@@ -1,21 +1,27 @@
 """Lint a site repository before it reaches a host (``ecs-field lint``).
 
-``lint(root, subpath, inventory)`` loads the manifests (see manifests.py), runs every rule
-family in ``rules/`` and returns the findings in a stable order (file, line, severity, rule),
-so two runs over the same tree print the same report.
+``lint(root, subpath, inventory)`` reads the repository as Flux applies it (tree.py: what may be
+read; flux.py + kustomize.py: the applied sets), runs every rule family in ``rules/`` over the
+applied objects and returns the findings in a stable order (file, line, severity, rule), so two
+runs over the same tree print the same report. ``lint_cached`` keeps each report in the app's
+cache folder keyed by the tree's commit and file stamps (cache.py).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecs_field.errors import BadInput
 from ecs_field.hardware.inventory import Inventory
 from ecs_field.sites.findings import SEVERITIES, Finding
+from ecs_field.sites.lint.flux import AppliedModel, build_model
 from ecs_field.sites.lint.rules import RULE_FAMILIES
 from ecs_field.sites.lint.rules.base import LintContext
-from ecs_field.sites.repo.manifests import ManifestSet, load_manifests
+from ecs_field.sites.lint.tree import Tree, open_tree
+from ecs_field.sites.repo.manifests import ManifestSet
 
 
 @dataclass
@@ -25,6 +31,7 @@ class LintReport:
     objects: int = 0
     files: int = 0
     inventory_used: bool = False
+    applied: list[dict[str, Any]] = field(default_factory=list)  # the applied sets, in apply order
 
     @property
     def counts(self) -> dict[str, int]:
@@ -38,8 +45,41 @@ class LintReport:
         return any(f.severity == "error" for f in self.findings)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``lint --json`` document (DESIGN.md section 4)."""
-        return {"findings": [f.to_dict() for f in self.findings], "counts": self.counts}
+        """The ``lint --json`` document (DESIGN.md section 4; ``applied`` is an added field)."""
+        return {
+            "findings": [f.to_dict() for f in self.findings],
+            "counts": self.counts,
+            "applied": self.applied,
+        }
+
+
+def site_path(subpath: str | None, tree: Tree) -> str:
+    """The site's ``--path`` as a folder of the tree ("" = root); BadInput when it is not one."""
+    if not subpath or subpath.strip() in (".", "./", "/", ""):
+        return ""
+    parts = [p for p in subpath.replace("\\", "/").split("/") if p not in ("", ".")]
+    if ".." in parts or subpath.startswith("/"):
+        raise BadInput(
+            f"path {subpath!r} leaves the repository", "Give a path inside the repository, like ./sites/a."
+        )
+    rel = "/".join(parts)
+    if not tree.is_dir(rel):
+        raise BadInput(
+            f"{rel}: no such folder in the repository {tree.label}",
+            "Check the site's --path (it is relative to the repository root).",
+        )
+    return rel
+
+
+def origin_url(root: Path, bare: bool) -> str:
+    """The ``origin`` remote's URL from the repository's config, "" when there is none."""
+    config = root / "config" if bare else root / ".git" / "config"
+    try:
+        text = config.read_text(errors="replace") if config.is_file() else ""
+    except OSError:
+        return ""
+    match = re.search(r'\[remote "origin"\][^\[]*?^\s*url\s*=\s*(\S+)', text, re.M | re.S)
+    return match.group(1) if match else ""
 
 
 def lint(
@@ -47,15 +87,26 @@ def lint(
     subpath: str | None = None,
     inventory: Inventory | None = None,
     manifests: ManifestSet | None = None,
+    *,
+    tree: Tree | None = None,
 ) -> LintReport:
-    """Lint the manifests under ``root/subpath``; ``inventory`` adds the hardware-fit checks.
+    """Lint the repository at ``root`` for a site that syncs ``subpath``; ``inventory`` adds the
+    hardware-fit checks.
 
-    Raises BadInput only when the folder cannot be read at all; everything inside it becomes
+    Raises BadInput only when the repository cannot be read at all (not a folder, a FIFO or
+    device, a bare repository without commits, a path outside it); everything inside it becomes
     a finding.
     """
-    ms = manifests if manifests is not None else load_manifests(Path(root), subpath)
+    root = Path(root)
+    tree = tree if tree is not None else open_tree(root)
+    path = site_path(subpath, tree)
+    model = build_model(tree, path, origin_url(root, tree.bare))
+    ms = ManifestSet(root=root, subpath=subpath)
+    ms.objects = sorted(model.objects, key=lambda o: (o.file, o.line, o.name))
+    ms.files = sorted({f for s in model.sets for f in s.files})
     ctx = LintContext(ms, inventory)
-    found: set[Finding] = set()
+    found: set[Finding] = set(model.findings)
+    found.update(tree_findings(tree, path, model))
     for check in RULE_FAMILIES.values():
         found.update(check(ctx))
     return LintReport(
@@ -64,4 +115,39 @@ def lint(
         objects=len(ms.objects),
         files=len(ms.files),
         inventory_used=inventory is not None,
+        applied=[s.to_dict() for s in model.sets],
     )
+
+
+def tree_findings(tree: Tree, path: str, model: AppliedModel) -> list[Finding]:
+    """Symlinks leaving the repository and special files, under the paths lint reads."""
+    scopes = {path} | {s.path for s in model.sets}
+    out = []
+    for rel, entry in tree.entries.items():
+        if not any(scope == "" or rel.startswith(scope + "/") for scope in scopes):
+            continue
+        if entry.kind == "symlink" and not entry.inside:
+            out.append(
+                Finding(
+                    "error",
+                    "symlink-outside",
+                    rel,
+                    0,
+                    "",
+                    f"symlink to {entry.target!r} leaves the repository; not followed, target not opened",
+                    "Flux only reads the repository; copy the file into it or remove the link.",
+                )
+            )
+        elif entry.kind == "special" and rel.lower().endswith((".yaml", ".yml")):
+            out.append(
+                Finding(
+                    "error",
+                    "file-unreadable",
+                    rel,
+                    0,
+                    "",
+                    "not a regular file (FIFO, socket, device or submodule); not opened",
+                    "Replace it with a regular file or remove it.",
+                )
+            )
+    return out

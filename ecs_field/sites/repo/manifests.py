@@ -417,6 +417,58 @@ def load_manifests(root: Path, subpath: str | None = None) -> ManifestSet:
     return result
 
 
+@dataclass
+class FileContent:
+    """What one YAML file holds: its objects, its problems, and whether it is a kustomization."""
+
+    rel: str
+    objects: list[K8sObject] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    documents: list[safe_yaml.Document] = field(default_factory=list)
+    kustomize_config: bool = False  # holds a kustomize.config.k8s.io document
+
+
+_parsed: dict[tuple[str, int, int], FileContent] = {}
+
+
+def parse_file(rel: str, data: bytes | safe_yaml.LoadIssue) -> FileContent:
+    """Objects and findings of one file's bytes (or of the reason it could not be read).
+
+    Results are cached by (name, size, hash of the bytes) so a second lint of the same tree in
+    one process (the GUI) parses nothing again; treat them as read-only.
+    """
+    if isinstance(data, safe_yaml.LoadIssue):
+        issue = data
+        return FileContent(
+            rel,
+            findings=[
+                Finding(_severity(issue.severity), issue.rule, rel, issue.line, "", issue.message, issue.hint)
+            ],
+        )
+    key = (rel, len(data), hash(data))
+    cached = _parsed.get(key)
+    if cached is not None:
+        return cached
+    loaded = safe_yaml.load_bytes(data)
+    holder = ManifestSet(root=Path("."), subpath=None)
+    for document in loaded.documents:
+        _collect(document, rel, holder)
+    content = FileContent(
+        rel,
+        objects=holder.objects,
+        findings=[
+            Finding(_severity(i.severity), i.rule, rel, i.line, "", i.message, i.hint) for i in loaded.issues
+        ]
+        + holder.findings,
+        documents=loaded.documents,
+        kustomize_config=bool(holder.kustomize_files),
+    )
+    if len(_parsed) >= _CACHE_LIMIT:
+        _parsed.clear()
+    _parsed[key] = content
+    return content
+
+
 def _resolve_subpath(root: Path, subpath: str | None) -> Path:
     if not subpath or subpath in (".", "./"):
         return root

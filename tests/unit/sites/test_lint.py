@@ -61,7 +61,9 @@ def test_fixture_site_is_clean_with_and_without_inventory(inventory: Inventory) 
     assert lint(SITE).findings == []
     report = lint(SITE, inventory=inventory)
     assert report.findings == [], [str(f) for f in report.findings]
-    assert report.to_dict() == {"findings": [], "counts": {"error": 0, "warning": 0, "info": 0}}
+    doc = report.to_dict()
+    assert (doc["findings"], doc["counts"]) == ([], {"error": 0, "warning": 0, "info": 0})
+    assert [s["name"] for s in doc["applied"]] == ["Kustomization/flux-system/flux-system"]
 
 
 def test_report_is_deterministic_and_json_shaped(site: Path) -> None:
@@ -69,7 +71,7 @@ def test_report_is_deterministic_and_json_shaped(site: Path) -> None:
     edit(site, WORKER, "configMapName: worker-net", "configMapName: missing-cm")
     first, second = lint(site).to_dict(), lint(site).to_dict()
     assert first == second
-    assert set(first) == {"findings", "counts"}
+    assert set(first) == {"findings", "counts", "applied"}
     for item in first["findings"]:
         assert set(item) == {"severity", "rule", "file", "line", "object", "message", "hint"}
         assert item["severity"] in ("error", "warning", "info")
@@ -156,7 +158,7 @@ CASES: list[tuple[str, Mutation, str, str, str, str]] = [
         "flux path missing",
         lambda r: edit(r, "flux-system/gotk-sync.yaml", "path: ./", "path: ./clusters/depot-7"),
         "flux-path",
-        "warning",
+        "error",
         "flux-system/gotk-sync.yaml",
         "path: ./clusters/depot-7",
     ),
@@ -271,7 +273,7 @@ CASES: list[tuple[str, Mutation, str, str, str, str]] = [
         "not an object",
         lambda r: (r / "values.yaml").write_text("replicas: 2\nimage: nginx\n"),
         "not-an-object",
-        "warning",
+        "error",
         "values.yaml",
         "replicas: 2",
     ),

@@ -227,7 +227,9 @@ def test_same_object_in_two_files_of_a_folder_without_kustomization_stays_an_err
     found = lint(tmp_path).findings
     assert rules(found) == ["duplicate-object"]
     assert found[0].file == "host/ptp.yaml"
-    assert found[0].message == "HostConfiguration/esx-system/time-sync is already defined at host/ntp.yaml:1"
+    assert found[0].message == (
+        "HostConfiguration/esx-system/time-sync in path ./ is already defined at host/ntp.yaml:1"
+    )
     # A third copy points at the first one too, and each copy is reported once.
     write(tmp_path, "host/spare.yaml", host_config("time-sync", "vSwitchC", "vmnic6", "C"))
     found = lint(tmp_path).findings

@@ -8,7 +8,6 @@ Flux Kustomizations pointing at a source and a folder that exist.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 
 from ecs_field.sites.findings import Finding
 from ecs_field.sites.lint.rules.base import LintContext, at
@@ -189,26 +188,7 @@ def _flux(ctx: LintContext) -> Iterator[Finding]:
                 "Kustomization has no spec.sourceRef",
                 "Point sourceRef at the GitRepository that holds this folder.",
             )
-        if ks.path:
-            parts = PurePosixPath(ks.path.replace("\\", "/")).parts
-            rel = [p for p in parts if p not in (".", "/")]
-            if ".." in rel:
-                yield at(
-                    "error",
-                    "flux-path",
-                    obj,
-                    obj.line_of("spec", "path"),
-                    f"path {ks.path!r} leaves the repository",
-                )
-            elif not ms.root.joinpath(*rel).is_dir():
-                yield at(
-                    "warning",
-                    "flux-path",
-                    obj,
-                    obj.line_of("spec", "path"),
-                    f"path {ks.path!r} is not a folder of this repository",
-                    "Fine if the Kustomization reads another repository; otherwise fix the path.",
-                )
+        # spec.path is judged by the applied-set model (flux.py), which knows the source.
     for obj in ms.objects:
         if obj.group == VMOP_GROUP and obj.kind == "VirtualMachineClass":
             cpus = obj.get("spec", "hardware", "cpus")

@@ -50,26 +50,10 @@ def _name_problem(obj: K8sObject, name: str) -> tuple[str, str] | None:
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     yield from ctx.manifests.findings
-    seen: dict[tuple[str, str, str, str], K8sObject] = {}
+    # Duplicates are judged per applied set (flux.py): two files Flux never applies together
+    # are not a conflict.
     for obj in ctx.manifests.objects:
         yield from _object_shape(obj)
-        if obj.kind and obj.name:
-            # kustomize treats "no namespace" and "default" as the same place.
-            namespace = obj.namespace or ("" if obj.kind in CLUSTER_SCOPED_KINDS else "default")
-            key = (obj.group, obj.kind, namespace, obj.name)
-            first = seen.get(key)
-            if first is None:
-                seen[key] = obj
-            else:
-                yield at(
-                    "error",
-                    "duplicate-object",
-                    obj,
-                    obj.line,
-                    f"{obj.ref} is already defined at {first.file}:{first.line}",
-                    "Kustomize refuses to build a folder with the same object twice, so Flux applies "
-                    "nothing; delete or rename one of them.",
-                )
     yield from _node_ports(ctx)
     for hc in ctx.manifests.host_configurations():
         for issue in hc.issues:

@@ -1,0 +1,353 @@
+"""The files of a site repository as lint may read them: a work tree on disk or a bare repo's branch.
+
+Why a layer of its own: lint must never read outside the repository and never block. On disk
+every entry is looked at with ``lstat`` only; a symlink is recorded with where it points and
+whether that stays inside the repository, and is never opened when it leaves it; FIFOs, sockets
+and devices are recorded as "special" and never opened. A bare repository has no files on disk,
+so its branch tree is read with ``git ls-tree`` / ``git cat-file`` (symlinks there are blobs of
+mode 120000 and are reported the same way, never followed).
+
+Hidden entries (``.git``, ``.github``, ``.sourceignore`` ...) are skipped: Flux's source
+controller excludes ``.git`` and kustomize never lists hidden folders as resources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import shutil
+import stat
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ecs_field.errors import BadInput
+from ecs_field.sites.repo import safe_yaml
+
+EntryKind = Literal["file", "dir", "symlink", "special"]
+_MAX_ENTRIES = 200_000  # a repository with more entries is not a site repository
+
+
+@dataclass(frozen=True)
+class Entry:
+    rel: str  # "/" separated, relative to the repository root
+    kind: EntryKind
+    size: int = 0
+    target: str = ""  # symlinks: where the link points, as written
+    inside: bool = False  # symlinks: the target resolves inside the repository
+    resolved: str = ""  # symlinks inside: the target relative to the root
+    stamp: tuple[int, int, int] = (0, 0, 0)  # (mtime_ns, size, inode): the cache fingerprint
+
+
+@dataclass
+class Tree:
+    """All entries below the root, and a way to read a regular file's bytes."""
+
+    root: Path
+    label: str  # how reports name the tree ("/path" or "/path.git@main")
+    entries: dict[str, Entry] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=lambda: {""})
+    commit: str = ""  # the commit read (bare repos), or HEAD of a work tree when known
+    _blobs: dict[str, bytes] = field(default_factory=dict)  # bare: rel -> blob content (YAML files)
+    bare: bool = False
+    _children: dict[str, list[str]] | None = None
+
+    def is_dir(self, rel: str) -> bool:
+        return rel in self.dirs
+
+    def files_under(self, folder: str) -> list[str]:
+        """Relative paths of every entry that is not a folder below ``folder`` ("" = root)."""
+        prefix = folder + "/" if folder else ""
+        return sorted(r for r in self.entries if r.startswith(prefix))
+
+    def children(self, folder: str) -> list[str]:
+        """Direct children (files, links, folders) of ``folder``, sorted."""
+        if self._children is None:
+            index: dict[str, list[str]] = {}
+            for rel in (*self.entries, *self.dirs):
+                if rel:
+                    index.setdefault(posixpath.dirname(rel), []).append(rel)
+            for names in index.values():
+                names.sort()
+            self._children = index
+        return self._children.get(folder, [])
+
+    def read(self, rel: str) -> bytes | safe_yaml.LoadIssue:
+        """Bytes of a regular file (a symlink inside the repo is read at its target)."""
+        entry = self.entries.get(rel)
+        if entry is None:
+            return safe_yaml.LoadIssue("file-unreadable", 0, "no such file")
+        if entry.kind == "symlink":
+            if not entry.inside:
+                return safe_yaml.LoadIssue("symlink-outside", 0, "symlink leaves the repository; not read")
+            target = self.entries.get(entry.resolved)
+            if target is None or target.kind != "file":
+                return safe_yaml.LoadIssue("file-unreadable", 0, "symlink target is not a regular file")
+            entry = target
+        if entry.kind != "file":
+            return safe_yaml.LoadIssue("file-unreadable", 0, "not a regular file; not opened")
+        if entry.size > safe_yaml.MAX_FILE_BYTES:
+            return safe_yaml.too_large(entry.size)
+        if self.bare:
+            data = self._blobs.get(entry.rel)
+            if data is None:
+                return safe_yaml.LoadIssue("file-unreadable", 0, "not read from the repository (not YAML)")
+            return data
+        try:
+            # O_NONBLOCK: if the file was swapped for a FIFO since we looked, open does not block.
+            fd = os.open(
+                self.root / entry.rel,
+                os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0),
+            )
+        except OSError as exc:
+            return safe_yaml.LoadIssue("file-unreadable", 0, f"cannot read: {exc.strerror}")
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return safe_yaml.LoadIssue("file-unreadable", 0, "not a regular file; not opened")
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                return handle.read(safe_yaml.MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            return safe_yaml.LoadIssue("file-unreadable", 0, f"cannot read: {exc.strerror}")
+        finally:
+            os.close(fd)
+
+    def fingerprint(self) -> str:
+        """A digest of every entry's name, type and stamp: equal digests, equal trees."""
+        h = hashlib.sha256(self.label.encode("utf-8", "surrogateescape"))
+        h.update(self.commit.encode())
+        for rel in sorted(self.entries):
+            e = self.entries[rel]
+            h.update(f"{rel}\0{e.kind}\0{e.stamp}\0{e.target}\n".encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+
+def open_tree(path: Path) -> Tree:
+    """The tree of a work tree folder or of a bare repository's HEAD branch.
+
+    Raises BadInput (exit 2) for anything that is not a folder (a FIFO, a device such as
+    /dev/null, a plain file) and for a bare repository whose branch cannot be read.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise BadInput(
+            f"{path}: {exc.strerror or 'cannot be read'}", "Give a site repository folder."
+        ) from exc
+    if not stat.S_ISDIR(st.st_mode):
+        what = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "a file"
+        )
+        raise BadInput(
+            f"{path} is {what}, not a repository folder; not opened",
+            "Give the folder of a site repository (or a registered site's name).",
+        )
+    if _is_bare_repo(path):
+        return _bare_tree(path)
+    return _work_tree(path)
+
+
+# ---------------------------------------------------------------------------------------------- disk
+
+
+def _work_tree(root: Path) -> Tree:
+    tree = Tree(root=root, label=str(root))
+    real_root = os.path.realpath(root)
+    stack = [""]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(root / folder if folder else root) as it:
+                items = list(it)
+        except OSError:
+            continue
+        for item in items:
+            name = item.name
+            if name.startswith("."):
+                continue
+            rel = f"{folder}/{name}" if folder else name
+            if len(tree.entries) + len(tree.dirs) > _MAX_ENTRIES:
+                raise BadInput(
+                    f"{root}: more than {_MAX_ENTRIES:,} files and folders; not a site repository",
+                    "Point lint at the repository of one site.",
+                )
+            try:
+                st = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            mode = st.st_mode
+            if stat.S_ISLNK(mode):
+                tree.entries[rel] = _link_entry(root, real_root, rel, st)
+            elif stat.S_ISDIR(mode):
+                tree.dirs.add(rel)
+                stack.append(rel)
+            elif stat.S_ISREG(mode):
+                tree.entries[rel] = Entry(
+                    rel, "file", st.st_size, stamp=(st.st_mtime_ns, st.st_size, st.st_ino)
+                )
+            else:
+                tree.entries[rel] = Entry(rel, "special", stamp=(st.st_mtime_ns, 0, st.st_ino))
+    tree.commit = _head_of_work_tree(root)
+    return tree
+
+
+def _link_entry(root: Path, real_root: str, rel: str, st: os.stat_result) -> Entry:
+    try:
+        target = os.readlink(root / rel)
+    except OSError:
+        target = ""
+    # realpath resolves the chain without opening anything; the target is judged by where it ends.
+    real = os.path.realpath(root / rel)
+    inside = real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+    resolved = os.path.relpath(real, real_root).replace(os.sep, "/") if inside else ""
+    return Entry(
+        rel,
+        "symlink",
+        target=target,
+        inside=inside,
+        resolved=resolved,
+        stamp=(st.st_mtime_ns, st.st_size, st.st_ino),
+    )
+
+
+def _head_of_work_tree(root: Path) -> str:
+    """HEAD's commit id read from .git without running git (cheap; "" when unknown)."""
+    git = root / ".git"
+    try:
+        if git.is_file():  # a worktree or submodule: "gitdir: <path>"
+            text = git.read_text(errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return ""
+            git = (root / text.partition(":")[2].strip()).resolve()
+        head = (git / "HEAD").read_text(errors="replace").strip()
+        if not head.startswith("ref:"):
+            return head[:64]
+        ref = head.partition(":")[2].strip()
+        ref_file = git / ref
+        if ref_file.is_file():
+            return ref_file.read_text(errors="replace").strip()[:64]
+        packed = git / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text(errors="replace").splitlines():
+                sha, _, name = line.partition(" ")
+                if name == ref:
+                    return sha[:64]
+    except OSError:
+        return ""
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------- bare
+
+
+def _is_bare_repo(path: Path) -> bool:
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    exe = shutil.which("git")
+    if exe is None:
+        raise BadInput(
+            f"{root} is a bare Git repository and git is not installed",
+            "Install git, or lint a clone with a work tree.",
+        )
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+    return subprocess.run(
+        [exe, "--git-dir", str(root), *args], capture_output=True, env=env, timeout=120, check=False
+    )
+
+
+def _bare_tree(root: Path) -> Tree:
+    head = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
+    branch = head.stdout.decode(errors="replace").strip() if head.returncode == 0 else ""
+    rev = _git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}")
+    commit = rev.stdout.decode().strip()
+    if rev.returncode != 0 or not commit:
+        raise BadInput(
+            f"{root} is a bare Git repository whose branch {branch or 'HEAD'} has no commit; nothing to lint",
+            "Push a commit to it, or lint a clone with a work tree.",
+        )
+    listing = _git(root, "ls-tree", "-r", "-t", "-l", "-z", "--full-tree", commit)
+    if listing.returncode != 0:
+        raise BadInput(
+            f"{root}: cannot read the tree of {branch or commit[:12]}: "
+            f"{listing.stderr.decode(errors='replace').strip()}",
+            "Check the repository with `git fsck`.",
+        )
+    tree = Tree(root=root, label=f"{root}@{branch or commit[:12]}", commit=commit, bare=True)
+    links: list[tuple[str, str]] = []
+    wanted: dict[str, str] = {}  # blob id -> rel, the YAML files to read in one batch
+    wanted_by_rel: dict[str, str] = {}
+    for record in listing.stdout.split(b"\0"):
+        if not record:
+            continue
+        meta, _, name_b = record.partition(b"\t")
+        parts = meta.split()
+        if len(parts) < 4:
+            continue
+        mode, otype, oid, size_s = (p.decode() for p in parts[:4])
+        rel = name_b.decode("utf-8", "surrogateescape")
+        if any(p.startswith(".") for p in rel.split("/")):
+            continue
+        if otype == "tree":
+            tree.dirs.add(rel)
+        elif otype == "blob" and mode == "120000":
+            links.append((rel, oid))
+        elif otype == "blob":
+            size = int(size_s) if size_s.isdigit() else 0
+            tree.entries[rel] = Entry(rel, "file", size, stamp=(0, size, 0))
+            if rel.lower().endswith((".yaml", ".yml")) and size <= safe_yaml.MAX_FILE_BYTES:
+                wanted.setdefault(oid, rel)
+                tree._blobs[rel] = b""
+                wanted_by_rel[rel] = oid
+        else:
+            tree.entries[rel] = Entry(rel, "special")  # submodules (commit entries)
+    contents = _git_blobs(root, [*wanted, *(oid for _, oid in links)])
+    for rel, oid in wanted_by_rel.items():
+        tree._blobs[rel] = contents.get(oid, b"")
+    for rel, oid in links:
+        target = contents.get(oid, b"").decode("utf-8", "surrogateescape")
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
+        inside = bool(target) and not target.startswith("/") and not joined.startswith("..")
+        tree.entries[rel] = Entry(
+            rel, "symlink", target=target, inside=inside, resolved=joined if inside else ""
+        )
+    return tree
+
+
+def _git_blobs(root: Path, oids: list[str]) -> dict[str, bytes]:
+    """Contents of many blobs with one ``git cat-file --batch`` (one process, not one per file)."""
+    if not oids:
+        return {}
+    exe = shutil.which("git") or "git"
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+    done = subprocess.run(
+        [exe, "--git-dir", str(root), "cat-file", "--batch"],
+        input="".join(f"{o}\n" for o in oids).encode(),
+        capture_output=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    out: dict[str, bytes] = {}
+    data = done.stdout
+    pos = 0
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        if end < 0:
+            break
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) != 3 or not header[2].isdigit():
+            continue  # "<oid> missing"
+        size = int(header[2])
+        out[header[0].decode()] = data[pos : pos + size]
+        pos += size + 1
+    return out

@@ -103,7 +103,9 @@ class ImageInfo:
             "hybrid": self.hybrid,
             "boot": {"bios": self.bios, "uefi": self.uefi},
             "esxi": self.esxi,
-            "write_mode": self.write_mode,
+            # The contract's two values only: when auto mode refuses, the one way to write the image
+            # is an explicit `--mode raw`, and auto_refusal says why auto will not.
+            "write_mode": self.write_mode or "raw",
             "bootable": self.bootable,
             "auto_refusal": self.refusal or None,
             "el_torito": [e.to_dict() for e in self.el_torito],

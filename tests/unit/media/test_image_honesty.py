@@ -49,7 +49,7 @@ def test_a_plain_data_iso_is_not_bootable_and_says_so_once(tmp_path: Path) -> No
     assert "plain data ISO" in info.refusal and "not an ESXi installer" in info.refusal
     assert notes_agree(info.notes) and not any("El Torito only" in n for n in info.notes)
     document = info.to_dict()
-    assert document["write_mode"] is None and document["bootable"] is False
+    assert document["write_mode"] == "raw" and document["bootable"] is False  # only --mode raw writes it
     assert "not recognised as bootable" in document["auto_refusal"]
     with pytest.raises(NotBootable) as caught:
         resolve_mode(iso, "auto")

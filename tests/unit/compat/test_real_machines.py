@@ -89,7 +89,9 @@ def test_corpus_is_broad_and_its_facts_are_consistent() -> None:
 
 
 @pytest.mark.parametrize("machine", MACHINES, ids=_ids(MACHINES))
-def test_platform_family_matches(machine: dict[str, Any], judged: dict[str, tuple[Inventory, Verdict]]) -> None:
+def test_platform_family_matches(
+    machine: dict[str, Any], judged: dict[str, tuple[Inventory, Verdict]]
+) -> None:
     if machine.get("platform_pending"):
         pytest.xfail("platform pending in catalog")
     verdict = judged[machine["dir"]][1]
@@ -103,7 +105,9 @@ def test_platform_family_matches(machine: dict[str, Any], judged: dict[str, tupl
 
 
 @pytest.mark.parametrize("machine", MACHINES, ids=_ids(MACHINES))
-def test_verdict_word_follows_the_facts(machine: dict[str, Any], judged: dict[str, tuple[Inventory, Verdict]]) -> None:
+def test_verdict_word_follows_the_facts(
+    machine: dict[str, Any], judged: dict[str, tuple[Inventory, Verdict]]
+) -> None:
     verdict = judged[machine["dir"]][1]
     fails = [(c.id, c.detail) for c in verdict.checks if c.status == "fail"]
     if expected_word(machine) == "unsupported":
@@ -154,9 +158,7 @@ def test_no_fail_on_a_fact_the_input_lacks(
         )
 
 
-CLI_MACHINES = [
-    m for m in MACHINES if m["dir"] in ("intel-nuc13anhi5", "lenovo-m625q", "lenovo-m920q")
-]
+CLI_MACHINES = [m for m in MACHINES if m["dir"] in ("intel-nuc13anhi5", "lenovo-m625q", "lenovo-m920q")]
 
 
 @pytest.mark.parametrize("machine", CLI_MACHINES, ids=_ids(CLI_MACHINES))

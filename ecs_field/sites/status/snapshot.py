@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from ecs_field import paths, storage
 from ecs_field.errors import BadInput
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
@@ -442,34 +440,40 @@ def _strip_noise(item: dict[str, Any]) -> None:
     meta = item.get("metadata")
     if isinstance(meta, dict):
         meta.pop("managedFields", None)
+    if item.get("kind") == "Secret":  # a fetched Secret never reaches the cache with its values
+        from ecs_field.sites.status.snapshot_input import drop_secret_data
+
+        drop_secret_data([item])
 
 
 # -- importing -------------------------------------------------------------------------------------
 def import_snapshot(file: Path, *, site: str = "") -> Snapshot:
-    """Read the app's own snapshot file, or kubectl output (a List, or one object) in JSON or YAML."""
-    try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"{file}: no such file", "Check the path of the snapshot file.") from None
-    except OSError as exc:
-        raise BadInput(f"{file}: cannot read ({exc.strerror})", "Check the file's permissions.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(
-            f"{file}: not a text file", "Give a snapshot JSON file or kubectl -o json/yaml output."
-        ) from None
-    documents = _parse_documents(file, text)
-    if len(documents) == 1 and isinstance(documents[0], dict) and documents[0].get("schema") == SCHEMA:
+    """Read the app's own snapshot file, or kubectl output (a List, or one object) in JSON or YAML.
+
+    Everything is checked before the caller can cache it (snapshot_input): size, depth, alias
+    expansion, the type of every field read later. Secret values are dropped here.
+    """
+    from ecs_field.sites.status.snapshot_input import check_snapshot_document, read_documents
+
+    documents = read_documents(file)
+    if len(documents) == 1 and isinstance(documents[0], dict) and "schema" in documents[0]:
+        document = documents[0]
+        if document.get("schema") != SCHEMA:
+            raise BadInput(
+                f"{file}: schema is {document.get('schema')!r}, expected {SCHEMA!r}",
+                "Give a snapshot written by `ecs-field snapshot fetch -o`, or kubectl output.",
+            )
         try:
-            snapshot = Snapshot.from_dict(documents[0])
+            check_snapshot_document(document)
+            snapshot = Snapshot.from_dict(document)
         except (ValueError, KeyError, TypeError) as exc:
             raise BadInput(
-                f"{file}: not a valid ecs-field snapshot ({exc})",
+                f"{file}: not a valid ecs-field snapshot: {exc}",
                 "Fetch the snapshot again with `ecs-field snapshot fetch`.",
             ) from None
         if site and not snapshot.site:
             snapshot.site = site
+        _drop_secrets(snapshot)
         return snapshot
     items: list[dict[str, Any]] = []
     for index, document in enumerate(documents):
@@ -482,7 +486,7 @@ def import_snapshot(file: Path, *, site: str = "") -> Snapshot:
     for item in items:
         _strip_noise(item)
     kinds = sorted({str(item["kind"]) for item in items})
-    return Snapshot(
+    snapshot = Snapshot(
         taken_at=format_time(_file_time(file)),
         source=f"import {file.name}",
         items=items,
@@ -490,6 +494,29 @@ def import_snapshot(file: Path, *, site: str = "") -> Snapshot:
         listed_kinds=kinds,
         notes=[f"imported from {file.name}; only the kinds it contains are compared"],
     )
+    _drop_secrets(snapshot)
+    return snapshot
+
+
+FUTURE_TOLERANCE_S = 300.0  # clocks of a laptop and a host differ by a few seconds, not minutes
+
+
+def future_by_s(snapshot: Snapshot, now: dt.datetime | None = None) -> float | None:
+    """Seconds a snapshot is dated in the future (beyond clock skew); None when it is not."""
+    taken = snapshot.taken_time
+    if taken is None:
+        return None
+    ahead = (taken - (now or utc_now())).total_seconds()
+    return ahead if ahead > FUTURE_TOLERANCE_S else None
+
+
+def _drop_secrets(snapshot: Snapshot) -> None:
+    from ecs_field.sites.status.snapshot_input import drop_secret_data
+
+    count = drop_secret_data(snapshot.items)
+    note = "Secret values dropped before caching"
+    if count and not any(n.startswith(note) for n in snapshot.notes):
+        snapshot.notes.append(f"{note} ({count} Secret{'s' if count != 1 else ''})")
 
 
 def _file_time(file: Path) -> dt.datetime:
@@ -500,33 +527,22 @@ def _file_time(file: Path) -> dt.datetime:
         return utc_now()
 
 
-def _parse_documents(file: Path, text: str) -> list[Any]:
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BadInput(
-                f"{file}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})",
-                "The file may be cut short; export it again with kubectl -o json.",
-            ) from None
-        return document if isinstance(document, list) else [document]
-    try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise BadInput(
-            f"{file}: {where}{problem}",
-            "Give kubectl -o json or -o yaml output, or an ecs-field snapshot file.",
-        ) from None
-    if not documents:
-        raise BadInput(f"{file}: the file is empty", "Give kubectl -o json/yaml output or a snapshot file.")
-    return documents
-
-
 def _objects_of(file: Path, index: int, document: Any) -> list[dict[str, Any]]:
+    from ecs_field.sites.status.snapshot_input import check_item
+
+    objects = _raw_objects_of(file, index, document)
+    where = f"{file}: document {index + 1}" if index else str(file)
+    for position, item in enumerate(objects):
+        try:
+            check_item(f"items[{position}]" if "items" in document else "the object", item)
+        except ValueError as exc:
+            raise BadInput(
+                f"{where}: {exc}", "The file may be damaged or hand-edited; export it again."
+            ) from None
+    return objects
+
+
+def _raw_objects_of(file: Path, index: int, document: Any) -> list[dict[str, Any]]:
     where = f"{file}: document {index + 1}" if index else str(file)
     if not isinstance(document, dict):
         raise BadInput(
@@ -601,8 +617,11 @@ class SnapshotStore:
     def save(self, snapshot: Snapshot) -> Path:
         document = snapshot.to_dict()
         document["site"] = document["site"] or self.site
+        from ecs_field.sites.status.snapshot_input import check_snapshot_document
+
         try:
             _validate(document)  # never write a file we would refuse to read back
+            check_snapshot_document(document)  # nor one whose fields status would trip over
         except ValueError as exc:
             raise BadInput(
                 f"snapshot for {self.site!r} not saved: {exc}",
@@ -615,9 +634,10 @@ class SnapshotStore:
             n += 1
             history_path = self.history_dir / f"{stamp}-{n}.json"
         text = json.dumps(document, indent=1) + "\n"
-        storage.atomic_write_text(history_path, text)
-        storage.atomic_write_text(self.current_path, text)
-        self._prune()
+        with storage.file_lock(self.current_path):
+            storage.atomic_write_text(history_path, text)
+            storage.atomic_write_text(self.current_path, text)
+            self._prune()
         return self.current_path
 
     def _prune(self) -> None:

@@ -36,11 +36,22 @@ from typing import Any, Protocol
 from ecs_field.errors import BadInput
 from ecs_field.sites.repo.manifests import K8sObject, ManifestSet, load_manifests
 from ecs_field.sites.status import health as H
-from ecs_field.sites.status.snapshot import GitOpsWord, Snapshot, gitops_words, parse_time, utc_now
+from ecs_field.sites.status.snapshot import (
+    GitOpsWord,
+    Snapshot,
+    future_by_s,
+    gitops_words,
+    human_age,
+    parse_time,
+    utc_now,
+)
 
 DEFAULT_STALE_AFTER_S = 3600.0
 PENDING_LIMIT = 50  # commits listed in full; commits_behind stays exact
 SYNC_WORDS = ("in-sync", "behind", "ahead", "diverged", "failed", "suspended", "unknown")
+# The site's health, as in `sites list` (Argo CD's Healthy/Degraded/Progressing/Unknown).
+HEALTH_WORDS = ("healthy", "degraded", "progressing", "unknown")
+EVENT_ROWS = 30
 
 # Kinds compared as workloads. Flux objects have their own section; Events are not desired state.
 NOT_WORKLOADS = frozenset({"Event", "GitRepository", "Kustomization"})
@@ -167,7 +178,42 @@ class Status:
     kustomizations: list[dict[str, Any]] = field(default_factory=list)
     workloads: list[Workload] = field(default_factory=list)
     gitops: list[dict[str, str]] = field(default_factory=list)
-    events: list[dict[str, str]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    applied: dict[str, Any] | None = None  # {commit, subject, author, time} from the local clone
+    last_applied: dict[str, Any] | None = None  # {time, revision, message, source}
+    last_failed: dict[str, Any] | None = None  # {time, reason, message, object, source}
+    snapshot_future_s: float | None = None  # dated this far in the future: a clock is wrong
+
+    @property
+    def health(self) -> str:
+        """The site's health word: degraded (something failed or is missing), progressing, healthy."""
+        if self.snapshot_taken_at is None:
+            return "unknown"
+        counts = self.counts()
+        if counts[H.FAILED] or counts[H.MISSING] or self.sync == "failed":
+            return "degraded"
+        if any(k.get("health") == H.FAILED for k in self.kustomizations):
+            return "degraded"
+        if counts[H.IN_PROGRESS] or any(k.get("health") == H.IN_PROGRESS for k in self.kustomizations):
+            return "progressing"
+        if not self.workloads and not self.kustomizations:
+            return "unknown"
+        return "healthy"
+
+    def last_error(self) -> str:
+        """The first thing a technician should fix, in one message ("" when nothing failed)."""
+        if self.sync == "failed":
+            return self.sync_message
+        for workload in self.workloads:
+            if workload.health == H.FAILED:
+                where = f"{workload.namespace}/{workload.name}" if workload.namespace else workload.name
+                return f"{workload.kind} {where}: {workload.message or 'failed'}"
+        for kustomization in self.kustomizations:
+            if kustomization.get("health") == H.FAILED:
+                return f"Kustomization {kustomization['name']}: {kustomization.get('message') or 'failed'}"
+        if self.last_failed and self.last_failed.get("message"):
+            return str(self.last_failed["message"])
+        return ""
 
     def counts(self) -> dict[str, int]:
         out = {word: 0 for word in (H.CURRENT, H.IN_PROGRESS, H.FAILED, H.MISSING, H.UNKNOWN)}
@@ -193,11 +239,18 @@ class Status:
             "commits_behind": self.commits_behind,
             "commits_ahead": self.commits_ahead,
             "pending": self.pending,
+            "health": self.health,
+            "applied": self.applied,
+            "last_applied": self.last_applied,
+            "last_failed": self.last_failed,
+            "last_error": self.last_error(),
             "snapshot": {
                 "taken_at": self.snapshot_taken_at,
                 "age_s": self.snapshot_age_s,
                 "stale": self.snapshot_stale,
                 "source": self.snapshot_source,
+                "future": self.snapshot_future_s is not None,
+                "future_s": self.snapshot_future_s,
                 "problems": self.snapshot_problems,
                 "notes": self.snapshot_notes,
             },
@@ -254,7 +307,16 @@ def compute_status(
         status.gitops = [
             {"word": w.word, "object": w.object, "where": w.where} for w in snapshot.gitops_words()
         ]
-        status.events = [_event_row(e) for e in snapshot.recent_events(30)]
+        status.events = event_rows(snapshot.events)
+        ahead = future_by_s(snapshot, now)
+        if ahead is not None:
+            # Its age cannot be known; treat it as stale so nobody trusts it as fresh.
+            status.snapshot_future_s = round(ahead, 1)
+            status.snapshot_stale = True
+            status.snapshot_problems.append(
+                f"the snapshot is dated {snapshot.taken_at}, {human_age(ahead)} in the future: "
+                "the laptop's or the host's clock is wrong, so its age is unknown"
+            )
     if manifests is None:
         manifests = load_manifests(repo.path, subpath)
     _sync(status, repo, snapshot, head_sha, subpath)
@@ -276,6 +338,8 @@ def _sync(
     k_status = main.get("status") or {}
     applied = parse_revision(k_status.get("lastAppliedRevision"))
     status.applied_revision = applied.raw if applied else None
+    status.applied = _applied_commit(repo, applied)
+    status.last_applied, status.last_failed = _apply_times(main, snapshot)
     relation, message = _relation(status, repo, applied, head_sha)
     status.sync, status.sync_message = relation, message
     if (main.get("spec") or {}).get("suspend") is True:
@@ -329,9 +393,13 @@ def _relation(
             f"The host applied {short}, {status.commits_ahead} commit(s) newer than the local "
             f"branch. Pull to see what runs.{ref_note}"
         )
+    # Both sides have commits the other lacks: count each, so the technician sees how far apart.
+    status.commits_ahead = repo.count_between(head_sha, full)
+    status.commits_behind = repo.count_between(full, head_sha)
     return "diverged", (
         f"The host applied {short}, which is neither before nor after the local HEAD "
-        f"(force-push or another branch).{ref_note}"
+        f"(force-push or another branch): the host has {status.commits_ahead} commit(s) the local "
+        f"branch lacks, the local branch {status.commits_behind} the host lacks.{ref_note}"
     )
 
 
@@ -393,15 +461,177 @@ def _kustomization_row(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _event_row(event: dict[str, Any]) -> dict[str, str]:
-    involved = event.get("involvedObject") or {}
-    return {
-        "time": str(event.get("lastTimestamp") or event.get("eventTime") or ""),
-        "type": str(event.get("type") or ""),
-        "reason": str(event.get("reason") or ""),
-        "object": f"{involved.get('kind', '')}/{involved.get('name', '')}",
-        "message": str(event.get("message") or ""),
-    }
+def _event_time(event: dict[str, Any]) -> str:
+    series = event.get("series") if isinstance(event.get("series"), dict) else {}
+    assert isinstance(series, dict)
+    return str(
+        event.get("lastTimestamp")
+        or series.get("lastObservedTime")
+        or event.get("eventTime")
+        or event.get("firstTimestamp")
+        or (event.get("metadata") or {}).get("creationTimestamp")
+        or ""
+    )
+
+
+def _event_count(event: dict[str, Any]) -> int:
+    series = event.get("series") if isinstance(event.get("series"), dict) else {}
+    assert isinstance(series, dict)
+    for value in (event.get("count"), series.get("count")):
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return 1
+
+
+def event_rows(events: Sequence[dict[str, Any]], limit: int = EVENT_ROWS) -> list[dict[str, Any]]:
+    """Events newest first, the same (type, reason, object, message) folded into one row with the
+    summed count, like `kubectl events` shows "x5"."""
+    rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for event in events:
+        involved = event.get("involvedObject") if isinstance(event.get("involvedObject"), dict) else {}
+        assert isinstance(involved, dict)
+        namespace = str(involved.get("namespace") or "")
+        target = (
+            f"{involved.get('kind', '')}/{namespace + '/' if namespace else ''}{involved.get('name', '')}"
+        )
+        key = (
+            str(event.get("type") or ""),
+            str(event.get("reason") or ""),
+            target,
+            str(event.get("message") or ""),
+        )
+        when = _event_time(event)
+        row = rows.get(key)
+        if row is None:
+            rows[key] = {
+                "time": when,
+                "first_time": str(event.get("firstTimestamp") or when),
+                "type": key[0],
+                "reason": key[1],
+                "object": target,
+                "message": key[3],
+                "count": _event_count(event),
+            }
+        else:
+            row["count"] += _event_count(event)
+            row["time"] = max(row["time"], when)
+            if when and (not row["first_time"] or when < row["first_time"]):
+                row["first_time"] = when
+    return sorted(rows.values(), key=lambda r: r["time"], reverse=True)[:limit]
+
+
+def _applied_commit(repo: RepoLike, applied: Revision | None) -> dict[str, Any] | None:
+    """The applied commit's subject, author and time, read from the local clone."""
+    if applied is None or not applied.sha:
+        return None
+    info: dict[str, Any] = {"commit": applied.sha, "subject": None, "author": None, "time": None}
+    reader = getattr(repo, "commit", None)
+    if reader is None or repo.resolve(applied.sha) is None:
+        return info  # not in the clone: only the id is known until the site is pulled
+    try:
+        commit = reader(applied.sha)
+    except BadInput:
+        return info
+    info.update(
+        commit=_attr(commit, "sha") or applied.sha,
+        subject=_attr(commit, "subject", "summary"),
+        author=_attr(commit, "author"),
+        time=_iso(_attr(commit, "time", "committed_time", "authored_time", "date")),
+    )
+    return info
+
+
+_SUCCESS_REASONS = frozenset({"ReconciliationSucceeded", "Succeeded"})
+
+
+def _apply_times(
+    kustomization: dict[str, Any], snapshot: Snapshot
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """When the host last applied, and last failed: from the Kustomization's history (Flux v1),
+    its Ready condition, and the Events about it (the newest of each wins)."""
+    status = kustomization.get("status") or {}
+    meta = kustomization.get("metadata") or {}
+    name = str(meta.get("name") or "")
+    applied: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    for entry in status.get("history") or []:
+        if not isinstance(entry, dict):
+            continue
+        when = str(entry.get("lastReconciled") or "")
+        revision = (
+            str((entry.get("metadata") or {}).get("revision") or "")
+            if isinstance(entry.get("metadata"), dict)
+            else ""
+        )
+        outcome = str(entry.get("lastReconciledStatus") or "")
+        if not when:
+            continue
+        if outcome in _SUCCESS_REASONS:
+            applied.append({"time": when, "revision": revision, "message": outcome, "source": "history"})
+        elif outcome:
+            failed.append(
+                {"time": when, "reason": outcome, "message": outcome, "object": name, "source": "history"}
+            )
+    ready = H.conditions_of(kustomization).get("Ready")
+    if ready is not None and ready.get("lastTransitionTime"):
+        when = str(ready["lastTransitionTime"])
+        if ready.get("status") == "True":
+            applied.append(
+                {
+                    "time": when,
+                    "revision": str(status.get("lastAppliedRevision") or ""),
+                    "message": str(ready.get("message") or ""),
+                    "source": "condition",
+                }
+            )
+        elif H.object_health(kustomization).status == H.FAILED:
+            failed.append(
+                {
+                    "time": when,
+                    "reason": str(ready.get("reason") or ""),
+                    "message": str(ready.get("message") or ""),
+                    "object": name,
+                    "source": "condition",
+                }
+            )
+    for event in snapshot.events:
+        involved = event.get("involvedObject") if isinstance(event.get("involvedObject"), dict) else {}
+        assert isinstance(involved, dict)
+        if involved.get("kind") not in ("Kustomization", "GitRepository"):
+            continue
+        when = _event_time(event)
+        reason = str(event.get("reason") or "")
+        message = str(event.get("message") or "")
+        if not when:
+            continue
+        if event.get("type") == "Warning" or reason.endswith("Failed"):
+            failed.append(
+                {
+                    "time": when,
+                    "reason": reason,
+                    "message": message,
+                    "object": f"{involved.get('kind')}/{involved.get('name', '')}",
+                    "source": "event",
+                }
+            )
+        elif (
+            involved.get("kind") == "Kustomization"
+            and involved.get("name") == name
+            and (
+                reason in _SUCCESS_REASONS
+                or message.startswith(("Applied revision", "Reconciliation finished"))
+            )
+        ):
+            applied.append({"time": when, "revision": "", "message": message, "source": "event"})
+    return _newest(applied), _newest(failed)
+
+
+def _newest(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    dated = [(parse_time(str(e["time"])), e) for e in entries]
+    dated = [(t, e) for t, e in dated if t is not None]
+    if not dated:
+        return None
+    return max(dated, key=lambda pair: pair[0])[1]
 
 
 # -- workloads --------------------------------------------------------------------------------------

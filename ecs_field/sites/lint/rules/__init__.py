@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ecs_field.sites.findings import Finding
-from ecs_field.sites.lint.rules import hardware, references, safety, structure
+from ecs_field.sites.lint.rules import hardware, references, safety, structure, workloads
 from ecs_field.sites.lint.rules.base import LintContext
 
 Rule = Callable[[LintContext], Iterable[Finding]]
@@ -20,4 +20,5 @@ RULE_FAMILIES: dict[str, Rule] = {
     "references": references.check,
     "hardware": hardware.check,
     "safety": safety.check,
+    "workloads": workloads.check,
 }

@@ -136,3 +136,52 @@ REMOVED_APIS: dict[tuple[str, str], RemovedApi] = {
     ),
     ("batch/v1beta1", "CronJob"): _moved("Kubernetes 1.25", "batch/v1"),
 }
+
+# The Kubernetes minor version the schemas and the removed-API rule assume for the host. ECS does
+# not publish the version its hosts run; 1.30 is the oldest release the shipped schema package
+# (kubernetes-validate) covers that is still supported by Flux 2.4+ (Kubernetes >= 1.30 in its
+# compatibility table). An API removed in a later release is a warning, not an error.
+HOST_KUBERNETES_VERSION = (1, 30)
+
+# More Kubernetes API versions, by the release that stopped serving them (Kubernetes deprecated
+# API migration guide, kubernetes.io/docs/reference/using-api/deprecation-guide).
+for _kind in ("PodDisruptionBudget",):
+    REMOVED_APIS[("policy/v1beta1", _kind)] = _moved("Kubernetes 1.25", "policy/v1")
+REMOVED_APIS[("autoscaling/v2beta1", "HorizontalPodAutoscaler")] = _moved("Kubernetes 1.25", "autoscaling/v2")
+REMOVED_APIS[("autoscaling/v2beta2", "HorizontalPodAutoscaler")] = _moved("Kubernetes 1.26", "autoscaling/v2")
+REMOVED_APIS[("discovery.k8s.io/v1beta1", "EndpointSlice")] = _moved("Kubernetes 1.25", "discovery.k8s.io/v1")
+REMOVED_APIS[("events.k8s.io/v1beta1", "Event")] = _moved("Kubernetes 1.25", "events.k8s.io/v1")
+REMOVED_APIS[("node.k8s.io/v1beta1", "RuntimeClass")] = _moved("Kubernetes 1.25", "node.k8s.io/v1")
+REMOVED_APIS[("storage.k8s.io/v1beta1", "CSIStorageCapacity")] = _moved(
+    "Kubernetes 1.27", "storage.k8s.io/v1"
+)
+for _kind in ("FlowSchema", "PriorityLevelConfiguration"):
+    REMOVED_APIS[("flowcontrol.apiserver.k8s.io/v1beta1", _kind)] = _moved(
+        "Kubernetes 1.26", "flowcontrol.apiserver.k8s.io/v1"
+    )
+    REMOVED_APIS[("flowcontrol.apiserver.k8s.io/v1beta2", _kind)] = _moved(
+        "Kubernetes 1.29", "flowcontrol.apiserver.k8s.io/v1"
+    )
+    REMOVED_APIS[("flowcontrol.apiserver.k8s.io/v1beta3", _kind)] = _moved(
+        "Kubernetes 1.32", "flowcontrol.apiserver.k8s.io/v1"
+    )
+
+# Flux API versions removed from the CRDs. Flux 2.7 removed every v1beta1/v2beta1 (fluxcd/flux2
+# issue 5474, Flux 2.7 release blog); Flux 2.8 removed v1beta2/v2beta2 (kustomize-controller PR
+# 1584, helm-controller PR 1404, tracked in fluxcd/flux2 issue 5711). Older Flux still serves them,
+# so these are warnings: they break on the Flux upgrade, not today.
+FLUX_REMOVED: dict[str, tuple[str, str]] = {
+    "source.toolkit.fluxcd.io/v1beta1": ("Flux 2.7", "source.toolkit.fluxcd.io/v1"),
+    "kustomize.toolkit.fluxcd.io/v1beta1": ("Flux 2.7", "kustomize.toolkit.fluxcd.io/v1"),
+    "helm.toolkit.fluxcd.io/v2beta1": ("Flux 2.7", "helm.toolkit.fluxcd.io/v2"),
+    "image.toolkit.fluxcd.io/v1beta1": ("Flux 2.7", "image.toolkit.fluxcd.io/v1"),
+    "notification.toolkit.fluxcd.io/v1beta1": ("Flux 2.7", "notification.toolkit.fluxcd.io/v1"),
+    "source.toolkit.fluxcd.io/v1beta2": ("Flux 2.8", "source.toolkit.fluxcd.io/v1"),
+    "kustomize.toolkit.fluxcd.io/v1beta2": ("Flux 2.8", "kustomize.toolkit.fluxcd.io/v1"),
+    "helm.toolkit.fluxcd.io/v2beta2": ("Flux 2.8", "helm.toolkit.fluxcd.io/v2"),
+    "image.toolkit.fluxcd.io/v1beta2": ("Flux 2.8", "image.toolkit.fluxcd.io/v1"),
+    "notification.toolkit.fluxcd.io/v1beta2": (
+        "Flux 2.8",
+        "notification.toolkit.fluxcd.io/v1 (Receiver) or v1beta3 (Alert, Provider)",
+    ),
+}

@@ -12,7 +12,12 @@ from collections.abc import Iterator
 
 from ecs_field.sites.findings import Finding
 from ecs_field.sites.lint.rules.base import LintContext, at
-from ecs_field.sites.lint.rules.known import CLUSTER_SCOPED_KINDS, REMOVED_APIS
+from ecs_field.sites.lint.rules.known import (
+    CLUSTER_SCOPED_KINDS,
+    FLUX_REMOVED,
+    HOST_KUBERNETES_VERSION,
+    REMOVED_APIS,
+)
 from ecs_field.sites.repo.manifests import K8sObject
 
 # DNS-1123 subdomain: what most kinds accept as metadata.name.
@@ -185,13 +190,37 @@ def _object_shape(obj: K8sObject) -> Iterator[Finding]:
                         )
     removed = REMOVED_APIS.get((obj.api_version, obj.kind))
     if removed is not None:
+        release = tuple(int(x) for x in removed.since.split()[-1].split("."))
+        host = ".".join(map(str, HOST_KUBERNETES_VERSION))
+        if release <= HOST_KUBERNETES_VERSION:
+            yield at(
+                "error",
+                "removed-api",
+                obj,
+                obj.line_of("apiVersion"),
+                f"{obj.api_version} {obj.kind} is no longer served by Kubernetes (removed in {removed.since})",
+                removed.hint,
+            )
+        else:
+            yield at(
+                "warning",
+                "deprecated-api",
+                obj,
+                obj.line_of("apiVersion"),
+                f"{obj.api_version} {obj.kind} is deprecated and removed in {removed.since} "
+                f"(lint assumes the host runs Kubernetes {host})",
+                removed.hint,
+            )
+    flux = FLUX_REMOVED.get(obj.api_version)
+    if flux is not None:
         yield at(
-            "error",
-            "removed-api",
+            "warning",
+            "deprecated-api",
             obj,
             obj.line_of("apiVersion"),
-            f"{obj.api_version} {obj.kind} is no longer served by Kubernetes (removed in {removed.since})",
-            removed.hint,
+            f"{obj.api_version} {obj.kind} is deprecated; {flux[0]} removed it from its CRDs, so the apply "
+            f"fails after that Flux upgrade",
+            f"Use apiVersion: {flux[1]} (`flux migrate -f <file>` rewrites it).",
         )
 
 

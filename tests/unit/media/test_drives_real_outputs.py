@@ -264,6 +264,45 @@ def test_external_listings(name: str, disk: str, size: int, mount: str, label: s
     assert drive.partitions[0].label == label and drive.display_path == f"/dev/{disk}"
 
 
+def test_apple_silicon_vm_listing_with_an_unpartitioned_disk() -> None:
+    # A tart VM: disk0 with the Apple silicon ISC partition, disk2 raw (Content "", no Partitions).
+    drives = by_name(
+        macos.parse_diskutil(
+            (REAL / "macos-tart-vm-diskutil-list-apple-silicon-raw-disk2.plist").read_bytes(), {}
+        )
+    )
+    assert sorted(drives) == ["disk0", "disk2"]
+    assert [p.fstype for p in drives["disk0"].partitions] == ["Apple_APFS_ISC", "Apple_APFS"]
+    raw = drives["disk2"]
+    assert (raw.size_bytes, raw.partitions, raw.mountpoints) == (107164426240, [], [])
+    assert raw.kind == "unknown"  # no info plist: not called internal, not offered
+
+
+def test_disk_image_volume_info_makes_the_image_disk_virtual() -> None:
+    # macOS 26: an APFS volume (disk6s1) of a sparse image; its container disk6 lives on disk5s1,
+    # the image's own disk. The listing is the minimal one those identifiers imply (written here).
+    listing = plistlib.dumps(
+        {
+            "AllDisksAndPartitions": [
+                {
+                    "DeviceIdentifier": "disk5",
+                    "Size": 104857600,
+                    "Partitions": [{"DeviceIdentifier": "disk5s1"}],
+                },
+                {
+                    "DeviceIdentifier": "disk6",
+                    "APFSPhysicalStores": [{"DeviceIdentifier": "disk5s1"}],
+                    "APFSVolumes": [{"DeviceIdentifier": "disk6s1", "MountPoint": "/Volumes/CMDR1"}],
+                },
+            ]
+        }
+    )
+    info = (REAL / "macos26-diskutil-info-disk-image-apfs-volume-trimmed.plist").read_bytes()
+    (image,) = macos.parse_diskutil(listing, {"disk6s1": info})
+    assert (image.name, image.kind, image.bus) == ("disk5", "virtual", "disk image")
+    assert image.mountpoints == ["/Volumes/CMDR1"] and not image.offered_by_default
+
+
 def test_listing_with_a_leading_blank_line_or_bom_still_reads() -> None:
     data = (REAL / "macos-diskutil-list-external-usb-stick-fat32.plist").read_bytes()
     for variant in (b"\n" + data, b"\xef\xbb\xbf" + data, data.decode()):

@@ -43,7 +43,7 @@ _GROUPS: tuple[tuple[int, int, int], ...] = tuple(
 
 # "$6$" [ "rounds=" N "$" ] salt "$" 86 characters
 HASH_PATTERN = re.compile(
-    r"^\$6\$(?:rounds=(?P<rounds>[0-9]{1,9})\$)?(?P<salt>[^$:\s]{0,16})\$(?P<digest>[./0-9A-Za-z]{86})$"
+    r"^\$6\$(?:rounds=(?P<rounds>[0-9]{1,9})\$)?(?P<salt>[^$:\s]{0,16})\$(?P<digest>[./0-9A-Za-z]{86})\Z"
 )
 
 

@@ -225,13 +225,13 @@ def check_interface(value: str, default_prefix: str | int | None = None) -> ipad
         address_text, prefix_text = text, str(default_prefix).strip()
     else:
         address_text, _, prefix_text = text.partition("/")
+    address = check_ipv4(address_text.strip(), "the address")
     if not prefix_text.isdigit():
         hint = " (write the prefix length, /24, not a netmask)" if "." in prefix_text else ""
         raise ValueRefused(f"{prefix_text!r} is not a prefix length{hint}")
     prefix = int(prefix_text)
     if not PREFIX_MIN <= prefix <= PREFIX_MAX:
         raise ValueRefused(f"prefix /{prefix} is outside /{PREFIX_MIN} to /{PREFIX_MAX}")
-    address = check_ipv4(address_text.strip(), "the address")
     interface = ipaddress.IPv4Interface(f"{address}/{prefix}")
     network = interface.network
     if address == network.network_address:

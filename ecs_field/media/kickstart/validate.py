@@ -584,6 +584,7 @@ def validate_kickstart(text: str | bytes, source_name: str) -> list[Problem]:
             continue
         if stripped.endswith("\\"):
             state.add(number, ERROR, "ends with '\\': ESXi reads one command per line, with no continuation")
+            stripped = stripped.rstrip("\\").rstrip()
         words = _split(stripped, number, state)
         if words:
             _command_line(number, words, state)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ecs_field.commands.output import print_json, say, table
+from ecs_field.commands.output import print_json, say
 from ecs_field.errors import BadInput
 from ecs_field.events import Progress
 from ecs_field.sites.findings import Finding
@@ -30,8 +30,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     sub = sites.add_subparsers(dest="sites_command", metavar="ACTION", required=True)
 
-    ls = sub.add_parser("list", help="list sites", description="List the registered sites.")
-    ls.add_argument("--json", action="store_true", help="print the sites as JSON")
+    ls = sub.add_parser(
+        "list",
+        help="the fleet: each site's sync, health, snapshot age and last error",
+        description="List the registered sites with what their last `status` found: sync (in-sync, "
+        "behind, ahead, diverged, failed, suspended, unknown), health (healthy, degraded, progressing, "
+        "unknown), the snapshot's age and the last error. Reads only cached files: run `status SITE` "
+        "(or open the site in the app) to refresh a site's line.",
+    )
+    ls.add_argument("--json", action="store_true", help="print the sites as a JSON array")
     ls.set_defaults(handler=run_list)
 
     add = sub.add_parser(
@@ -39,39 +46,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="register a site",
         description="Register a site. --repo takes a Git URL (cloned by `sites pull`) or a local folder.",
     )
-    add.add_argument("name", metavar="NAME", help="short name: lower-case letters, digits, - . _")
-    add.add_argument("--repo", required=True, metavar="PATH_OR_URL", help="Git URL or local clone folder")
-    add.add_argument(
-        "--branch", metavar="B", default="", help="branch the hosts follow (default: the remote's)"
-    )
-    add.add_argument("--path", metavar="P", default="./", help="folder inside the repository the hosts sync")
-    add.add_argument(
-        "--api",
-        metavar="URL",
-        action="append",
-        default=[],
-        help="a host's API address (https://HOST:PORT); give it twice for two hosts",
-    )
-    add.add_argument(
-        "--token-env",
-        metavar="VAR",
-        default="",
-        help="environment variable holding the API / Git token (the token is never stored)",
-    )
-    add.add_argument("--release", metavar="R", default="", help="ECS release the site runs")
-    add.add_argument(
-        "--ca",
-        metavar="FILE",
-        default="",
-        help="CA certificate (PEM) the hosts' API certificates are checked against",
-    )
-    add.add_argument(
-        "--inventory",
-        metavar="FILE",
-        default=None,
-        help="the site's hardware inventory (for `lint`): any file `check` takes",
-    )
+    _site_options(add, editing=False)
     add.set_defaults(handler=run_add)
+
+    edit = sub.add_parser(
+        "edit",
+        help="change a registered site (only the options given change)",
+        description="Change a site's repository, branch, path, host APIs, token variable, release, CA or "
+        "inventory. Only the options given change; give an option an empty value (--branch '') to "
+        "clear it. --api replaces the site's hosts (give it twice for two hosts).",
+    )
+    _site_options(edit, editing=True)
+    edit.set_defaults(handler=run_edit)
 
     rm = sub.add_parser(
         "remove",
@@ -110,87 +96,228 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "dumps of the same box (--inventory lspci.txt --inventory dmidecode.txt), merged like `check`",
     )
     lint.add_argument("--json", action="store_true", help="print findings as JSON")
+    lint.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="lint again even if this exact tree was linted before (reports are cached per commit)",
+    )
     lint.set_defaults(handler=run_lint)
 
 
 # ---------------------------------------------------------------------------------------------- sites
 
 
+def _site_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
+    """The options of `sites add`, shared by `sites edit` (where nothing given means "unchanged")."""
+    unset = None if editing else ""
+    parser.add_argument("name", metavar="NAME", help="short name: lower-case letters, digits, - . _")
+    parser.add_argument(
+        "--repo",
+        required=not editing,
+        default=None,
+        metavar="PATH_OR_URL",
+        help="Git URL or local clone folder",
+    )
+    parser.add_argument(
+        "--branch", metavar="B", default=unset, help="branch the hosts follow (default: the remote's)"
+    )
+    parser.add_argument(
+        "--path",
+        metavar="P",
+        default=None if editing else "./",
+        help="folder inside the repository the hosts sync",
+    )
+    parser.add_argument(
+        "--api",
+        metavar="URL",
+        action="append",
+        default=None if editing else [],
+        help="a host's API address (https://HOST:PORT); give it twice for two hosts",
+    )
+    parser.add_argument(
+        "--token-env",
+        metavar="VAR",
+        default=unset,
+        help="environment variable holding the API / Git token (the token is never stored)",
+    )
+    parser.add_argument("--release", metavar="R", default=unset, help="ECS release the site runs")
+    parser.add_argument(
+        "--ca",
+        metavar="FILE",
+        default=unset,
+        help="CA certificate (PEM) the hosts' API certificates are checked against",
+    )
+    parser.add_argument(
+        "--inventory",
+        metavar="FILE",
+        default=None,
+        help="the site's hardware inventory (for `lint`): any file `check` takes",
+    )
+
+
 def run_list(args: argparse.Namespace) -> int:
+    from ecs_field.sites.status.fleet import fleet_counts, site_overview
+
     registry = Registry.load()
+    overview = {row.name: row for row in site_overview(registry.names())}
     rows = []
     for site in registry.sites:
         local = local_repo_path(site)
-        rows.append({**site.to_dict(), "local_path": str(local), "cloned": (local / ".git").exists()})
+        state = overview[site.name]
+        rows.append(
+            {
+                **site.to_dict(),
+                "local_path": str(local),
+                "cloned": (local / ".git").exists(),
+                **state.to_dict(),
+            }
+        )
     if args.json:
+        # DESIGN.md section 4: a JSON array of sites (each with sync, health, snapshot_age_s, last_error).
         print_json(rows)
         return 0
     if not rows:
         say("No sites yet. Add one: ecs-field sites add NAME --repo URL_OR_FOLDER [--api https://HOST:6443]")
         return 0
-    print(
-        table(
-            [
-                [
-                    r["name"],
-                    r["repo"],
-                    r.get("branch") or "(default)",
-                    r["path"],
-                    ", ".join(h["api"] for h in r["hosts"]) or "-",
-                    "yes" if r["cloned"] else "no",
-                ]
-                for r in rows
-            ],
-            ["NAME", "REPO", "BRANCH", "PATH", "HOSTS", "LOCAL"],
-        )
-    )
+    sys.stdout.write(render_fleet(rows, fleet_counts(list(overview.values()))) + "\n")
     return 0
 
 
-def run_add(args: argparse.Namespace) -> int:
-    repo = args.repo.strip()
-    site_probe = Site(args.name, repo)
-    if not site_probe.is_remote:
+def render_fleet(rows: list[dict[str, Any]], counts: dict[str, dict[str, int]]) -> str:
+    """One line per site (sync, health, snapshot age, local clone, repo), its last error below it."""
+    from ecs_field.commands.status import WIDTH, fit_table, wrap_line
+    from ecs_field.sites.status.snapshot import human_age
+
+    table_rows = []
+    for r in rows:
+        sync = r["sync"].upper()
+        if r["sync"] == "behind" and r["commits_behind"]:
+            sync += f" {r['commits_behind']}"
+        elif r["sync"] == "ahead" and r["commits_ahead"]:
+            sync += f" {r['commits_ahead']}"
+        elif r["sync"] == "diverged":
+            sync += f" +{r['commits_ahead']}/-{r['commits_behind']}"
+        if r["snapshot_taken_at"] is None:
+            age = "none"
+        elif r["snapshot_age_s"] is None:
+            age = "future!"
+        else:
+            age = human_age(r["snapshot_age_s"]) + (" stale" if r["stale"] else "")
+        table_rows.append(
+            [r["name"], sync, r["health"].upper(), age, "yes" if r["cloned"] else "no", r["repo"]]
+        )
+    rendered = fit_table(
+        table_rows, ["NAME", "SYNC", "HEALTH", "SNAPSHOT", "CLONED", "REPO"], WIDTH
+    ).splitlines()
+    lines = [rendered[0]]
+    for line, r in zip(rendered[1:], rows, strict=True):
+        lines.append(line)
+        for text in ([r["last_error"]] if r["last_error"] else []) + list(r.get("problems") or []):
+            lines.append(wrap_line("    " + " ".join(str(text).split())))
+    sync_words = ", ".join(f"{n} {word}" for word, n in sorted(counts["sync"].items()))
+    health_words = ", ".join(f"{n} {word}" for word, n in sorted(counts["health"].items()))
+    lines.append("")
+    lines.append(wrap_line(f"{len(rows)} site{'s' if len(rows) != 1 else ''}: {sync_words} · {health_words}"))
+    return "\n".join(lines)
+
+
+def _repo_value(repo: str) -> str:
+    repo = repo.strip()
+    if not Site("probe", repo).is_remote:
         folder = Path(repo).expanduser()
         if not folder.is_dir():
             raise BadInput(
                 f"--repo {repo}: no such folder",
                 "Give an existing clone's folder, or a Git URL (https://..., git@host:org/repo.git).",
             )
-        repo = str(folder.resolve())
-    hosts = tuple(
-        Host(f"host-{i + 1}", url.strip(), f"env:{args.token_env}" if args.token_env else "")
-        for i, url in enumerate(args.api)
+        return str(folder.resolve())
+    return repo
+
+
+def _hosts_value(apis: list[str], token_env: str) -> tuple[Host, ...]:
+    return tuple(
+        Host(f"host-{i + 1}", url.strip(), f"env:{token_env}" if token_env else "")
+        for i, url in enumerate(apis)
     )
-    inventory: str | None = None
-    if args.inventory:
-        inventory_path = Path(args.inventory).expanduser()
-        if not inventory_path.is_file():
-            raise BadInput(
-                f"--inventory {args.inventory}: no such file", "Give an inventory JSON or a dump file."
-            )
-        inventory = str(inventory_path.resolve())
-    ca_file = ""
-    if args.ca:
-        ca_path = Path(args.ca).expanduser()
-        if not ca_path.is_file():
-            raise BadInput(f"--ca {args.ca}: no such file", "Give the host CA certificate as a PEM file.")
-        ca_file = str(ca_path.resolve())
+
+
+def _file_value(option: str, given: str, hint: str) -> str:
+    if not given:
+        return ""
+    path = Path(given).expanduser()
+    if not path.is_file():
+        raise BadInput(f"{option} {given}: no such file", hint)
+    return str(path.resolve())
+
+
+def _ca_value(given: str) -> str:
+    value = _file_value("--ca", given, "Give the host CA certificate as a PEM file.")
+    if value:
+        from ecs_field.sites.status.tls import check_ca_file
+
+        check_ca_file(Path(value), option="--ca")
+    return value
+
+
+def run_add(args: argparse.Namespace) -> int:
+    token_env = args.token_env.strip()
     site = Site(
         name=args.name,
-        repo=repo,
+        repo=_repo_value(args.repo),
         branch=args.branch.strip(),
         path=args.path.strip() or "./",
-        hosts=hosts,
-        token_env=args.token_env.strip(),
+        hosts=_hosts_value(args.api, token_env),
+        token_env=token_env,
         release=args.release.strip(),
-        inventory=inventory,
-        ca_file=ca_file,
+        inventory=_file_value("--inventory", args.inventory or "", "Give an inventory JSON or a dump file.")
+        or None,
+        ca_file=_ca_value(args.ca),
     )
     Registry.load().add(site)
     say(f"Added site {site.name} ({site.repo}).")
     if site.is_remote:
         say(f"Clone it with: ecs-field sites pull {site.name}")
+    return 0
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {}
+    if args.repo is not None:
+        changes["repo"] = _repo_value(args.repo)
+    if args.branch is not None:
+        changes["branch"] = args.branch.strip()
+    if args.path is not None:
+        changes["path"] = args.path.strip() or "./"
+    if args.token_env is not None:
+        changes["token_env"] = args.token_env.strip()
+    if args.release is not None:
+        changes["release"] = args.release.strip()
+    if args.ca is not None:
+        changes["ca_file"] = _ca_value(args.ca)
+    if args.inventory is not None:
+        changes["inventory"] = (
+            _file_value("--inventory", args.inventory, "Give an inventory JSON or a dump file.") or None
+        )
+    registry = Registry.load()
+    current = registry.get(args.name)
+    if args.api is not None:
+        token_env = changes.get("token_env", current.token_env)
+        changes["hosts"] = _hosts_value([a for a in args.api if a.strip()], token_env)
+    elif "token_env" in changes:
+        # The hosts' token references follow the site's variable unless they name their own.
+        old = f"env:{current.token_env}" if current.token_env else ""
+        new = f"env:{changes['token_env']}" if changes["token_env"] else ""
+        changes["hosts"] = tuple(
+            Host(h.name, h.api, new if h.token_ref == old else h.token_ref) for h in current.hosts
+        )
+    if not changes:
+        raise BadInput(
+            f"nothing to change for site {args.name}",
+            "Give at least one option, e.g. `ecs-field sites edit NAME --api https://HOST:6443`.",
+        )
+    site = registry.update_fields(args.name, **changes)
+    said = ", ".join(sorted("api" if k == "hosts" else k for k in changes))
+    say(f"Changed site {site.name}: {said}.")
     return 0
 
 
@@ -320,7 +447,7 @@ def _lint_target(given: str) -> tuple[Path, str | None, Any]:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    from ecs_field.sites.lint.linter import lint
+    from ecs_field.sites.lint.linter import lint, lint_cached
 
     root, subpath, site_inventory = _lint_target(args.path)
     inventory = None
@@ -340,7 +467,7 @@ def run_lint(args: argparse.Namespace) -> int:
             ) from exc
     if root.is_file():
         raise BadInput(f"{root} is a file", "Give the repository folder (or a folder inside it).")
-    report = lint(root, subpath, inventory)
+    report = (lint if getattr(args, "no_cache", False) else lint_cached)(root, subpath, inventory)
     if args.json:
         print_json(report.to_dict())
     else:
@@ -348,15 +475,28 @@ def run_lint(args: argparse.Namespace) -> int:
     return 1 if report.has_errors else 0
 
 
+# C0/C1 controls, DEL, and the Unicode characters that move or reorder text on a terminal: a file
+# name from a repository must not be able to rewrite the lines around it.
+_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
+    c: f"\\u{c:04x}" for c in (0x2028, 0x2029, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+def escape_text(text: str) -> str:
+    """``text`` with control characters shown as \\xNN (for one-line terminal output)."""
+    return text.translate(_UNSAFE)
+
+
 def _print_report(
     findings: list[Finding], counts: dict[str, int], objects: int, files: int, hw: bool
 ) -> None:
+    e = escape_text
     for f in findings:
-        where = f"{f.file}:{f.line}" if f.line else f.file or "(repository)"
-        subject = f" {f.object}:" if f.object else ""
-        print(f"{where}: {f.severity} [{f.rule}]{subject} {f.message}")
+        where = f"{e(f.file)}:{f.line}" if f.line else e(f.file) or "(repository)"
+        subject = f" {e(f.object)}:" if f.object else ""
+        print(f"{where}: {f.severity} [{e(f.rule)}]{subject} {e(f.message)}")
         if f.hint:
-            print(f"    hint: {f.hint}")
+            print(f"    hint: {e(f.hint)}")
     summary = (
         f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info "
         f"in {objects} object(s) from {files} file(s)"

@@ -10,7 +10,7 @@ cache folder keyed by the tree's commit and file stamps (cache.py).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,12 +111,75 @@ def lint(
         found.update(check(ctx))
     return LintReport(
         root=str(root),
-        findings=sorted(found, key=Finding.sort_key),
+        findings=sorted({_clip(f) for f in found}, key=Finding.sort_key),
         objects=len(ms.objects),
         files=len(ms.files),
         inventory_used=inventory is not None,
         applied=[s.to_dict() for s in model.sets],
     )
+
+
+_MAX_TEXT = 400
+
+
+def _clip(finding: Finding) -> Finding:
+    """Findings quote values from the repository; a 4,000-character value is not worth printing."""
+    if (
+        len(finding.message) <= _MAX_TEXT
+        and len(finding.hint) <= _MAX_TEXT
+        and len(finding.object) <= _MAX_TEXT
+    ):
+        return finding
+    return replace(
+        finding,
+        message=_cut(finding.message),
+        hint=_cut(finding.hint),
+        object=_cut(finding.object),
+    )
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _MAX_TEXT else f"{text[: _MAX_TEXT - 40]}... ({len(text):,} characters)"
+
+
+def lint_cached(root: Path, subpath: str | None = None, inventory: Inventory | None = None) -> LintReport:
+    """``lint`` with the per-commit cache in the app's cache folder (cache.py)."""
+    from ecs_field.sites.lint import cache
+
+    root = Path(root)
+    tree = open_tree(root)
+    digest = cache.key(tree, subpath, inventory)
+    hit = cache.load(digest)
+    if hit is not None:
+        report = _from_cache(str(root), hit)
+        if report is not None:
+            return report
+    report = lint(root, subpath, inventory, tree=tree)
+    cache.store(
+        digest,
+        {
+            **report.to_dict(),
+            "objects": report.objects,
+            "files": report.files,
+            "inventory_used": report.inventory_used,
+        },
+    )
+    return report
+
+
+def _from_cache(root: str, data: dict[str, Any]) -> LintReport | None:
+    try:
+        findings = [Finding(**f) for f in data["findings"]]
+        return LintReport(
+            root=root,
+            findings=findings,
+            objects=int(data["objects"]),
+            files=int(data["files"]),
+            inventory_used=bool(data["inventory_used"]),
+            applied=list(data.get("applied") or []),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def tree_findings(tree: Tree, path: str, model: AppliedModel) -> list[Finding]:

@@ -204,6 +204,23 @@ class _LineMap:
         return self.first_line + self.json_lines.get((), 0)
 
 
+# Profile numbers are ports, sizes, counts: 64-bit at most. A longer digit string is refused before
+# int() sees it (Python refuses past 4,300 digits with a ValueError, and a huge int is slow to print).
+_MAX_INT_DIGITS = 40
+
+
+class _HugeNumber(ValueError):
+    def __init__(self, token: str) -> None:
+        super().__init__("number too long")
+        self.token = token
+
+
+def _bounded_int(token: str) -> int:
+    if len(token) > _MAX_INT_DIGITS:
+        raise _HugeNumber(token)
+    return int(token)
+
+
 def parse_profile(
     text: str, first_line: int | None, fallback_line: int
 ) -> tuple[Profile | None, list[ProfileIssue]]:
@@ -215,7 +232,19 @@ def parse_profile(
     """
     issues: list[ProfileIssue] = []
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_bounded_int)
+    except _HugeNumber as huge:
+        at = text.find(huge.token)
+        line = first_line + text.count("\n", 0, max(at, 0)) if first_line is not None else fallback_line
+        return None, [
+            ProfileIssue(
+                "profile-number",
+                "error",
+                line,
+                f"spec.profile holds a number {len(huge.token)} digits long; the host cannot read it",
+                "Profile numbers are ports, sizes and counts: fix the value.",
+            )
+        ]
     except json.JSONDecodeError as exc:
         line = first_line + exc.lineno - 1 if first_line is not None else fallback_line
         return None, [

@@ -38,6 +38,7 @@ MAX_ALIAS_EXPANSION = 100_000  # nodes brought in through aliases, per file
 # libyaml's parser gets quadratic on deep *flow* nesting ("[[[[..."), so we refuse that
 # before handing the text over; block nesting costs it nothing.
 MAX_FLOW_NESTING = 256
+_MAX_INT_BITS = 64
 
 Path_ = tuple[Any, ...]
 
@@ -472,9 +473,24 @@ class _Builder:
                 self.constructor.construct_yaml_int if tag == _INT else self.constructor.construct_yaml_float
             )
             try:
-                return construct(node), tag
+                number = construct(node)
             except (ValueError, yaml.YAMLError):
+                return value, _STR  # e.g. over Python's 4,300-digit limit: kept as text
+            if isinstance(number, int) and number.bit_length() > _MAX_INT_BITS:
+                # Kubernetes integers are 64-bit; a bigger one (0xffff... has no digit limit in
+                # Python) would only be slow to print. Keep the text the author wrote.
+                self.result.issues.append(
+                    LoadIssue(
+                        "yaml-number",
+                        line,
+                        f"number {value[:20]}... ({len(value)} characters) does not fit a 64-bit integer; "
+                        "read as text",
+                        "Kubernetes refuses it; fix the value.",
+                        "warning",
+                    )
+                )
                 return value, _STR
+            return number, tag
         if tag == _MERGE:
             return value, tag
         self.result.issues.append(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from ecs_field.media.kickstart import model
 from ecs_field.media.kickstart.model import ValueRefused
 
 MAX_BYTES = 1024 * 1024  # a kickstart is a few KiB; anything this large is the wrong file
+_LINE_END = re.compile(r"\r\n|\r|\n")
 ERROR = "error"
 WARNING = "warning"
 
@@ -567,7 +569,9 @@ def validate_kickstart(text: str | bytes, source_name: str) -> list[Problem]:
         )
         text = text[1:]
     in_section = False
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Lines end at \n, \r\n or \r, as a file read in text mode does (str.splitlines would also
+    # split at \v, \f and other separators the installer does not see as line ends).
+    for number, raw in enumerate(_LINE_END.split(text), start=1):
         stripped = raw.strip()
         if stripped.startswith("%") and not stripped.lower().startswith("%include"):
             words = _split(stripped, number, state)

@@ -16,7 +16,12 @@ from ecs_field.media.kickstart.model import (
     settings_from_site,
 )
 
-GOOD = {"hostname": "esx01.depot7.example", "ip": "10.7.0.10/24", "gateway": "10.7.0.1", "dns": "10.7.0.2,10.7.0.3"}
+GOOD = {
+    "hostname": "esx01.depot7.example",
+    "ip": "10.7.0.10/24",
+    "gateway": "10.7.0.1",
+    "dns": "10.7.0.2,10.7.0.3",
+}
 
 
 def raw(**changes: object) -> RawSettings:
@@ -33,58 +38,71 @@ def test_good_values_become_settings() -> None:
     assert settings.vlan == 70 and settings.ntp == ("10.7.0.2", "ntp.depot7.example")
     assert settings.nic == "vmnic1" and settings.disk == DiskChoice("first")
     assert settings.to_dict() == {
-        "hostname": "esx01.depot7.example", "ip": "10.7.0.10/24", "gateway": "10.7.0.1",
-        "dns": ["10.7.0.2", "10.7.0.3"], "vlan": 70, "ntp": ["10.7.0.2", "ntp.depot7.example"],
-        "nic": "vmnic1", "disk": "first",
+        "hostname": "esx01.depot7.example",
+        "ip": "10.7.0.10/24",
+        "gateway": "10.7.0.1",
+        "dns": ["10.7.0.2", "10.7.0.3"],
+        "vlan": 70,
+        "ntp": ["10.7.0.2", "ntp.depot7.example"],
+        "nic": "vmnic1",
+        "disk": "first",
     }
 
 
 def test_defaults_local_disk_no_vlan_no_ntp() -> None:
     settings = parse_settings(raw())
-    assert settings.disk == DiskChoice("local") and settings.vlan is None and settings.ntp == () and settings.nic is None
+    assert (
+        settings.disk == DiskChoice("local")
+        and settings.vlan is None
+        and settings.ntp == ()
+        and settings.nic is None
+    )
 
 
-@pytest.mark.parametrize(("field", "value", "needle"), [
-    ("hostname", "esx_01", "'_'"),
-    ("hostname", "-esx", "starts or ends with '-'"),
-    ("hostname", "a..b", "empty part"),
-    ("hostname", "x" * 64, "at most 63"),
-    ("hostname", "10.0.0.1", "looks like an address"),
-    ("hostname", "esx 01", "' '"),
-    ("ip", "10.7.0.10", "needs its prefix length"),
-    ("ip", "10.7.0.10/255.255.255.0", "not a netmask"),
-    ("ip", "10.7.0.0/24", "network address"),
-    ("ip", "10.7.0.255/24", "broadcast address"),
-    ("ip", "10.7.0.10/31", "outside /8 to /30"),
-    ("ip", "10.7.0.10/4", "outside /8 to /30"),
-    ("ip", "10.7.0.300/24", "not an IPv4 address"),
-    ("ip", "010.7.0.10/24", "not an IPv4 address"),
-    ("ip", "fd00::10/64", "IPv6"),
-    ("ip", "127.0.0.5/8", "loopback"),
-    ("ip", "169.254.3.4/16", "link-local"),
-    ("ip", "224.0.0.5/24", "multicast"),
-    ("gateway", "10.7.1.1", "outside 10.7.0.0/24"),
-    ("gateway", "10.7.0.10", "host's own address"),
-    ("gateway", "10.7.0.255", "network or broadcast"),
-    ("gateway", "gw.example", "not an IPv4 address"),
-    ("dns", "10.7.0.2,10.7.0.3,10.7.0.4", "at most 2"),
-    ("dns", "10.7.0.2,10.7.0.2", "twice"),
-    ("dns", "dns.example", "not an IPv4 address"),
-    ("dns", " , ", "give one or two"),
-    ("vlan", "0", "untagged"),
-    ("vlan", "4095", "outside 1 to 4094"),
-    ("vlan", "seventy", "not a VLAN ID"),
-    ("vlan", "-3", "not a VLAN ID"),
-    ("ntp", "ntp one", "' '"),
-    ("ntp", "1.2.3.999", "not an IPv4 address"),
-    ("ntp", "a;reboot", "';'"),
-    ("ntp", "$(reboot)", "'$'"),
-    ("ntp", "pool.ntp.org,pool.ntp.org", "twice"),
-    ("nic", "eth0", "not an ESXi NIC name"),
-    ("nic", "vusb0", "USB NIC"),
-    ("disk", "usb", "disk type"),
-    ("disk", "my disk", "not 'local', 'first' or an ESXi disk name"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("hostname", "esx_01", "'_'"),
+        ("hostname", "-esx", "starts or ends with '-'"),
+        ("hostname", "a..b", "empty part"),
+        ("hostname", "x" * 64, "at most 63"),
+        ("hostname", "10.0.0.1", "looks like an address"),
+        ("hostname", "esx 01", "' '"),
+        ("ip", "10.7.0.10", "needs its prefix length"),
+        ("ip", "10.7.0.10/255.255.255.0", "not a netmask"),
+        ("ip", "10.7.0.0/24", "network address"),
+        ("ip", "10.7.0.255/24", "broadcast address"),
+        ("ip", "10.7.0.10/31", "outside /8 to /30"),
+        ("ip", "10.7.0.10/4", "outside /8 to /30"),
+        ("ip", "10.7.0.300/24", "not an IPv4 address"),
+        ("ip", "010.7.0.10/24", "not an IPv4 address"),
+        ("ip", "fd00::10/64", "IPv6"),
+        ("ip", "127.0.0.5/8", "loopback"),
+        ("ip", "169.254.3.4/16", "link-local"),
+        ("ip", "224.0.0.5/24", "multicast"),
+        ("gateway", "10.7.1.1", "outside 10.7.0.0/24"),
+        ("gateway", "10.7.0.10", "host's own address"),
+        ("gateway", "10.7.0.255", "network or broadcast"),
+        ("gateway", "gw.example", "not an IPv4 address"),
+        ("dns", "10.7.0.2,10.7.0.3,10.7.0.4", "at most 2"),
+        ("dns", "10.7.0.2,10.7.0.2", "twice"),
+        ("dns", "dns.example", "not an IPv4 address"),
+        ("dns", " , ", "give one or two"),
+        ("vlan", "0", "untagged"),
+        ("vlan", "4095", "outside 1 to 4094"),
+        ("vlan", "seventy", "not a VLAN ID"),
+        ("vlan", "-3", "not a VLAN ID"),
+        ("ntp", "ntp one", "' '"),
+        ("ntp", "1.2.3.999", "not an IPv4 address"),
+        ("ntp", "a;reboot", "';'"),
+        ("ntp", "$(reboot)", "'$'"),
+        ("ntp", "pool.ntp.org,pool.ntp.org", "twice"),
+        ("nic", "eth0", "not an ESXi NIC name"),
+        ("nic", "vusb0", "USB NIC"),
+        ("disk", "usb", "disk type"),
+        ("disk", "my disk", "not 'local', 'first' or an ESXi disk name"),
+    ],
+)
 def test_each_bad_value_is_named_by_its_option(field: str, value: str, needle: str) -> None:
     settings, problems = check_settings(raw(**{field: value}))
     assert settings is None
@@ -110,18 +128,28 @@ def test_several_bad_values_are_reported_together() -> None:
 
 
 def test_normalised_values() -> None:
-    settings = parse_settings(raw(hostname="ESX01.Depot7.Example.", nic="vmnic007", disk="LOCAL",
-                                  vlan=" 70 ", dns=["10.7.0.2", " 10.7.0.3 "]))
+    settings = parse_settings(
+        raw(
+            hostname="ESX01.Depot7.Example.",
+            nic="vmnic007",
+            disk="LOCAL",
+            vlan=" 70 ",
+            dns=["10.7.0.2", " 10.7.0.3 "],
+        )
+    )
     assert settings.hostname == "ESX01.Depot7.Example"  # the trailing root dot dropped
     assert settings.nic == "vmnic7" and settings.disk == DiskChoice("local") and settings.vlan == 70
 
 
-@pytest.mark.parametrize(("value", "option"), [
-    ("local", "--firstdisk=local"),
-    ("first", "--firstdisk=local,remote"),
-    ("t10.NVMe____Samsung_SSD_980_1TB", "--disk=t10.NVMe____Samsung_SSD_980_1TB"),
-    ("mpx.vmhba0:C0:T0:L0", "--disk=mpx.vmhba0:C0:T0:L0"),
-])
+@pytest.mark.parametrize(
+    ("value", "option"),
+    [
+        ("local", "--firstdisk=local"),
+        ("first", "--firstdisk=local,remote"),
+        ("t10.NVMe____Samsung_SSD_980_1TB", "--disk=t10.NVMe____Samsung_SSD_980_1TB"),
+        ("mpx.vmhba0:C0:T0:L0", "--disk=mpx.vmhba0:C0:T0:L0"),
+    ],
+)
 def test_disk_choice_never_lets_esxi_pick_a_usb_disk(value: str, option: str) -> None:
     disk = parse_settings(raw(disk=value)).disk
     assert disk.install_option() == option
@@ -130,12 +158,23 @@ def test_disk_choice_never_lets_esxi_pick_a_usb_disk(value: str, option: str) ->
 
 def test_site_defaults_fill_only_what_was_not_given() -> None:
     site, warnings = settings_from_site(
-        {"hostname": "esx-{site}.corp.example", "prefix": 24, "gateway": "10.7.0.1", "dns": ["10.7.0.2"],
-         "vlan": 70, "ntp": ["10.7.0.2"], "nic": "vmnic1", "disk": "first", "colour": "blue"},
+        {
+            "hostname": "esx-{site}.corp.example",
+            "prefix": 24,
+            "gateway": "10.7.0.1",
+            "dns": ["10.7.0.2"],
+            "vlan": 70,
+            "ntp": ["10.7.0.2"],
+            "nic": "vmnic1",
+            "disk": "first",
+            "colour": "blue",
+        },
         "depot-7",
     )
-    assert warnings == ["site depot-7: install.colour is not a known setting (known: hostname, prefix, "
-                        "gateway, dns, ntp, vlan, nic, disk)"]
+    assert warnings == [
+        "site depot-7: install.colour is not a known setting (known: hostname, prefix, "
+        "gateway, dns, ntp, vlan, nic, disk)"
+    ]
     typed = RawSettings(ip="10.7.0.11", gateway="10.7.0.254")
     merged = typed.filled_from(site)
     settings = parse_settings(merged)

@@ -22,31 +22,37 @@ def test_documented_good_examples_pass(password: str) -> None:
     assert verdict.ok, verdict.problems
 
 
-@pytest.mark.parametrize(("password", "needle"), [
-    ("Xqat3hi", "2 character classes"),  # upper-case first letter does not count
-    ("xQaTEh2", "2 character classes"),  # digit at the end does not count
-])
+@pytest.mark.parametrize(
+    ("password", "needle"),
+    [
+        ("Xqat3hi", "2 character classes"),  # upper-case first letter does not count
+        ("xQaTEh2", "2 character classes"),  # digit at the end does not count
+    ],
+)
 def test_documented_bad_examples_fail_for_the_documented_reason(password: str, needle: str) -> None:
     verdict = check_root_password(password)
     assert not verdict.ok
     assert any(needle in p for p in verdict.problems), verdict.problems
 
 
-@pytest.mark.parametrize(("password", "needle"), [
-    ("", "empty"),
-    ("aB3$xy", "6 characters long; ESXi needs at least 7"),
-    ("aB3$" + "x" * 36, "40 characters long"),
-    ("abcdefgh", "1 character class"),
-    ("aaaaaaA1!", "only 4 different characters"),
-    ("xQaT3#Aroot", "user name 'root'"),
-    ("xQaT3#Ar00t", "user name 'root'"),  # l33t spelling, as passwdqc folds it
-    ("xQaT3#At0or", "user name 'root'"),  # reversed
-    ("Qwerty12!", "run 'Qwerty'"),
-    ("Zasdfgh1!", "run 'asdfgh'"),
-    ("1987Ab!", "run '1987'"),
-    ("pässwörd-Ω1A", "printable ASCII"),
-    ("tab\tAb1!xyz", "printable ASCII"),
-])
+@pytest.mark.parametrize(
+    ("password", "needle"),
+    [
+        ("", "empty"),
+        ("aB3$xy", "6 characters long; ESXi needs at least 7"),
+        ("aB3$" + "x" * 36, "40 characters long"),
+        ("abcdefgh", "1 character class"),
+        ("aaaaaaA1!", "only 4 different characters"),
+        ("xQaT3#Aroot", "user name 'root'"),
+        ("xQaT3#Ar00t", "user name 'root'"),  # l33t spelling, as passwdqc folds it
+        ("xQaT3#At0or", "user name 'root'"),  # reversed
+        ("Qwerty12!", "run 'Qwerty'"),
+        ("Zasdfgh1!", "run 'asdfgh'"),
+        ("1987Ab!", "run '1987'"),
+        ("pässwörd-Ω1A", "printable ASCII"),
+        ("tab\tAb1!xyz", "printable ASCII"),
+    ],
+)
 def test_refusals_say_why(password: str, needle: str) -> None:
     verdict = check_root_password(password)
     assert not verdict.ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,10 @@ HASH = sha512_crypt("xQaT3#A-example", "saltsaltsaltsalt")
 SEVERITIES = {"error", "warning"}
 
 
+def _lines(text: str) -> int:
+    return len(re.split(r"\r\n|\r|\n", text))
+
+
 def _sane(found: list, text_lines: int) -> None:
     for problem in found:
         assert problem.severity in SEVERITIES and problem.message
@@ -24,23 +29,33 @@ def _sane(found: list, text_lines: int) -> None:
 
 @given(st.text(max_size=2000))
 def test_any_text_gives_problems_only(text: str) -> None:
-    _sane(validate_kickstart(text, "ks.cfg"), len(text.splitlines()))
+    _sane(validate_kickstart(text, "ks.cfg"), _lines(text))
 
 
 @given(st.binary(max_size=2000))
 def test_any_bytes_give_problems_only(data: bytes) -> None:
-    _sane(validate_kickstart(data, "ks.cfg"), data.count(b"\n") + 1)
+    _sane(validate_kickstart(data, "ks.cfg"), data.count(b"\n") + data.count(b"\r") + 1)
 
 
 _WORDS = [*COMMANDS, *SECTIONS, "#", "%end", "timezone", "esxcli", "vim-cmd"]
 _OPTIONS = sorted({name for spec in COMMANDS.values() for name in spec.options} | {"--vlan", "--x"})
-_VALUES = st.one_of(st.text(max_size=20), st.sampled_from(["10.0.0.1", "255.255.255.0", "vmnic0", "dhcp",
-                                                           "static", "local", "usb", HASH, "4094", "\"a b\""]))
+_VALUES = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(
+        ["10.0.0.1", "255.255.255.0", "vmnic0", "dhcp", "static", "local", "usb", HASH, "4094", '"a b"']
+    ),
+)
 _LINE = st.builds(
     lambda word, options: " ".join([word, *options]),
     st.sampled_from(_WORDS),
-    st.lists(st.one_of(st.sampled_from(_OPTIONS), st.builds(lambda o, v: f"{o}={v}", st.sampled_from(_OPTIONS),
-                                                            _VALUES), _VALUES), max_size=6),
+    st.lists(
+        st.one_of(
+            st.sampled_from(_OPTIONS),
+            st.builds(lambda o, v: f"{o}={v}", st.sampled_from(_OPTIONS), _VALUES),
+            _VALUES,
+        ),
+        max_size=6,
+    ),
 )
 
 
@@ -48,16 +63,24 @@ _LINE = st.builds(
 @given(st.lists(_LINE, max_size=25))
 def test_random_kickstarts_of_real_words_give_problems_only(lines: list[str]) -> None:
     text = "\n".join(lines)
-    _sane(validate_kickstart(text, "ks.cfg"), len(text.splitlines()))
+    _sane(validate_kickstart(text, "ks.cfg"), _lines(text))
 
 
-_ANY = st.one_of(st.none(), st.text(max_size=40), st.integers(-10, 5000), st.booleans(),
-                 st.lists(st.text(max_size=15), max_size=4), st.dictionaries(st.text(max_size=5), st.integers(),
-                                                                             max_size=2))
+_ANY = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.integers(-10, 5000),
+    st.booleans(),
+    st.lists(st.text(max_size=15), max_size=4),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 
 
-@given(st.fixed_dictionaries({name: _ANY for name in ("hostname", "ip", "gateway", "dns", "vlan", "ntp",
-                                                      "nic", "disk", "prefix")}))
+@given(
+    st.fixed_dictionaries(
+        {name: _ANY for name in ("hostname", "ip", "gateway", "dns", "vlan", "ntp", "nic", "disk", "prefix")}
+    )
+)
 def test_any_values_give_settings_or_named_problems(values: dict) -> None:
     result, problems = check_settings(RawSettings(**values))
     assert (result is None) == bool(problems)
@@ -87,8 +110,10 @@ def _good_values(draw: st.DrawFn) -> dict:
     first, second = draw(st.lists(st.integers(1, hosts), min_size=2, max_size=2, unique=True))
     labels = draw(st.lists(_LABEL, min_size=1, max_size=3))
     assume(not labels[-1].isdigit())
-    dns = [ipaddress.IPv4Address(a) for a in draw(
-        st.lists(st.integers(0x0B000000, 0xDF000000), min_size=1, max_size=2, unique=True))]
+    dns = [
+        ipaddress.IPv4Address(a)
+        for a in draw(st.lists(st.integers(0x0B000000, 0xDF000000), min_size=1, max_size=2, unique=True))
+    ]
     assume(not any(a.is_loopback or a.is_link_local for a in dns))
     return {
         "hostname": ".".join(labels),
@@ -96,8 +121,14 @@ def _good_values(draw: st.DrawFn) -> dict:
         "gateway": str(network.network_address + second),
         "dns": ",".join(str(a) for a in dns),
         "vlan": draw(st.one_of(st.none(), st.integers(1, 4094).map(str))),
-        "ntp": draw(st.one_of(st.none(), st.lists(_LABEL.filter(lambda x: not x.isdigit()), min_size=1, max_size=3,
-                                                  unique=True).map(",".join))),
+        "ntp": draw(
+            st.one_of(
+                st.none(),
+                st.lists(_LABEL.filter(lambda x: not x.isdigit()), min_size=1, max_size=3, unique=True).map(
+                    ",".join
+                ),
+            )
+        ),
         "nic": draw(st.one_of(st.none(), st.integers(0, 31).map(lambda n: f"vmnic{n}"))),
         "disk": draw(st.sampled_from([None, "local", "first", "naa.5000c500a1b2c3d4"])),
     }

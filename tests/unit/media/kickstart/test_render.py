@@ -14,10 +14,18 @@ HASH = sha512_crypt("xQaT3#A-example", "saltsaltsaltsalt")
 
 
 def test_full_kickstart_lines() -> None:
-    settings = parse_settings(RawSettings(
-        hostname="esx01.depot7.example", ip="10.7.0.10/24", gateway="10.7.0.1", dns="10.7.0.2,10.7.0.3",
-        vlan="70", ntp="10.7.0.2,ntp.depot7.example", nic="vmnic1", disk="first",
-    ))
+    settings = parse_settings(
+        RawSettings(
+            hostname="esx01.depot7.example",
+            ip="10.7.0.10/24",
+            gateway="10.7.0.1",
+            dns="10.7.0.2,10.7.0.3",
+            vlan="70",
+            ntp="10.7.0.2,ntp.depot7.example",
+            nic="vmnic1",
+            disk="first",
+        )
+    )
     text = render_kickstart(settings, HASH)
     assert text.splitlines() == [
         f"# ESXi kickstart for esx01.depot7.example (10.7.0.10/24), by ecs-field {__version__}",
@@ -37,8 +45,9 @@ def test_full_kickstart_lines() -> None:
 
 
 def test_minimal_kickstart_has_no_firstboot_vlan_or_device() -> None:
-    settings = parse_settings(RawSettings(hostname="esx01", ip="192.168.1.20/23", gateway="192.168.0.1",
-                                          dns="192.168.0.1"))
+    settings = parse_settings(
+        RawSettings(hostname="esx01", ip="192.168.1.20/23", gateway="192.168.0.1", dns="192.168.0.1")
+    )
     text = render_kickstart(settings, HASH)
     lines = text.splitlines()
     assert lines[2:] == [
@@ -54,13 +63,22 @@ def test_minimal_kickstart_has_no_firstboot_vlan_or_device() -> None:
 
 
 def test_named_disk() -> None:
-    settings = parse_settings(RawSettings(hostname="esx01", ip="10.0.0.5/24", gateway="10.0.0.1", dns="10.0.0.1",
-                                          disk="naa.5000c500a1b2c3d4"))
+    settings = parse_settings(
+        RawSettings(
+            hostname="esx01",
+            ip="10.0.0.5/24",
+            gateway="10.0.0.1",
+            dns="10.0.0.1",
+            disk="naa.5000c500a1b2c3d4",
+        )
+    )
     assert "install --disk=naa.5000c500a1b2c3d4 --overwritevmfs\n" in render_kickstart(settings, HASH)
 
 
 @pytest.mark.parametrize("not_a_hash", ["xQaT3#A-example", "", "$6$salt$short", HASH + "x"])
 def test_only_a_hash_goes_into_rootpw(not_a_hash: str) -> None:
-    settings = parse_settings(RawSettings(hostname="esx01", ip="10.0.0.5/24", gateway="10.0.0.1", dns="10.0.0.1"))
+    settings = parse_settings(
+        RawSettings(hostname="esx01", ip="10.0.0.5/24", gateway="10.0.0.1", dns="10.0.0.1")
+    )
     with pytest.raises(ValueError, match="never a password"):
         render_kickstart(settings, not_a_hash)

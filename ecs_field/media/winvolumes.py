@@ -91,7 +91,9 @@ class _RealKernel32:  # pragma: no cover - Windows only
 def volume_device_path(mount: str, kernel32: Kernel32) -> str | None:
     """``E:\\`` -> ``\\\\.\\E:``; a folder mount -> its ``\\\\?\\Volume{...}`` (no trailing backslash)."""
     text = mount.strip()
-    if len(text) >= 2 and text[1] == ":" and text[0].isalpha() and text[2:] in ("", "\\", "/"):
+    # Drive letters are A-Z only: "ß:".upper() would give "SS:", "é:" no drive at all.
+    letter, colon, rest = text[:1], text[1:2], text[2:]
+    if colon == ":" and letter.isascii() and letter.isalpha() and rest in ("", "\\", "/"):
         return f"\\\\.\\{text[0].upper()}:"
     if text.startswith("\\\\?\\Volume{"):
         return text.rstrip("\\")

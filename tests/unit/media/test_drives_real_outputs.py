@@ -456,3 +456,74 @@ def test_macos_parser_on_garbage(raw: bytes) -> None:
     ):
         with contextlib.suppress(DeviceError):
             call()
+
+
+# --- the safety verdict on the real listings (pure parts: no mount table, no home folder) ----
+
+
+def test_runner_verdict_refuses_the_system_disk_and_the_mounted_temporary_disk() -> None:
+    from ecs_field.media.drives import safety
+
+    drives = runner()
+    safety.mark_by_mounts(list(drives.values()))
+    safety.apply_verdict(list(drives.values()))
+    assert not any(d.writable for d in drives.values())
+    assert drives["0"].system and any("system drive" in r for r in drives["0"].reasons)
+    assert any("mounted file systems (D:\\)" in r for r in drives["1"].reasons)
+    assert any("a virtual disk" in r for r in drives["2"].reasons)
+
+
+def test_catalina_verdict_protects_the_disk_holding_root() -> None:
+    from ecs_field.media.drives import safety
+
+    disk0 = catalina()["disk0"]
+    safety.mark_by_mounts([disk0])
+    safety.apply_verdict([disk0])
+    assert disk0.system and not disk0.writable
+    assert any("holds / " in p for p in disk0.protected)
+    assert any("/System/Volumes/Data" in p for p in disk0.protected)
+
+
+def test_usb_stick_with_its_disk_info_is_offered_and_unmounted_first() -> None:
+    from ecs_field.media.drives import safety
+
+    # The stick's own whole-disk info was not published; its partition's text says Protocol USB,
+    # Removable Media, External: the same facts as a partition plist, written here as one.
+    info = plistlib.dumps(
+        {
+            "DeviceIdentifier": "disk2s1",
+            "ParentWholeDisk": "disk2",
+            "WholeDisk": False,
+            "BusProtocol": "USB",
+            "Internal": False,
+            "RemovableMedia": True,
+        }
+    )
+    (stick,) = macos.parse_diskutil(
+        (REAL / "macos-diskutil-list-external-usb-stick-fat32.plist").read_bytes(), {"disk2s1": info}
+    )
+    safety.mark_by_mounts([stick])
+    safety.apply_verdict([stick])
+    assert (stick.kind, stick.removable, stick.writable) == ("usb", True, True)
+    assert any("/Volumes/UNTITLED" in w and "unmounted" in w for w in stick.warnings)
+
+
+class _NoVolumeNames:
+    def volume_name_for_mount_point(self, mount: str) -> str | None:
+        return None
+
+
+def test_volume_device_path_takes_ascii_drive_letters_only() -> None:
+    # "ß:".upper() is "SS:" and "é:" is no drive: both went to CreateFileW as \\.\SS: / \\.\É:.
+    assert winvolumes.volume_device_path("ß:", _NoVolumeNames()) is None  # type: ignore[arg-type]
+    assert winvolumes.volume_device_path("é:\\", _NoVolumeNames()) is None  # type: ignore[arg-type]
+    assert winvolumes.volume_device_path("e:\\", _NoVolumeNames()) == "\\\\.\\E:"  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60) | st.sampled_from(["ß:", "é:\\", "ǆ:/", "C:", "c:\\", "\\\\?\\Volume{x}\\"]))
+def test_volume_device_path_on_any_mount_text(mount: str) -> None:
+    path = winvolumes.volume_device_path(mount, _NoVolumeNames())  # type: ignore[arg-type]
+    assert path is None or path.startswith(("\\\\.\\", "\\\\?\\Volume{"))
+    if path and path.startswith("\\\\.\\"):
+        assert len(path) == 6 and path[4].isalpha() and path[4].isupper() and path.endswith(":")

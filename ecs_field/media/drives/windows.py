@@ -173,6 +173,13 @@ def _kind(bus: str) -> str:
     return KIND_INTERNAL
 
 
+def _is_access_path(text: str) -> bool:
+    # E:\ , D:\Mounts\vhd\ or \\?\Volume{...}\ . Anything else is not a path: with too small a
+    # -Depth, Windows PowerShell 5.1 writes an array as its type name ("System.String[]").
+    return (len(text) >= 3 and text[1:3] == ":\\" and text[0].isascii() and text[0].isalpha()) or \
+        text.startswith("\\\\?\\")
+
+
 def _load(text: bytes | str, what: str) -> Any:
     try:
         return json.loads(decode_output(text))
@@ -229,7 +236,7 @@ def _drives(document: Mapping[str, Any]) -> list[Drive]:
             letter = _letter(_get(part, "DriveLetter"))
             raw_access = _get(part, "AccessPaths")
             raw_list = raw_access if isinstance(raw_access, list) else [raw_access]
-            access = [_str(a) for a in raw_list if _str(a)]
+            access = [_str(a) for a in raw_list if _is_access_path(_str(a))]
             volume: Mapping[str, Any] = volumes_by_letter.get(letter, {}) if letter else {}
             for entry in access:
                 volume = volume or volumes_by_path.get(entry.lower(), {})

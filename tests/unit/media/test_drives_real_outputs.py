@@ -527,3 +527,14 @@ def test_volume_device_path_on_any_mount_text(mount: str) -> None:
     assert path is None or path.startswith(("\\\\.\\", "\\\\?\\Volume{"))
     if path and path.startswith("\\\\.\\"):
         assert len(path) == 6 and path[4].isalpha() and path[4].isupper() and path.endswith(":")
+
+
+def test_access_paths_cut_by_a_shallow_depth_are_not_mount_points() -> None:
+    # ConvertTo-Json -Depth too small (PowerShell 5.1's default is 2) writes the array's type name.
+    doc = json.loads((REAL / "windows-github-runner-disks-partitions.json").read_text())
+    for part in doc["Partitions"]:
+        part["AccessPaths"] = "System.String[]"
+    drives = by_name(windows.parse_storage_json(json.dumps(doc)))
+    assert drives["0"].all_mountpoints() == ["C:\\"]  # from DriveLetter alone
+    assert drives["1"].all_mountpoints() == ["D:\\"]
+    assert drives["2"].all_mountpoints() == []

@@ -203,11 +203,21 @@ def render_fleet(rows: list[dict[str, Any]], counts: dict[str, dict[str, int]]) 
             age = "future!"
         else:
             age = human_age(r["snapshot_age_s"]) + (" stale" if r["stale"] else "")
+        hosts = [h["api"] for h in r.get("hosts") or []]
+        host = (hosts[0] + (f" +{len(hosts) - 1}" if len(hosts) > 1 else "")) if hosts else "-"
         table_rows.append(
-            [r["name"], sync, r["health"].upper(), age, "yes" if r["cloned"] else "no", r["repo"]]
+            [
+                r["name"],
+                sync,
+                r["health"].upper(),
+                age,
+                "yes" if r["cloned"] else "no",
+                host,
+                _left_clip(r["repo"], 40),
+            ]
         )
     rendered = fit_table(
-        table_rows, ["NAME", "SYNC", "HEALTH", "SNAPSHOT", "CLONED", "REPO"], WIDTH
+        table_rows, ["NAME", "SYNC", "HEALTH", "SNAPSHOT", "CLONED", "HOST API", "REPO"], WIDTH
     ).splitlines()
     lines = [rendered[0]]
     for line, r in zip(rendered[1:], rows, strict=True):
@@ -219,6 +229,11 @@ def render_fleet(rows: list[dict[str, Any]], counts: dict[str, dict[str, int]]) 
     lines.append("")
     lines.append(wrap_line(f"{len(rows)} site{'s' if len(rows) != 1 else ''}: {sync_words} · {health_words}"))
     return "\n".join(lines)
+
+
+def _left_clip(text: str, width: int) -> str:
+    # The end of a repository path or URL names it; its start is the same for every site.
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def _repo_value(repo: str) -> str:

@@ -45,6 +45,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         type=Path,
         help="PEM file of the CA that signed the host's certificate (TLS verification stays on)",
     )
+    fetch.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="send the token over plain http:// to a host that is not this machine (refused otherwise: "
+        "anyone on the network could read it)",
+    )
     fetch.add_argument("-o", "--output", metavar="FILE", type=Path, help="also write the snapshot to FILE")
     fetch.add_argument(
         "--timeout",
@@ -128,12 +134,18 @@ def _fetch(args: argparse.Namespace) -> int:
             ca_file=args.ca,
             timeout=timeout,
             progress=_progress_printer(),
+            allow_http=args.allow_http,
         )
     else:
         say(f"Fetching status from {args.api} ...")
         token = resolve_token(token_env=args.token_env, token_ref=args.api, keyring_user=args.api)
         snapshot = fetch_snapshot(
-            args.api, token=token, ca_file=args.ca, timeout=timeout, progress=_progress_printer()
+            args.api,
+            token=token,
+            ca_file=args.ca,
+            timeout=timeout,
+            progress=_progress_printer(),
+            allow_http=args.allow_http,
         )
         path = None
     say(f"Read {len(snapshot.items)} objects ({_kind_counts(snapshot.items)}).")
@@ -150,7 +162,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from ecs_field.sites.status.snapshot import import_snapshot, save_snapshot
+    from ecs_field.sites.status.snapshot import future_by_s, human_age, import_snapshot, save_snapshot
 
     site = _find_site(args.site)
     snapshot = import_snapshot(args.file, site=site.name)
@@ -160,6 +172,15 @@ def _import(args: argparse.Namespace) -> int:
         f"Imported {len(snapshot.items)} objects ({_kind_counts(snapshot.items)}) taken {snapshot.taken_at} "
         f"as the snapshot of site {site.name} ({path})."
     )
+    for note in snapshot.notes:
+        if note.startswith("Secret values dropped"):
+            say(f"  note: {note}")
+    ahead = future_by_s(snapshot)
+    if ahead is not None:
+        say(
+            f"warning: the snapshot is dated {human_age(ahead)} in the future ({snapshot.taken_at}): the "
+            "laptop's or the host's clock is wrong; `status` marks it stale because its age is unknown."
+        )
     return 0
 
 
@@ -237,18 +258,45 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_status(data: dict[str, Any]) -> str:
-    """The human summary: sync word, applied vs HEAD, pending commits, workloads."""
+WIDTH = 100  # every line of the text output fits a 100-column terminal; reasons wrap, never cut
+
+
+def headline(data: dict[str, Any]) -> str:
+    """``BEHIND by 2 · DEGRADED: 1 failed, 3 missing · snapshot 5 min old``: sync, health, age."""
     from ecs_field.sites.status.snapshot import human_age
 
-    lines: list[str] = []
     sync = data["sync"]
     word = sync.upper()
+    behind, ahead = data.get("commits_behind") or 0, data.get("commits_ahead") or 0
     if sync == "behind":
-        word += f" by {data['commits_behind']} commit" + ("s" if data["commits_behind"] != 1 else "")
+        word += f" by {behind} commit" + ("s" if behind != 1 else "")
     elif sync == "ahead":
-        word += f" by {data.get('commits_ahead', 0)} commit" + ("s" if data.get("commits_ahead") != 1 else "")
-    lines.append(f"Site {data['site']}: {word}")
+        word += f" by {ahead} commit" + ("s" if ahead != 1 else "")
+    elif sync == "diverged":
+        word += f" (host {ahead} ahead, {behind} behind)"
+    health = str(data.get("health") or "unknown")
+    counts = data.get("counts") or {}
+    parts = [
+        f"{counts[key]} {label}"
+        for key, label in (("failed", "failed"), ("missing", "missing"), ("in-progress", "in progress"))
+        if counts.get(key)
+    ]
+    health_text = health.upper() + (": " + ", ".join(parts) if parts and health != "healthy" else "")
+    snap = data.get("snapshot") or {}
+    if not snap.get("taken_at"):
+        age = "no snapshot"
+    elif snap.get("future"):
+        age = "snapshot dated in the future"
+    else:
+        age = f"snapshot {human_age(snap.get('age_s'))} old" + (" (stale)" if snap.get("stale") else "")
+    return f"{word} · {health_text} · {age}"
+
+
+def render_status(data: dict[str, Any]) -> str:
+    """The human summary: sync and health first, then what was applied, pending commits, workloads."""
+    from ecs_field.sites.status.snapshot import human_age
+
+    lines: list[str] = [f"Site {data['site']}: {headline(data)}"]
     if data.get("sync_message"):
         lines.append(f"  {data['sync_message']}")
     repo = data["repo"]
@@ -259,16 +307,31 @@ def render_status(data: dict[str, Any]) -> str:
     head = (repo.get("head") or "")[:8] or "(no commits)"
     lines.append(
         f"  Local HEAD   {head} on {repo.get('branch') or '(detached)'}"
-        f" ({(repo.get('head_time') or '').replace('T', ' ').replace('Z', ' UTC')}, {state}{upstream})"
+        f" ({_when(repo.get('head_time'))}, {state}{upstream})"
     )
-    lines.append(f"  Applied      {data.get('applied_revision') or '(not reported)'}")
+    applied = data.get("applied") or {}
+    if applied.get("subject") is not None:
+        lines.append(f"  Applied      {applied['commit'][:8]} {applied['subject']}")
+        lines.append(f"               by {applied.get('author') or '?'}, {_when(applied.get('time'))}")
+    else:
+        lines.append(f"  Applied      {data.get('applied_revision') or '(not reported)'}")
+        if applied.get("commit"):
+            lines.append("               (not in the local clone: pull the site to see its message)")
+    last_applied, last_failed = data.get("last_applied"), data.get("last_failed")
+    if last_applied:
+        lines.append(f"  Last applied {_when(last_applied.get('time'))}")
+    if last_failed:
+        what = last_failed.get("reason") or "failed"
+        lines.append(
+            f"  Last failed  {_when(last_failed.get('time'))} ({what}): {last_failed.get('message') or ''}"
+        )
+    if not last_applied and not last_failed and data.get("applied_revision"):
+        lines.append("  Last applied (the snapshot carries no time for it)")
     snap = data["snapshot"]
     if snap.get("taken_at"):
         stale = "  STALE" if snap.get("stale") else ""
-        lines.append(
-            f"  Snapshot     {human_age(snap.get('age_s'))} old, taken {snap['taken_at']}, "
-            f"from {snap.get('source')}{stale}"
-        )
+        age = "dated in the future" if snap.get("future") else f"{human_age(snap.get('age_s'))} old"
+        lines.append(f"  Snapshot     {age}, taken {snap['taken_at']}, from {snap.get('source')}{stale}")
     else:
         lines.append("  Snapshot     none (fetch one with `ecs-field snapshot fetch SITE`)")
     lines.append(f"  Repository   {repo['path']}")
@@ -289,11 +352,16 @@ def render_status(data: dict[str, Any]) -> str:
                 {True: "True", False: "False"}.get(k["ready"], "Unknown"),
                 "yes" if k.get("suspended") else "no",
                 _short_revision(k.get("revision")),
-                _clip(k.get("message") or k.get("reason") or "", 60),
             ]
             for k in data["kustomizations"]
         ]
-        lines.append(_indent(table(rows, ["NAME", "READY", "SUSPENDED", "REVISION", "MESSAGE"])))
+        rendered = fit_table(rows, ["NAME", "READY", "SUSPENDED", "REVISION"], WIDTH - 2).splitlines()
+        lines.append("  " + rendered[0])
+        for row_line, k in zip(rendered[1:], data["kustomizations"], strict=True):
+            lines.append("  " + row_line)
+            reason = " ".join(p for p in (k.get("reason") or "", k.get("message") or "") if p)
+            if reason and k.get("ready") is not True:
+                lines.append("      " + reason)
     if data["workloads"]:
         lines.append("")
         counts = data.get("counts") or {}
@@ -304,21 +372,75 @@ def render_status(data: dict[str, Any]) -> str:
                 w["health"].upper(),
                 w["kind"],
                 f"{w['namespace']}/{w['name']}" if w["namespace"] else w["name"],
-                _clip(w["desired"], 34),
-                _clip(w["observed"], 34),
+                " ".join(str(w["desired"]).split()),
+                " ".join(str(w["observed"]).split()),
             ]
             for w in data["workloads"]
         ]
-        rendered = table(rows, ["HEALTH", "KIND", "NAME", "DESIRED", "OBSERVED"]).splitlines()
+        rendered = fit_table(rows, ["HEALTH", "KIND", "NAME", "DESIRED", "OBSERVED"], WIDTH - 2).splitlines()
         lines.append("  " + rendered[0])
         for row_line, workload in zip(rendered[1:], data["workloads"], strict=True):
             lines.append("  " + row_line)
             if workload["message"] and (workload["health"] != "current" or "pending" in workload["message"]):
-                lines.append("           " + _clip(workload["message"], 100))
-    notes = snap.get("problems") or []
-    for note in notes:
+                lines.append("      " + " ".join(str(workload["message"]).split()))
+    events = data.get("events") or []
+    if events:
+        lines.append("")
+        lines.append(f"Events (newest first, {len(events)} shown; xN = seen N times):")
+        for event in events:
+            count = f" x{event['count']}" if event.get("count", 1) > 1 else ""
+            lines.append(
+                f"  {_when(event.get('time'))}  {event.get('type') or '-'} {event.get('reason') or '-'}"
+                f"{count}  {event.get('object')}"
+            )
+            if event.get("message"):
+                lines.append("      " + " ".join(str(event["message"]).split()))
+    for note in snap.get("problems") or []:
         lines.append(f"! {note}")
-    return "\n".join(lines)
+    return "\n".join(wrap_line(line) for line in lines)
+
+
+def fit_table(rows: list[list[str]], headers: list[str], width: int) -> str:
+    """A table no wider than ``width``: the widest columns give way first, cells cut with "…".
+    Only names and summaries sit in tables; reasons are printed in full on their own lines."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    floor = [max(len(h), 6) for h in headers]
+    while sum(widths) + 2 * (len(widths) - 1) > width:
+        candidates = [i for i, w in enumerate(widths) if w > floor[i]]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: widths[i])
+        widths[widest] -= 1
+    fitted = [[_clip(cell, widths[i]) for i, cell in enumerate(row)] for row in rows]
+    return table(fitted, [h[: widths[i]] for i, h in enumerate(headers)])
+
+
+def wrap_line(line: str, width: int = WIDTH) -> str:
+    """Fit ``line`` into ``width`` columns by wrapping at spaces (a long word is broken, never dropped);
+    continuation lines keep the line's indent plus four."""
+    import textwrap
+
+    if len(line) <= width:
+        return line
+    indent = " " * (len(line) - len(line.lstrip(" ")) + 4)
+    indent = indent if len(indent) < width // 2 else "    "
+    return "\n".join(
+        textwrap.wrap(
+            line,
+            width=width,
+            subsequent_indent=indent,
+            break_long_words=True,
+            break_on_hyphens=False,
+            drop_whitespace=True,
+        )
+    )
+
+
+def _when(value: Any) -> str:
+    text = str(value or "")
+    if not text:
+        return "(time unknown)"
+    return text.replace("T", " ").replace("Z", " UTC").replace("+00:00", " UTC")
 
 
 def _short_revision(revision: str | None) -> str:

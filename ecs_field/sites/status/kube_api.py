@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -149,8 +150,13 @@ class KubeClient:
         retries: int = 2,
         retry_delay_s: float = 0.5,
         cancel: CancelToken | None = None,
+        allow_http: bool = False,
     ) -> None:
+        from ecs_field.sites.status.tls import check_ca_file, check_token_transport
+
         self.base_url = normalize_api_url(base_url)
+        check_token_transport(self.base_url, has_token=bool(token), allow_http=allow_http)
+        self._ca_given = ca_file is not None
         self._token = token
         self.timeout = timeout
         self.retries = retries
@@ -165,8 +171,9 @@ class KubeClient:
             self.session.headers["Authorization"] = f"Bearer {token}"
         if ca_file is not None:
             ca = os.fspath(ca_file)
-            if not os.path.isfile(ca):
+            if not os.path.exists(ca):
                 raise BadInput(f"{ca}: CA file not found", "Give the PEM file of the host's CA with --ca.")
+            check_ca_file(Path(ca))
             self.session.verify = ca
         else:
             self.session.verify = True
@@ -195,10 +202,10 @@ class KubeClient:
             try:
                 response = self.session.get(url, params=params, timeout=self.timeout)
             except requests.exceptions.SSLError as exc:
-                raise ApiTlsError(
-                    f"{url}: the server's TLS certificate could not be verified",
-                    "Give the host's CA certificate with --ca FILE (PEM). Verification stays on.",
-                ) from _plain(exc)
+                from ecs_field.sites.status.tls import describe_tls_failure
+
+                message, hint = describe_tls_failure(url, self._scrub(str(exc)), ca_given=self._ca_given)
+                raise ApiTlsError(message, hint) from _plain(exc)
             except requests.exceptions.Timeout as exc:
                 what = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
                 limit = self.timeout[0] if what == "connect" else self.timeout[1]

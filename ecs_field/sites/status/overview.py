@@ -9,87 +9,26 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecs_field import storage
 from ecs_field.errors import EcsFieldError
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
-from ecs_field.sites.status.snapshot import SnapshotStore, parse_time, utc_now
-from ecs_field.sites.status.sync import DEFAULT_STALE_AFTER_S, Status, compute_status
+from ecs_field.sites.status.fleet import (  # noqa: F401 - the overview's public names live there
+    SUMMARY_SCHEMA,
+    SiteOverview,
+    fleet_counts,
+    save_summary,
+    site_overview,
+    summary_path,
+)
+from ecs_field.sites.status.snapshot import SnapshotStore
+from ecs_field.sites.status.sync import DEFAULT_STALE_AFTER_S, compute_status
 
 log = logging.getLogger(__name__)
 
-SUMMARY_SCHEMA = "ecs-field/status-summary@1"
 DIFF_LIMIT_BYTES = 200_000  # a diff bigger than this is cut: the GUI shows text, not a patch tool
-
-
-# -- overview ---------------------------------------------------------------------------------------------
-@dataclass
-class SiteOverview:
-    name: str
-    sync: str  # last computed sync word, "unknown" before the first computation
-    commits_behind: int
-    counts: dict[str, int]
-    snapshot_taken_at: str | None
-    snapshot_age_s: float | None
-    stale: bool
-    computed_at: str | None
-
-
-def summary_path(site: str) -> Path:
-    return SnapshotStore(site).folder / "status-summary.json"
-
-
-def save_summary(site: str, status: Status) -> None:
-    """Remember the result of the last status computation for the instant overview."""
-    document = {
-        "schema": SUMMARY_SCHEMA,
-        "site": site,
-        "computed_at": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "sync": status.sync,
-        "commits_behind": status.commits_behind,
-        "counts": status.counts(),
-        "head": status.head,
-        "applied_revision": status.applied_revision,
-    }
-    try:
-        storage.atomic_write_json(summary_path(site), document)
-    except OSError as exc:  # a read-only data folder costs only the cache
-        log.warning("could not cache status of %s: %s", site, exc)
-
-
-def site_overview(
-    names: Sequence[str], *, stale_after_s: float = DEFAULT_STALE_AFTER_S
-) -> list[SiteOverview]:
-    now = utc_now()
-    rows = []
-    for name in names:
-        store = SnapshotStore(name)
-        info = store.info()
-        taken = info[0] if info else None
-        taken_time = parse_time(taken) if taken else None
-        age = (now - taken_time).total_seconds() if taken_time else None
-        summary: dict[str, Any] | None = None
-        try:
-            summary = storage.load_json_document(summary_path(name), SUMMARY_SCHEMA)
-        except storage.CorruptFile as exc:
-            log.warning("%s", exc.message)
-        rows.append(
-            SiteOverview(
-                name=name,
-                sync=str((summary or {}).get("sync") or "unknown"),
-                commits_behind=int((summary or {}).get("commits_behind") or 0),
-                counts=dict((summary or {}).get("counts") or {}),
-                snapshot_taken_at=taken,
-                snapshot_age_s=age,
-                stale=age is None or age > stale_after_s,
-                computed_at=(summary or {}).get("computed_at"),
-            )
-        )
-    return rows
 
 
 # -- the host network drawing's model ------------------------------------------------------------------

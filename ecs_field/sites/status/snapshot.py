@@ -275,6 +275,7 @@ def fetch_snapshot(
     site: str = "",
     retries: int = 2,
     retry_delay_s: float = 0.5,
+    allow_http: bool = False,
 ) -> Snapshot:
     """Read every status list from one host API. Raises (ApiError, Cancelled) rather than
     returning a partial snapshot; an API group the host does not serve is a note, not a failure.
@@ -294,6 +295,7 @@ def fetch_snapshot(
         cancel=cancel,
         retries=retries,
         retry_delay_s=retry_delay_s,
+        allow_http=allow_http,
     ) as client:
         steps = len(FLUX_AND_CORE) + 1
         for step, target in enumerate(FLUX_AND_CORE):
@@ -403,6 +405,7 @@ def fetch_site_snapshot(
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
+    allow_http: bool = False,
 ) -> tuple[Snapshot, Path]:
     """Fetch a registry site's snapshot from its host and cache it (only if the fetch completed)."""
     from ecs_field.sites.status.kube_api import resolve_token
@@ -417,6 +420,7 @@ def fetch_site_snapshot(
         progress=progress,
         cancel=cancel,
         site=str(site.name),
+        allow_http=allow_http,
     )
     return snapshot, save_snapshot(str(site.name), snapshot)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ecs_field.commands.output import print_json
 from ecs_field.media.drives.model import human_size
-from ecs_field.media.image import ImageInfo, inspect_image
+from ecs_field.media.image.inspect import ImageInfo, inspect_image
 
 WRITE_MODE_WORDS = {
     "raw": "raw (byte for byte)",

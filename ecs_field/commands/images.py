@@ -16,8 +16,8 @@ from typing import Any
 
 from ecs_field.commands.output import print_json, say, table
 from ecs_field.events import CancelToken, Progress
-from ecs_field.media.hashing import human_bytes
-from ecs_field.media.library import ImageLibrary, ImageRecord
+from ecs_field.media.library.hashing import human_bytes
+from ecs_field.media.library.store import ImageLibrary, ImageRecord
 
 EXIT_MISMATCH = 6
 
@@ -176,7 +176,7 @@ def _describe(record: ImageRecord) -> None:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from ecs_field.media.download import download_image  # requests is only needed here
+    from ecs_field.media.library.download import download_image  # requests is only needed here
 
     cancel = CancelToken()
     progress = _StderrProgress()

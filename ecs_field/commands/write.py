@@ -23,10 +23,10 @@ from typing import Any, TextIO
 from ecs_field.commands.output import print_json, say, table
 from ecs_field.errors import BadInput, Cancelled, EcsFieldError, SafetyRefusal
 from ecs_field.events import CancelToken, Progress
-from ecs_field.media import history, safety
-from ecs_field.media.drives import Drive, find_drive, human_size
-from ecs_field.media.fingerprint import ImageFingerprint
-from ecs_field.media.writejob import (
+from ecs_field.media import history
+from ecs_field.media.drives import Drive, find_drive, human_size, safety
+from ecs_field.media.write.fingerprint import ImageFingerprint
+from ecs_field.media.write.writejob import (
     MODES,
     DriveOutcome,
     WriteRequest,
@@ -405,7 +405,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                         "rate_bps, eta_s, message (and device)")
     parser.add_argument("--stall-timeout", type=_stall_timeout, default=60.0, metavar="SECONDS",
                         help="report the stick as not answering after this long without progress (60)")
-    # For the app's elevated helper (ecs_field.media.helper), not for people:
+    # For the app's elevated helper (ecs_field.media.write.helper), not for people:
     parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--progress-file", metavar="PATH", help=argparse.SUPPRESS)
     parser.add_argument("--cancel-file", metavar="PATH", help=argparse.SUPPRESS)

@@ -5,7 +5,7 @@ does not share the GIL with the downloader) and downloads it three ways,
 each into a fresh folder on the same disk:
   - baseline ``curl -s -o FILE`` (plain transfer, no hash),
   - ``curl`` followed by ``sha256sum`` (what a technician does by hand),
-  - ``ecs_field.media.download.download`` with ``--sha256`` (hash while downloading).
+  - ``ecs_field.media.library.download.download`` with ``--sha256`` (hash while downloading).
 Prints the rates and the ratio against the curl baseline, and the machine.
 
     python tests/bench/download.py [--size-mib 512] [--runs 3]
@@ -26,7 +26,7 @@ from typing import Any
 
 import benchlib
 
-from ecs_field.media.download import download
+from ecs_field.media.library.download import download
 from tests.httpserver import HttpTestServer, Resource
 
 

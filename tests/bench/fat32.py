@@ -23,7 +23,7 @@ from pathlib import Path
 
 import benchlib
 
-from ecs_field.media.fat32 import Fat32StickSource
+from ecs_field.media.image.fat32 import Fat32StickSource
 
 BLOCK = 4 << 20
 TARGET_GBPS = 1.0

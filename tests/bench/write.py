@@ -87,8 +87,8 @@ def run_ours(image: Path, device: str) -> dict[str, object]:
 
 
 def child(image: str, device: str) -> None:
-    from ecs_field.media.source import FileSource
-    from ecs_field.media.writer import write_image
+    from ecs_field.media.image.source import FileSource
+    from ecs_field.media.write.writer import write_image
 
     t0 = time.perf_counter()
     with FileSource(Path(image)) as source:

@@ -15,8 +15,8 @@ import pytest
 
 from ecs_field.errors import BadInput, Cancelled, DeviceError, NetworkError, VerifyMismatch
 from ecs_field.events import CancelToken, Progress
-from ecs_field.media.download import download, download_image, parse_sha256sums, redact_url
-from ecs_field.media.library import ImageLibrary
+from ecs_field.media.library.download import download, download_image, parse_sha256sums, redact_url
+from ecs_field.media.library.store import ImageLibrary
 from tests.conftest import needs_root
 from tests.httpserver import Fault, HttpTestServer, Resource, have_cryptography, http_date, make_tls_files
 

@@ -93,8 +93,7 @@ def test_polling_watcher(tmp_path: Path) -> None:
 
 @needs_root
 def test_partitioned_loop_device_reports_partitions_and_mounts(tmp_path: Path) -> None:
-    from ecs_field.media import safety
-    from ecs_field.media.drives import find_drive
+    from ecs_field.media.drives import find_drive, safety
     from tests.e2e.test_safety_loop import mounted
 
     backing = tmp_path / "parted.bin"

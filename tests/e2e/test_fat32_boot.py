@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from ecs_field.media.fat32 import Fat32StickSource
-from ecs_field.media.source import FileSource, ImageSource
+from ecs_field.media.image.fat32 import Fat32StickSource
+from ecs_field.media.image.source import FileSource, ImageSource
 from tests.clirun import run_process
 from tests.conftest import have, needs_root
 from tests.e2e.write_devices import attached_loop

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_field.media.blockio import MiB
+from ecs_field.media.write.blockio import MiB
 from tests.clirun import run_process as cli
 from tests.conftest import needs_root
 from tests.e2e.write_devices import attached_loop, loop_device

@@ -53,7 +53,7 @@ def test_add_list_verify_remove(iso: Path, capsys: pytest.CaptureFixture[str], e
     assert record["name"] == "ECS-8.0U3.iso" and record["sha256"] == digest
     assert record["stored"] == "copy" and Path(record["path"]).is_relative_to(ecs_home)
     assert record["size_bytes"] == iso.stat().st_size and record["source"] == str(iso.resolve())
-    if record["inspect"] is not None:  # the image inspector (ecs_field.media.image) is present
+    if record["inspect"] is not None:  # the image inspector (ecs_field.media.image.inspect) is present
         assert record["esxi"]["version"] == "8.0.3" and record["esxi"]["build"] == "24022510"
         assert record["write_mode"] == "uefi-fat32" and record["format"] == "iso9660"
 
@@ -150,7 +150,6 @@ def test_download_errors_are_messages_with_exit_codes(
 
 
 def test_not_an_image_download_is_deleted(server: HttpTestServer, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("ecs_field.media.image", reason="the image inspector decides what an image is")
     server.add("/isos/page.iso", Resource(b"<html>login</html>" * 100))
     code, _, err = run(capsys, "images", "download", server.url("/isos/page.iso"))
     assert code == 2 and "not a boot image" in err and "it was deleted" in err

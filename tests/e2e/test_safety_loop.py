@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from ecs_field.errors import DeviceError, SafetyRefusal
-from ecs_field.media import safety
-from ecs_field.media.drives import devices_holding, find_drive, list_all_drives, list_drives
+from ecs_field.media.drives import devices_holding, find_drive, list_all_drives, list_drives, safety
 from tests.clirun import run_process as cli
 from tests.conftest import needs_root
 from tests.e2e.write_devices import attached_loop

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from ecs_field.errors import SafetyRefusal
-from ecs_field.media import safety, writejob
-from ecs_field.media.drives import Drive, find_drive
-from ecs_field.media.writejob import WriteRequest, write_to_drive
+from ecs_field.media.drives import Drive, find_drive, safety
+from ecs_field.media.write import writejob
+from ecs_field.media.write.writejob import WriteRequest, write_to_drive
 from tests.conftest import needs_root
 from tests.e2e.write_devices import attached_loop, make_disk_image
 

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from ecs_field import paths
-from ecs_field.media import safety
-from ecs_field.media.drives import find_drive, list_all_drives
+from ecs_field.media.drives import find_drive, list_all_drives, safety
 from tests.clirun import run_process as cli
 from tests.conftest import needs_root
 from tests.e2e.test_safety_loop import mounted, small_image

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_field.media.blockio import MiB
+from ecs_field.media.write.blockio import MiB
 from tests.clirun import run_process as cli
 from tests.conftest import have, needs_root
 from tests.e2e.write_devices import has_partition_table, loop_device, make_disk_image

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_field.media.blockio import MiB
+from ecs_field.media.write.blockio import MiB
 from tests.conftest import have, needs_root
 from tests.e2e.write_devices import (
     FaultDisk,

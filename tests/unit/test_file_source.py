@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_field.media import source
+from ecs_field.media.image import source
 
 
 @pytest.mark.parametrize("use_preadv", [True, False])

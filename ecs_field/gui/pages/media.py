@@ -1,7 +1,7 @@
 """Boot media: pick an image, pick one or more sticks, write and verify them.
 
 The page never touches a device itself: listing and inspecting run as background jobs, the
-safety verdict for each drive comes from ecs_field.media.safety (the same rules the CLI and
+safety verdict for each drive comes from ecs_field.media.drives.safety (the same rules the CLI and
 the writer apply), and the write goes through a runner (widgets/media_runner.py): the
 privileged helper normally, in-process when the app already has admin rights (tests as root).
 """
@@ -50,10 +50,9 @@ from ecs_field.gui.widgets.media_image import (
 from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, default_runner, merge_progress
 from ecs_field.gui.widgets.media_speed import SpeedGraph, format_rate
 from ecs_field.gui.widgets.media_text import esc
-from ecs_field.media import safety
-from ecs_field.media.drives import Drive, DriveWatcher, human_size, list_drives
-from ecs_field.media.image import ImageInfo, inspect_image
-from ecs_field.media.writejob import open_source
+from ecs_field.media.drives import Drive, DriveWatcher, human_size, list_drives, safety
+from ecs_field.media.image.inspect import ImageInfo, inspect_image
+from ecs_field.media.write.writejob import open_source
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +289,7 @@ class MediaPage(Page):
 
     def start_download(self, request: dict[str, Any]) -> None:
         """Download into the library in a worker; progress and Cancel in the image column."""
-        from ecs_field.media.download import download_image
+        from ecs_field.media.library.download import download_image
 
         progress = QProgressDialog("Downloading…", "Cancel", 0, 1000, self)
         progress.setWindowTitle("Download")
@@ -502,7 +501,7 @@ class MediaPage(Page):
             self.phase_label.setText(self._status_note)
             return
         self._status_note = ""
-        from ecs_field.media.writejob import WriteRequest
+        from ecs_field.media.write.writejob import WriteRequest
 
         needs_override = any(self.drive_list.decisions[d.path].needs_override for d in drives)
         request = WriteRequest(

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from ecs_field.errors import BadInput, EcsFieldError
-from ecs_field.media.download import check_url
-from ecs_field.media.hashing import normalize_sha256
+from ecs_field.media.library.download import check_url
+from ecs_field.media.library.hashing import normalize_sha256
 
 
 class DownloadDialog(QDialog):

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTree
 
 from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives import Drive, human_size
-from ecs_field.media.safety import SafetyDecision
+from ecs_field.media.drives.safety import SafetyDecision
 
 # state -> (word, colour): status is colour AND word (DESIGN.md 6)
 BADGES = {

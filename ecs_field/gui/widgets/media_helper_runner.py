@@ -1,6 +1,6 @@
 """The runner the app normally uses: one privileged helper process per write job.
 
-``ecs_field.media.helper`` builds the elevated ``ecs-field write ... --progress json`` command
+``ecs_field.media.write.helper`` builds the elevated ``ecs-field write ... --progress json`` command
 (pkexec, UAC or osascript; none when already elevated) and turns its JSON lines into progress
 events; it also saves the helper's write records in this user's history. This runner runs it on a
 worker thread and translates its per-device reports into RunOutcomes for the page.
@@ -43,8 +43,8 @@ class HelperRunner(WriteRunner):
         self._elevated = elevated
 
     def _run(self, request: Any, drives: list[Drive], cancel: CancelToken) -> list[RunOutcome]:
-        from ecs_field.media.helper import HelperOptions, HelperProcess, build_helper
-        from ecs_field.media.library import recheck_image_for_write
+        from ecs_field.media.library.store import recheck_image_for_write
+        from ecs_field.media.write.helper import HelperOptions, HelperProcess, build_helper
 
         options = HelperOptions(
             mode=request.mode, sha256=request.expected_sha256, verify=request.verify,

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 from ecs_field.errors import EcsFieldError
 from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives import human_size
-from ecs_field.media.image import RAW_ANYWAY, ImageInfo
-from ecs_field.media.library import ImageLibrary
+from ecs_field.media.image.inspect import RAW_ANYWAY, ImageInfo
+from ecs_field.media.library.store import ImageLibrary
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class ImageDropZone(QFrame):
 
 
 class LibraryList(QListWidget):
-    """Images in the app's library (ecs_field.media.library); choosing one emits its path."""
+    """Images in the app's library (ecs_field.media.library.store); choosing one emits its path."""
 
     path_chosen = Signal(Path)
 

@@ -2,7 +2,7 @@
 
 ``InProcessRunner`` runs ``writejob.write_many`` on a worker thread; it needs the app to have
 write access to the device (root, or a test). ``HelperRunner`` starts the privileged helper
-(``ecs_field.media.helper``: ``ecs-field write ... --progress json`` in its own elevated process)
+(``ecs_field.media.write.helper``: ``ecs-field write ... --progress json`` in its own elevated process)
 so the window itself stays unprivileged. ``default_runner()`` picks: in-process when already
 root, else the helper. Both emit the same signals, so the page (and its tests) do not care.
 """
@@ -122,7 +122,7 @@ class InProcessRunner(WriteRunner):
     """Writes from this process (it must be allowed to open the device: root, or a test)."""
 
     def _run(self, request: Any, drives: list[Drive], cancel: CancelToken) -> list[RunOutcome]:
-        from ecs_field.media.writejob import write_many
+        from ecs_field.media.write.writejob import write_many
 
         results = write_many(request, drives, cancel=cancel, progress=self.progress.emit)
         return [outcome_from_job(o, request.expected_sha256) for o in results]

@@ -1,7 +1,7 @@
 """Drives the app can write to, per OS, with the safety verdict already attached.
 
 ``list_drives()`` picks the platform enumerator (linux.py, windows.py, macos.py; an empty
-list elsewhere), then lets ``ecs_field.media.safety`` mark system drives and decide
+list elsewhere), then lets ``ecs_field.media.drives.safety`` mark system drives and decide
 ``writable``/``reasons``, so the CLI, the GUI and the writer all see the same verdict.
 
 Loop devices (Linux) are kind "loop": a file presented as a disk. They are not removable,
@@ -60,7 +60,7 @@ def _platform_list_all() -> list[Drive]:
 
 def list_all_drives() -> list[Drive]:
     """Every drive, internal ones included, with the safety rules applied (no image yet)."""
-    from ecs_field.media import safety
+    from ecs_field.media.drives import safety
 
     drives = _platform_list_all()
     safety.annotate(drives)

@@ -2,7 +2,7 @@
 
 Facts come from the platform enumerators (linux.py, windows.py, macos.py); ``system``,
 ``protected``, ``writable``, ``reasons`` and ``warnings`` are filled in by the safety rules
-(ecs_field.media.safety) so that every rule lives in one place.
+(ecs_field.media.drives.safety) so that every rule lives in one place.
 """
 
 from __future__ import annotations

@@ -14,13 +14,13 @@ import pytest
 
 from ecs_field.errors import BadInput, Cancelled
 from ecs_field.events import CancelToken, Progress
-from ecs_field.media.fat32 import (
+from ecs_field.media.image.fat32 import (
     MIN_CLUSTERS,
     Fat32StickSource,
     build_stick_image,
     choose_cluster_size,
 )
-from ecs_field.media.iso_tree import IsoDir, IsoFile, IsoTree, read_iso_tree
+from ecs_field.media.image.iso_tree import IsoDir, IsoFile, IsoTree, read_iso_tree
 from tests.conftest import have
 from tests.fixtures.efi.esxi_like_iso import BuiltIso, build_esxi_like_iso, extract_iso
 

@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from ecs_field.errors import BadInput
-from ecs_field.media import fat_names, mbr
+from ecs_field.media.image import fat_names, mbr
 
 
 @pytest.mark.parametrize("name", ["BOOT.CFG", "B.B00", "EFI", "BOOTX64.EFI", "USEROPTS.GZ", "A-B_C~1.X$"])

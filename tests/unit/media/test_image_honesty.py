@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+import ecs_field.media.image.inspect as image_module
 from ecs_field.errors import BadInput
-from ecs_field.media import image as image_module
-from ecs_field.media.image import check_not_truncated, inspect_image
-from ecs_field.media.iso_tree import IsoFile, read_iso_tree
-from ecs_field.media.writejob import NotBootable, resolve_mode
+from ecs_field.media.image.inspect import check_not_truncated, inspect_image
+from ecs_field.media.image.iso_tree import IsoFile, read_iso_tree
+from ecs_field.media.write.writejob import NotBootable, resolve_mode
 from tests.clirun import run_cli, run_process
 from tests.unit.media.test_image_inspect import build_esxi_iso, build_hybrid_iso, pytestmark  # noqa: F401
 
@@ -119,7 +119,7 @@ def test_a_file_over_4_gib_makes_inspect_and_write_agree(
                                        extents=((0, 4 << 30), (0, 1 << 30))))
         return tree
 
-    monkeypatch.setattr("ecs_field.media.iso_tree.read_iso_tree", with_a_huge_file)
+    monkeypatch.setattr("ecs_field.media.image.iso_tree.read_iso_tree", with_a_huge_file)
     info = inspect_image(iso)
     assert info.write_mode is None
     assert "not writable as FAT32: /HUGE.VMDK is 5368709120 bytes" in info.refusal

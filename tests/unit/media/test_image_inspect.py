@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ecs_field.errors import BadInput
-from ecs_field.media.image import inspect_image, parse_boot_cfg, parse_mbr
+from ecs_field.media.image.inspect import inspect_image, parse_boot_cfg, parse_mbr
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(t) for t in ("xorriso", "mkfs.fat", "mcopy")),

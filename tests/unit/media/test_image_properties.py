@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecs_field.errors import BadInput
-from ecs_field.media.image import check_not_truncated, inspect_image
+from ecs_field.media.image.inspect import check_not_truncated, inspect_image
 
 
 def _mbr(entries: list[tuple[int, int, int, int]]) -> bytes:

@@ -14,8 +14,8 @@ import pytest
 from ecs_field import paths
 from ecs_field.errors import BadInput, Cancelled, DeviceError, VerifyMismatch
 from ecs_field.events import CancelToken, Progress
-from ecs_field.media.hashing import normalize_sha256
-from ecs_field.media.library import SCHEMA, ImageLibrary, default_inspector
+from ecs_field.media.library.hashing import normalize_sha256
+from ecs_field.media.library.store import SCHEMA, ImageLibrary, default_inspector
 from ecs_field.storage import CorruptFile
 from tests.conftest import needs_root
 
@@ -220,7 +220,7 @@ def test_normalize_sha256() -> None:
 def test_default_inspector_is_the_image_module_when_present() -> None:
     inspector = default_inspector()
     try:
-        import ecs_field.media.image  # noqa: F401
+        import ecs_field.media.image.inspect  # noqa: F401
     except ModuleNotFoundError:
         assert inspector is None
     else:

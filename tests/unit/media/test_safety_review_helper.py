@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from ecs_field.errors import BadInput
-from ecs_field.media import history, safety
-from ecs_field.media.blockio import MiB
-from ecs_field.media.drives import find_drive
-from ecs_field.media.helper import HelperOptions, HelperProcess, build_helper, write_arguments
+from ecs_field.media import history
+from ecs_field.media.drives import find_drive, safety
+from ecs_field.media.write.blockio import MiB
+from ecs_field.media.write.helper import HelperOptions, HelperProcess, build_helper, write_arguments
 from tests.conftest import needs_root
 from tests.e2e.write_devices import fault_disk, has_partition_table, loop_device, make_disk_image
 
@@ -92,7 +92,7 @@ def _fake_helper(tmp_path: Path, lines: list[str]) -> HelperProcess:
     import json
     import sys
 
-    from ecs_field.media.helper import HelperCommand
+    from ecs_field.media.write.helper import HelperCommand
 
     script = tmp_path / "fake_helper.py"
     script.write_text("import sys\nfor line in " + json.dumps(lines)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ecs_field.errors import SafetyRefusal
-from ecs_field.media import safety
+from ecs_field.media.drives import safety
 from ecs_field.media.drives.model import Drive, Partition
 from tests.unit.media.test_drives_parsers import laptop, mac_drives
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_field.media import safety
+from ecs_field.media.drives import safety
 from ecs_field.media.drives.model import Drive, Partition
 
 MiB = 1024 * 1024

@@ -12,9 +12,9 @@ import pytest
 
 from ecs_field.errors import BadInput, Cancelled, DeviceError, SafetyRefusal
 from ecs_field.events import CancelToken, Progress
-from ecs_field.media.blockio import MiB
-from ecs_field.media.source import FileSource
-from ecs_field.media.writer import PHASES, ChecksumMismatch, ImageChanged, write_image
+from ecs_field.media.image.source import FileSource
+from ecs_field.media.write.blockio import MiB
+from ecs_field.media.write.writer import PHASES, ChecksumMismatch, ImageChanged, write_image
 from tests.conftest import needs_root
 from tests.e2e.write_devices import has_partition_table, loop_device, make_disk_image
 

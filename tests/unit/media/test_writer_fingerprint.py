@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ecs_field.media import fat32
-from ecs_field.media.blockio import MiB
 from ecs_field.media.drives import find_drive
-from ecs_field.media.fingerprint import ImageChanged, ImageFingerprint
-from ecs_field.media.writejob import WriteRequest, write_to_drive
+from ecs_field.media.image import fat32
+from ecs_field.media.write.blockio import MiB
+from ecs_field.media.write.fingerprint import ImageChanged, ImageFingerprint
+from ecs_field.media.write.writejob import WriteRequest, write_to_drive
 from tests.conftest import have, needs_root
 from tests.e2e.write_devices import loop_device
 

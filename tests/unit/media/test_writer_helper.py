@@ -12,9 +12,16 @@ import pytest
 
 from ecs_field.errors import DeviceError
 from ecs_field.events import Progress
-from ecs_field.media import helper, history
-from ecs_field.media.blockio import MiB
-from ecs_field.media.helper import HelperCommand, HelperOptions, HelperProcess, build_helper, helper_command
+from ecs_field.media import history
+from ecs_field.media.write import helper
+from ecs_field.media.write.blockio import MiB
+from ecs_field.media.write.helper import (
+    HelperCommand,
+    HelperOptions,
+    HelperProcess,
+    build_helper,
+    helper_command,
+)
 from tests.conftest import needs_root
 from tests.e2e.write_devices import fault_disk, has_partition_table, loop_device, make_disk_image
 

@@ -10,9 +10,9 @@ import pytest
 from ecs_field.errors import SafetyRefusal
 from ecs_field.events import Progress
 from ecs_field.media import history
-from ecs_field.media.blockio import MiB
 from ecs_field.media.drives import find_drive
-from ecs_field.media.writejob import WriteRequest, write_many, write_to_drive
+from ecs_field.media.write.blockio import MiB
+from ecs_field.media.write.writejob import WriteRequest, write_many, write_to_drive
 from tests.conftest import needs_root
 from tests.e2e.write_devices import loop_device, make_disk_image
 

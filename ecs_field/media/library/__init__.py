@@ -1,0 +1,1 @@
+"""The image library: stored ISOs, resumable downloads from the orchestrator, hashing."""

@@ -1,0 +1,750 @@
+"""Write an image to a whole device and verify it (DESIGN.md 4, reference/writers.md lessons).
+
+The order of work is chosen so that a stick is never left looking bootable when it is not:
+
+1. prepare: wipe the first and last MiB (old partition table, boot signature, backup GPT; a
+   fake-capacity stick that drops writes near its claimed end shows up in verification).
+2. write: reader, hasher and writer threads overlap through a few reused, page-aligned 4 MiB
+   buffers. The image's first block (MBR/partition table, boot signature, GPT header, the ISO's
+   volume descriptors) and its last block (a backup GPT header) are kept aside in memory. At the
+   end the image's SHA-256 is matched against the expected hash and the file checked unchanged.
+3. flush: fsync, its own phase because a stick's cache can take a while to drain.
+4. verify: every other block is read back with the cache bypassed; the SHA-256 of the kept
+   blocks plus what was read back must equal the image's. After a mismatch, one more pass
+   compares the device with the image to name the first differing byte.
+5. boot record: the image file is checked unchanged once more (its fingerprint, see
+   fingerprint.py), then the kept blocks go on (the last block, then block 0), are flushed, read
+   back and compared byte for byte. Only now can the stick boot.
+
+So a write that is cancelled, fails, or is killed outright (SIGKILL, power loss, a pulled stick)
+anywhere before step 5 leaves a stick whose first MiB is zeros: no boot signature, no partition
+table, no GPT, no ISO volume; a failure in step 5 re-wipes it. ``--no-verify`` skips step 4 only.
+All progress callbacks run on the caller's thread, every ~250 ms, which also watches for stalls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ecs_field.errors import BadInput, Cancelled, DeviceError, EcsFieldError, SafetyRefusal, VerifyMismatch
+from ecs_field.events import CancelToken, Progress, ProgressCallback, RateMeter, ignore_progress
+from ecs_field.media.image.source import ImageSource
+from ecs_field.media.write.blockio import GONE_ERRNOS, BlockDevice, MiB, aligned_buffer, round_up
+from ecs_field.media.write.fingerprint import ImageChanged, ImageFingerprint
+
+log = logging.getLogger(__name__)
+
+PHASES = ("prepare", "write", "flush", "verify", "done", "error")
+DEFAULT_BLOCK_SIZE = 4 * MiB
+WIPE_BYTES = MiB
+PROGRESS_INTERVAL_S = 0.25
+T = TypeVar("T")
+
+
+__all__ = ["PHASES", "ChecksumMismatch", "ImageChanged", "PhaseTiming", "WriteResult", "write_image"]
+
+
+class ChecksumMismatch(BadInput):
+    """The image's SHA-256 is not the one it should have: the image itself is wrong."""
+
+
+@dataclass(frozen=True)
+class PhaseTiming:
+    phase: str
+    bytes: int
+    seconds: float
+
+    @property
+    def rate_bps(self) -> float:
+        return self.bytes / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"phase": self.phase, "bytes": self.bytes, "seconds": round(self.seconds, 3),
+                "rate_bps": round(self.rate_bps, 1)}
+
+
+@dataclass
+class WriteResult:
+    device_path: str
+    source: str
+    bytes_written: int
+    sha256: str
+    verified: bool
+    expected_sha256: str | None = None
+    verify_sha256: str | None = None
+    phases: list[PhaseTiming] = field(default_factory=list)
+    started_at: float = 0.0
+    ended_at: float = 0.0
+
+    @property
+    def summary(self) -> str:
+        if self.verified:
+            return f"written and verified ({self.bytes_written} bytes, sha256 {self.sha256})"
+        return (f"written, NOT verified (verification skipped) "
+                f"({self.bytes_written} bytes, sha256 {self.sha256})")
+
+    def to_dict(self) -> dict[str, Any]:
+        document = asdict(self)
+        document["phases"] = [p.to_dict() for p in self.phases]
+        return document
+
+
+class _Stopped(Exception):
+    """Internal: another thread failed or the user cancelled; unwind quietly."""
+
+
+@dataclass
+class _Block:
+    index: int
+    offset: int
+    length: int
+    buffer: Any  # mmap.mmap
+    kept: bool = False  # a block kept aside for the boot-record step: its buffer is not recycled
+
+
+@dataclass
+class _Shared:
+    phase: str = "prepare"
+    bytes_done: int = 0
+    bytes_total: int = 0
+    position: int = 0  # device offset being worked on, for stall messages
+    failure: BaseException | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail(self, exc: BaseException) -> None:
+        with self.lock:
+            if self.failure is None:
+                self.failure = exc
+        self.stop.set()
+
+
+def _source_file(source: ImageSource) -> Path | None:
+    """The file behind a source, to notice it changing mid-write (FileSource.path, fat32 iso_path)."""
+    for name in ("path", "iso_path"):
+        value = getattr(source, name, None)
+        if isinstance(value, (str, Path)):
+            return Path(value)
+    return None
+
+
+def _opened_stat(source: ImageSource) -> Any:
+    """os.fstat of the file the source actually reads (None for synthetic sources)."""
+    stat_of = getattr(source, "opened_stat", None)
+    return stat_of() if callable(stat_of) else None
+
+
+def _bind_write(device: BlockDevice, offset: int, view: memoryview) -> Callable[[], None]:
+    return lambda: device.write_at(offset, view)
+
+
+def _bind_read(device: BlockDevice, offset: int, view: memoryview) -> Callable[[], int]:
+    return lambda: device.read_at(offset, view)
+
+
+class _Writer:
+    def __init__(
+        self,
+        source: ImageSource,
+        device_path: str,
+        *,
+        expected_sha256: str | None,
+        verify: bool,
+        progress: ProgressCallback,
+        cancel: CancelToken,
+        block_size: int,
+        queue_depth: int,
+        stall_timeout_s: float,
+        retries: int,
+        retry_wait_s: float,
+        direct: bool,
+        device_size: int | None,
+        check_device: Callable[[int], None] | None = None,
+        fingerprint: ImageFingerprint | None = None,
+    ) -> None:
+        if block_size % MiB:
+            raise ValueError("block_size must be a whole number of MiB")
+        self.source = source
+        self.device_path = device_path
+        self.expected = expected_sha256.lower() if expected_sha256 else None
+        self.verify = verify
+        self.progress = progress
+        self.cancel = cancel
+        self.block_size = block_size
+        self.queue_depth = max(2, queue_depth)
+        self.stall_timeout_s = stall_timeout_s
+        self.retries = retries
+        self.retry_wait_s = retry_wait_s
+        self.direct = direct
+        self.device_size_hint = device_size
+        self.check_device = check_device
+        self.size = source.size_bytes
+        self.shared = _Shared(bytes_total=self.size)
+        self.meter = RateMeter()
+        self.timings: list[PhaseTiming] = []
+        self.written_sha256 = ""
+        self.verify_sha256: str | None = None
+        self.device: BlockDevice | None = None
+        self.leaked_threads = False
+        block_count = max(1, -(-self.size // block_size))
+        # The first block (boot record, partition table) and the last (a backup GPT header) go on
+        # only after everything else is written and verified.
+        self.kept_indices = sorted({0, block_count - 1})
+        self.kept: dict[int, _Block] = {}
+        self.boot_record_written = False
+        self.pool = [aligned_buffer(block_size) for _ in range(self.queue_depth + len(self.kept_indices))]
+        self.fingerprint = fingerprint
+        self.source_file = _source_file(source)
+
+    # ----- progress, phases -------------------------------------------------------------------
+
+    def emit(self, message: str = "") -> None:
+        s = self.shared
+        event = self.meter.progress(s.phase, s.bytes_done, s.bytes_total, message)
+        try:
+            self.progress(event)
+        except Exception:  # a broken listener must not break a write half way
+            log.exception("progress listener failed")
+
+    def enter(self, phase: str, total: int, message: str, done: int = 0) -> None:
+        s = self.shared
+        with s.lock:
+            s.phase, s.bytes_done, s.bytes_total, s.position = phase, done, total, 0
+        self.meter.reset()
+        self.emit(message)
+
+    # ----- device I/O with retries ------------------------------------------------------------
+
+    def device_io(self, what: str, offset: int, length: int, op: Callable[[], T]) -> T:
+        """Run ``op`` with brief retries; persistent failure becomes DeviceError naming the offset."""
+        last: OSError | None = None
+        for attempt in range(self.retries + 1):
+            if self.shared.stop.is_set():
+                raise _Stopped()
+            try:
+                return op()
+            except OSError as exc:
+                last = exc
+                log.warning("%s at offset %d failed (try %d): %s", what, offset, attempt + 1, exc)
+                if exc.errno in GONE_ERRNOS:
+                    break
+                if exc.errno == errno.ENOSPC:
+                    raise DeviceError(
+                        f"{self.device_path}: the device ended at offset {offset} while {what} "
+                        f"{length} bytes; it is smaller than it claims",
+                        "This stick reports more capacity than it has (fake or failing). Use another stick.",
+                    ) from exc
+                if attempt < self.retries and self.cancel.wait(self.retry_wait_s * (attempt + 1)):
+                    raise _Stopped() from exc
+        assert last is not None
+        raise DeviceError(
+            f"{self.device_path}: device lost at offset {offset} while {what} "
+            f"(bytes {offset}..{offset + length - 1}): {last.strerror or last}",
+            "The stick stopped working or was unplugged. Plug it into another port (directly, not "
+            "through a hub) and write again; a stick that fails again is worn out: use another one.",
+        ) from last
+
+    # ----- thread plumbing --------------------------------------------------------------------
+
+    def get(self, q: queue.Queue[T]) -> T:
+        while True:
+            if self.shared.stop.is_set():
+                raise _Stopped()
+            try:
+                return q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+
+    def put(self, q: queue.Queue[T], item: T) -> None:
+        while True:
+            if self.shared.stop.is_set():
+                raise _Stopped()
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def spawn(self, name: str, target: Callable[[], None]) -> threading.Thread:
+        def run() -> None:
+            try:
+                target()
+            except _Stopped:
+                pass
+            except BaseException as exc:
+                self.shared.fail(exc)
+
+        thread = threading.Thread(target=run, name=f"ecs-writer-{name}", daemon=True)
+        thread.start()
+        return thread
+
+    def supervise(self, threads: list[threading.Thread], message: str, *, stall_limit_s: float) -> None:
+        """Wait for the phase's threads, reporting progress and watching cancel and stalls."""
+        s = self.shared
+        last_bytes, last_change = -1, time.monotonic()
+        next_emit = time.monotonic() + PROGRESS_INTERVAL_S
+        while any(t.is_alive() for t in threads):
+            s.stop.wait(0.05)
+            now = time.monotonic()
+            if s.failure is not None:
+                break
+            if self.cancel.cancelled:
+                s.stop.set()
+                break
+            if s.bytes_done != last_bytes:
+                last_bytes, last_change = s.bytes_done, now
+            elif stall_limit_s > 0 and now - last_change > stall_limit_s:
+                s.fail(DeviceError(
+                    f"{self.device_path}: the stick stopped answering: no progress for "
+                    f"{int(now - last_change)} s during {s.phase} at offset {s.position}",
+                    "Unplug the stick, plug it into another port and write again; if it stalls again, "
+                    "use another stick.",
+                ))
+                break
+            if now >= next_emit:
+                self.emit(message)
+                next_emit = now + PROGRESS_INTERVAL_S
+        self.join_or_leak(threads)
+        if s.failure is not None:
+            raise s.failure
+        if self.cancel.cancelled:
+            raise Cancelled(
+                f"Write to {self.device_path} cancelled; the stick was wiped and holds no partition table.",
+                "Write the image again before using this stick.",
+            )
+
+    def join_or_leak(self, threads: list[threading.Thread]) -> None:
+        deadline = time.monotonic() + 3.0  # threads poll the stop flag every 0.1 s
+        for t in threads:
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
+        if any(t.is_alive() for t in threads):
+            # A thread is stuck inside a system call on the device. Never close the descriptor
+            # under it: the number could be reused and its next write would land elsewhere.
+            self.leaked_threads = True
+            log.error("writer threads still blocked in device I/O; keeping the device open")
+
+    # ----- phases ------------------------------------------------------------------------------
+
+    def run(self) -> WriteResult:
+        started = time.time()
+        self.enter("prepare", self.size, f"Preparing {self.device_path}")
+        t0 = time.monotonic()
+        if self.fingerprint is None and self.source_file is not None:
+            # Callers that read the image before (the mode, the ISO tree) pass the fingerprint they
+            # took before that; without one, "unchanged from now on" is the best there is.
+            self.fingerprint = ImageFingerprint.take(self.source_file)
+        self.check_source("before the write started")
+        self.device = self.open_device()
+        try:
+            if self.check_device is not None:
+                self.check_device(self.device.fd)  # the opened device is still the chosen one
+            # macOS raw disks and Windows drive handles do not tell their size: use the drive list's.
+            device_size = self.device.size_bytes() or self.device_size_hint
+            if device_size is not None and self.size > device_size:
+                raise SafetyRefusal(
+                    f"{self.device_path} holds {device_size} bytes but the image needs {self.size}",
+                    "Use a larger stick. Nothing was written.",
+                )
+            if self.size == 0:
+                raise BadInput(f"{self.source.description} is empty", "Choose a complete image file.")
+            self.cancel.check()
+            self.wipe(device_size, ends=True)
+            self.timings.append(PhaseTiming("prepare", 0, time.monotonic() - t0))
+            try:
+                self.write_pass()
+                self.flush_pass()
+                if self.verify:
+                    self.verify_pass()
+                self.boot_record_pass()
+            except BaseException:
+                self.rewipe_after_failure()
+                raise
+            self.device.reread_partitions()
+        finally:
+            if not self.leaked_threads:
+                self.device.close()
+        result = WriteResult(
+            device_path=self.device_path,
+            source=self.source.description,
+            bytes_written=self.size,
+            sha256=self.written_sha256,
+            verified=self.verify,
+            expected_sha256=self.expected,
+            verify_sha256=self.verify_sha256,
+            phases=self.timings,
+            started_at=started,
+            ended_at=time.time(),
+        )
+        s = self.shared
+        with s.lock:
+            s.phase, s.bytes_done, s.bytes_total = "done", self.size, self.size
+        self.meter.reset()
+        self.emit("Written and verified" if self.verify else "Written, NOT verified (verification skipped)")
+        return result
+
+    def open_device(self) -> BlockDevice:
+        """Exclusive, unbuffered, and only ever a device node (never a regular file by mistake)."""
+        from ecs_field.media.drives import safety
+
+        try:
+            fd = safety.open_exclusive(self.device_path, direct=self.direct)
+        except DeviceError:
+            if not self.direct:
+                raise
+            # Some drivers refuse O_DIRECT: fall back to buffered writes + cache drop before verify.
+            fd = safety.open_exclusive(self.device_path, direct=False)
+            log.warning("%s refuses direct I/O; writing buffered", self.device_path)
+        return BlockDevice(self.device_path, fd=fd, direct=self.direct)
+
+    def wipe(self, device_size: int | None, *, ends: bool) -> None:
+        assert self.device is not None
+        zeros = aligned_buffer(WIPE_BYTES)  # freed with its views by the GC: close() would race them
+        regions = [0]
+        if ends and device_size is not None and device_size > WIPE_BYTES:
+            regions.append(round_up(device_size - WIPE_BYTES, self.device.sector_size))
+        for offset in regions:
+            length = min(WIPE_BYTES, (device_size - offset) if device_size else WIPE_BYTES)
+            view = memoryview(zeros)[:length]
+            self.device_io("wiping", offset, length, _bind_write(self.device, offset, view))
+        self.device_io("flushing the wipe", 0, 0, self.device.flush)
+
+    def rewipe_after_failure(self) -> None:
+        """Best effort: leave no valid partition table behind a cancelled or failed write.
+
+        Before the boot-record step the first MiB is still zeros from the start; wiping it again
+        costs nothing. After it, the kept last block (a backup GPT header) is zeroed too.
+        """
+        if self.leaked_threads or self.device is None:
+            return
+        self.shared.stop.clear()
+        saved_retries, self.retries = self.retries, 0
+        try:
+            self.wipe(None, ends=False)
+            last = self.kept.get(self.kept_indices[-1])
+            if self.boot_record_written and last is not None and last.index != 0:
+                zeros = aligned_buffer(round_up(last.length, self.device.sector_size))
+                self.device.write_at(last.offset, memoryview(zeros)[: last.length])
+                self.device.flush()
+            log.info("re-wiped the first MiB of %s after a failed or cancelled write", self.device_path)
+        except (EcsFieldError, OSError, _Stopped) as exc:
+            log.warning("could not re-wipe %s: %s", self.device_path, exc)
+        finally:
+            self.retries = saved_retries
+
+    def blocks(self, total: int) -> Iterator[tuple[int, int, int]]:
+        for index, offset in enumerate(range(0, total, self.block_size)):
+            yield index, offset, min(self.block_size, total - offset)
+
+    def write_pass(self) -> None:
+        t0 = time.monotonic()
+        self.enter("write", self.size, f"Writing {self.source.description}")
+        free: queue.Queue[Any] = queue.Queue()
+        for buf in self.pool:
+            free.put(buf)
+        to_hash: queue.Queue[_Block | None] = queue.Queue(maxsize=self.queue_depth)
+        to_write: queue.Queue[_Block | None] = queue.Queue(maxsize=self.queue_depth)
+        digest = hashlib.sha256()
+
+        def reader() -> None:
+            for index, offset, length in self.blocks(self.size):
+                buf = self.get(free)
+                try:
+                    got = self.source.read_into(offset, memoryview(buf)[:length])
+                except OSError as exc:
+                    raise BadInput(f"cannot read {self.source.description} at offset {offset}: "
+                                   f"{exc.strerror or exc}", "Check the image file and its disk.") from exc
+                if got != length:
+                    raise ImageChanged(
+                        f"{self.source.description} ended at offset {offset + got}, expected "
+                        f"{self.size} bytes: the image changed while it was being written",
+                        "Do not modify or move the image during a write. Write it again.",
+                    )
+                self.put(to_hash, _Block(index, offset, length, buf))
+            self.put(to_hash, None)
+
+        def hasher() -> None:
+            while (block := self.get(to_hash)) is not None:
+                view = memoryview(block.buffer)[: block.length]
+                digest.update(view)  # hashlib releases the GIL on large buffers
+                self.put(to_write, block)
+            self.put(to_write, None)
+
+        def writer() -> None:
+            assert self.device is not None
+            device = self.device
+            while (block := self.get(to_write)) is not None:
+                if block.index in self.kept_indices:
+                    block.kept = True
+                    self.kept[block.index] = block  # goes on in the boot-record step
+                    with self.shared.lock:
+                        self.shared.bytes_done += block.length
+                    continue
+                self.write_block(device, block)
+                free.put(block.buffer)
+            self.written_sha256 = digest.hexdigest()
+            self.check_source("while it was being written")
+            self.check_expected_hash()
+
+        threads = [self.spawn("read", reader), self.spawn("hash", hasher), self.spawn("write", writer)]
+        self.supervise(threads, f"Writing {self.source.description}", stall_limit_s=self.stall_timeout_s)
+        self.timings.append(PhaseTiming("write", self.size, time.monotonic() - t0))
+
+    def write_block(self, device: BlockDevice, block: _Block) -> None:
+        view = memoryview(block.buffer)[: block.length]
+        self.shared.position = block.offset
+        self.device_io("writing", block.offset, block.length, lambda: device.write_at(block.offset, view))
+        with self.shared.lock:
+            self.shared.bytes_done += block.length
+
+    def check_source(self, when: str) -> None:
+        """The image file (its path, and the file the source has open) is still the fingerprinted one."""
+        if self.fingerprint is not None:
+            self.fingerprint.check(_opened_stat(self.source), when=when)
+
+    def check_expected_hash(self) -> None:
+        """Before the boot record goes on: when known, the image must have the expected hash."""
+        if self.expected and self.written_sha256 != self.expected:
+            raise ChecksumMismatch(
+                f"{self.source.description} has SHA-256 {self.written_sha256}, expected {self.expected}: "
+                "the image is not the one it should be (corrupt download or wrong file)",
+                "The stick was NOT made bootable. Download the image again or check the expected hash.",
+            )
+
+    def flush_pass(self) -> None:
+        assert self.device is not None
+        device = self.device
+        t0 = time.monotonic()
+        # Everything is handed over; the stick finishes it.
+        self.enter("flush", self.size, "Flushing the stick's write cache", done=self.size)
+        thread = self.spawn("flush", lambda: self.device_io("flushing", 0, 0, device.flush))
+        # Draining a slow stick's cache legitimately takes a while with no byte counter moving.
+        self.supervise([thread], "Flushing the stick's write cache", stall_limit_s=self.stall_timeout_s * 3)
+        self.timings.append(PhaseTiming("flush", self.size, time.monotonic() - t0))
+
+    def verify_pass(self) -> None:
+        assert self.device is not None
+        device = self.device
+        t0 = time.monotonic()
+        self.enter("verify", self.size, "Verifying: reading the stick back")
+        if not device.direct:
+            device.drop_cache()
+        free: queue.Queue[Any] = queue.Queue()
+        kept_buffers = {id(block.buffer) for block in self.kept.values()}
+        for buf in self.pool:
+            if id(buf) not in kept_buffers:
+                free.put(buf)
+        to_hash: queue.Queue[_Block | None] = queue.Queue(maxsize=self.queue_depth)
+        digest = hashlib.sha256()
+
+        def reader() -> None:
+            for index, offset, length in self.blocks(self.size):
+                if index in self.kept:
+                    # Not on the stick yet: the hash takes the kept bytes, compared after they go on.
+                    self.put(to_hash, self.kept[index])
+                    continue
+                buf = self.get(free)
+                # Direct reads need whole sectors; the device is at least that large, as sizes are sectors.
+                want = round_up(length, device.sector_size)
+                view = memoryview(buf)[:want]
+                self.shared.position = offset
+                got = self.device_io("reading back", offset, want, _bind_read(device, offset, view))
+                if got < length:
+                    raise DeviceError(
+                        f"{self.device_path}: reading back stopped at offset {offset + got} of {self.size}",
+                        "The stick is smaller than it claims or failing. Use another stick.",
+                    )
+                self.put(to_hash, _Block(index, offset, length, buf))
+            self.put(to_hash, None)
+
+        def hasher() -> None:
+            while (block := self.get(to_hash)) is not None:
+                digest.update(memoryview(block.buffer)[: block.length])
+                with self.shared.lock:
+                    self.shared.bytes_done += block.length
+                if not block.kept:
+                    free.put(block.buffer)
+            self.verify_sha256 = digest.hexdigest()
+
+        threads = [self.spawn("verify-read", reader), self.spawn("verify-hash", hasher)]
+        self.supervise(threads, "Verifying: reading the stick back", stall_limit_s=self.stall_timeout_s)
+        if self.verify_sha256 != self.written_sha256:
+            self.raise_mismatch()
+        self.timings.append(PhaseTiming("verify", self.size, time.monotonic() - t0))
+
+    def raise_mismatch(self) -> None:
+        """Find the first differing byte (device against image, block by block), then fail.
+
+        Only done after a mismatch: keeping per-block checksums while writing would cost CPU on
+        every good write (this pass costs one more read, and only on a bad stick).
+        """
+        message = "Verification failed: locating the first difference"
+        self.enter("verify", self.size, message)
+        found: list[int | None] = [None]
+        thread = self.spawn("verify-locate", lambda: found.__setitem__(0, self.first_difference()))
+        self.supervise([thread], message, stall_limit_s=self.stall_timeout_s)
+        where = (f"first at offset {found[0]}" if found[0] is not None
+                 else "but a second read found no difference (the stick returns unstable data)")
+        raise VerifyMismatch(
+            f"{self.device_path}: verification failed: the data read back differs from what was written, "
+            f"{where} (read back SHA-256 {self.verify_sha256}, written {self.written_sha256})",
+            "The stick does not keep what is written to it (fake capacity, worn out, or a bad port). "
+            "It was left without a boot record so it cannot boot a broken installer; use another stick.",
+        )
+
+    def boot_record_pass(self) -> None:
+        """The kept blocks go on last: only a stick whose every other byte is verified gets a boot record."""
+        assert self.device is not None
+        device = self.device
+        t0 = time.monotonic()
+        self.check_source("during the write or its verification")
+        message = "Writing the boot record (kept for last) and reading it back"
+        self.emit(message)
+        mismatch: list[int] = []
+        spare = aligned_buffer(self.block_size)
+
+        def commit() -> None:
+            # The last block first: block 0 (boot signature, partition table) is the very last write.
+            for index in sorted(self.kept, reverse=True):
+                block = self.kept[index]
+                view = memoryview(block.buffer)[: block.length]
+                self.shared.position = block.offset
+                self.boot_record_written = True
+                self.device_io("writing the boot record", block.offset, block.length,
+                               _bind_write(device, block.offset, view))
+            self.device_io("flushing the boot record", 0, 0, device.flush)
+            if not device.direct:
+                device.drop_cache()
+            for index in sorted(self.kept):
+                block = self.kept[index]
+                want = round_up(block.length, device.sector_size)
+                actual = memoryview(spare)[:want]
+                got = self.device_io("reading the boot record back", block.offset, want,
+                                     _bind_read(device, block.offset, actual))
+                expected = memoryview(block.buffer)[: block.length]
+                if got < block.length or actual[: block.length] != expected:
+                    for i in range(block.length):
+                        if i >= got or actual[i] != expected[i]:
+                            mismatch.append(block.offset + i)
+                            return
+
+        thread = self.spawn("boot-record", commit)
+        self.supervise([thread], message, stall_limit_s=self.stall_timeout_s * 3)
+        if mismatch:
+            raise VerifyMismatch(
+                f"{self.device_path}: verification failed: the boot record read back differs from what was "
+                f"written, first at offset {mismatch[0]}",
+                "The stick does not keep what is written to it (fake capacity, worn out, or a bad port). "
+                "It was wiped so it cannot boot a broken installer; use another stick.",
+            )
+        kept_bytes = sum(block.length for block in self.kept.values())
+        self.timings.append(PhaseTiming("boot-record", kept_bytes, time.monotonic() - t0))
+
+    def first_difference(self) -> int | None:
+        assert self.device is not None
+        device = self.device
+        expected_buf, actual_buf = aligned_buffer(self.block_size), self.pool[0]
+        for index, offset, length in self.blocks(self.size):
+            if self.shared.stop.is_set():
+                raise _Stopped()
+            if index in self.kept:
+                continue  # not on the stick yet: compared when it goes on
+            expected = memoryview(expected_buf)[:length]
+            actual = memoryview(actual_buf)[: round_up(length, device.sector_size)]
+            self.shared.position = offset
+            if self.source.read_into(offset, expected) != length:
+                return offset  # the image itself changed: this is as close as we can tell
+            got = self.device_io("reading back", offset, len(actual), _bind_read(device, offset, actual))
+            if got < length:
+                return offset + got
+            if expected != actual[:length]:
+                step = 64 * 1024
+                for start in range(0, length, step):
+                    if expected[start : start + step] != actual[start : start + step]:
+                        for i in range(start, min(start + step, length)):
+                            if expected[i] != actual[i]:
+                                return offset + i
+            with self.shared.lock:
+                self.shared.bytes_done += length
+        return None
+
+    def close(self) -> None:
+        if self.leaked_threads:
+            return  # buffers may still be in use by a blocked thread
+        for buf in self.pool:
+            with contextlib.suppress(BufferError):
+                buf.close()
+
+
+def write_image(
+    source: ImageSource,
+    device_path: str,
+    *,
+    expected_sha256: str | None = None,
+    verify: bool = True,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    queue_depth: int = 4,
+    stall_timeout_s: float = 60.0,
+    retries: int = 3,
+    retry_wait_s: float = 0.5,
+    direct: bool = True,
+    device_size: int | None = None,
+    check_device: Callable[[int], None] | None = None,
+    fingerprint: ImageFingerprint | None = None,
+) -> WriteResult:
+    """Write ``source`` to the whole device ``device_path`` and (by default) verify it.
+
+    Safety checks (which device, is it removable, unmounted) are the caller's job: see
+    ``write_to_drive``. Raises DeviceError (5), VerifyMismatch (6), Cancelled (130), BadInput (2:
+    image unreadable, changed during the write, or not matching ``expected_sha256``). The boot
+    record goes on only after everything else is verified, so after any failure (or a kill) the
+    stick holds no partition table. ``fingerprint`` is the image file as it was before anything
+    read it (fingerprint.py); it must still match before the boot record goes on. A progress
+    event with phase "error" precedes the exception.
+    """
+    if expected_sha256 is not None:
+        expected_sha256 = expected_sha256.strip().lower()
+        if len(expected_sha256) != 64 or any(c not in "0123456789abcdef" for c in expected_sha256):
+            raise BadInput(f"--sha256 {expected_sha256!r} is not a SHA-256 (64 hex digits)",
+                           "Copy the full SHA-256 from the download page or manifest.")
+    job = _Writer(
+        source,
+        device_path,
+        expected_sha256=expected_sha256,
+        verify=verify,
+        progress=progress,
+        cancel=cancel or CancelToken(),
+        block_size=block_size,
+        queue_depth=queue_depth,
+        stall_timeout_s=stall_timeout_s,
+        retries=retries,
+        retry_wait_s=retry_wait_s,
+        direct=direct,
+        device_size=device_size,
+        check_device=check_device,
+        fingerprint=fingerprint,
+    )
+    try:
+        return job.run()
+    except BaseException as exc:
+        message = "Cancelled" if isinstance(exc, (Cancelled, KeyboardInterrupt)) else str(
+            getattr(exc, "message", exc))
+        s = job.shared
+        with contextlib.suppress(Exception):
+            progress(Progress("error", s.bytes_done, s.bytes_total, 0.0, None, message))
+        if isinstance(exc, KeyboardInterrupt):
+            raise Cancelled() from exc
+        raise
+    finally:
+        job.close()

@@ -298,6 +298,10 @@ def classify_diskdrive(record: Mapping[str, Any]) -> tuple[str, str]:
         return KIND_VIRTUAL, "virtual"
     if "VEN_NVME" in pnp or "nvme" in model:
         return KIND_INTERNAL, "nvme"
+    if "external" in _str(_get(record, "MediaType")).lower():
+        # "External hard disk media" on SCSI: a USB disk driven by UAS (Samsung T5/T7 and most USB
+        # SSDs) reports InterfaceType SCSI. Not the machine's own disk, not a stick either.
+        return KIND_UNKNOWN, interface
     if interface in ("ide", "scsi", "1394"):
         # IDE and SCSI are how Windows files SATA and NVMe disks; 1394 is FireWire.
         return KIND_INTERNAL, interface

@@ -538,3 +538,19 @@ def test_access_paths_cut_by_a_shallow_depth_are_not_mount_points() -> None:
     assert drives["0"].all_mountpoints() == ["C:\\"]  # from DriveLetter alone
     assert drives["1"].all_mountpoints() == ["D:\\"]
     assert drives["2"].all_mountpoints() == []
+
+
+def test_uas_usb_ssd_reported_as_scsi_external_media_is_not_internal() -> None:
+    # Written from the Win32_DiskDrive documentation (no published record found): a UAS-driven USB
+    # SSD says InterfaceType SCSI and MediaType "External hard disk media".
+    record = {
+        "Index": 2,
+        "Model": "Samsung PSSD T7 SCSI Disk Device",
+        "InterfaceType": "SCSI",
+        "MediaType": "External hard disk media",
+        "PNPDeviceID": "SCSI\\DISK&VEN_SAMSUNG&PROD_PSSD_T7\\4&0&000000",
+        "Size": 1000202273280,
+    }
+    assert windows.classify_diskdrive(record) == ("unknown", "scsi")
+    (drive,) = windows.drives_from_diskdrives([record])
+    assert drive.kind == "unknown" and not drive.removable and not drive.offered_by_default

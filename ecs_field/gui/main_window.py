@@ -24,7 +24,7 @@ from ecs_field import __version__, netstate
 from ecs_field.gui import crash
 from ecs_field.gui.pages import PAGES
 from ecs_field.gui.pages.base import Page
-from ecs_field.gui.theme import current_tones
+from ecs_field.gui.theme import PALETTE_EVENTS, current_tones
 
 log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_MS = 5000  # how long closing the window waits for cancelled jobs to return
@@ -165,7 +165,12 @@ class MainWindow(QMainWindow):
         self.catalog_label.setText(f"Catalog {self.catalog_version()}")
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.ApplicationPaletteChange and hasattr(self, "online_label"):
+        if (
+            event.type() in PALETTE_EVENTS
+            and hasattr(self, "online_label")
+            and current_tones().passed not in self.online_label.styleSheet()
+            and current_tones().action not in self.online_label.styleSheet()
+        ):
             self.refresh_status()  # light <-> dark: the online word's colour
         super().changeEvent(event)
 

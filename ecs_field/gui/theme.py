@@ -19,13 +19,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QEvent, QRect, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory, QStyleOption, QWidget
 
 log = logging.getLogger(__name__)
 
 THEME_ENV = "ECS_FIELD_THEME"
+# A widget learns of a new application palette by ApplicationPaletteChange, a top-level window by
+# PaletteChange (Qt sends the former to child widgets only): pages listen to both.
+PALETTE_EVENTS = (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange)
 MIN_TEXT_CONTRAST = 4.5  # WCAG 2.x AA, normal-size text
 MIN_UI_CONTRAST = 3.0  # WCAG 2.1 1.4.11: outlines a control is recognised by
 
@@ -56,6 +59,9 @@ def contrast_ratio(foreground: str | QColor, background: str | QColor) -> float:
 def composite(foreground: str | QColor, background: str | QColor) -> QColor:
     """``foreground`` (maybe translucent) painted over an opaque ``background``."""
     fg, bg = QColor(foreground), QColor(background)
+    for given, parsed in ((foreground, fg), (background, bg)):
+        if not parsed.isValid():
+            raise ValueError(f"not a colour: {given!r}")
     alpha = fg.alphaF()
     if alpha >= 1.0:
         return QColor(fg.rgb())

@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,68 +43,6 @@ from ecs_field.gui import app as gui_app  # noqa: E402
 from ecs_field.gui import theme  # noqa: E402
 
 SIZES = ((1280, 800), (1024, 640))
-
-
-def stand_in_drives() -> list[Any]:
-    from ecs_field.media.drives.model import Drive
-
-    return [
-        Drive(
-            path="/dev/sdb",
-            size_bytes=30_752_636_928,
-            vendor="SanDisk",
-            model="Ultra",
-            serial="4C530001230817105404",
-            bus="usb",
-            removable=True,
-            kind="usb",
-            name="sdb",
-            writable=True,
-        ),
-        Drive(
-            path="/dev/nvme1n1",
-            size_bytes=512_110_190_592,
-            vendor="Samsung",
-            model="SSD 980",
-            serial="S64ANS0T1234",
-            bus="nvme",
-            kind="nvme",
-            name="nvme1n1",
-            reasons=["not removable: an internal disk"],
-        ),
-        Drive(
-            path="/dev/nvme0n1",
-            size_bytes=1_024_209_543_168,
-            vendor="WD",
-            model="SN770",
-            bus="nvme",
-            kind="nvme",
-            name="nvme0n1",
-            system=True,
-            mountpoints=["/", "/boot/efi"],
-            protected=["holds the running system (/)"],
-        ),
-    ]
-
-
-def write_history() -> None:
-    from ecs_field.media import history
-    from tests.gui.test_history_page import record
-
-    history.append_record(record("cancelled", "AA0001", started_at="2026-11-18T08:00:00Z", verified=False))
-    history.append_record(record("not-verified", "AA0002", started_at="2026-11-19T08:00:00Z", verified=False))
-    history.append_record(record("verified", "4C530001230817105404"))
-    history.append_record(
-        record(
-            "failed",
-            "AA00000000017361",
-            started_at="2026-11-21T10:00:00Z",
-            error="I/O error writing /dev/sdb at 112 MiB: the stick was unplugged",
-            verified=False,
-            exit_code=5,
-            phases=[],
-        )
-    )
 
 
 def data_iso(root: Path) -> Path:
@@ -164,6 +103,23 @@ def render(app: QApplication, out: Path, tone: str, work: Path) -> None:
     wait(lambda: not page._busy)
     shoot(window, out, f"hardware-failed-{tone}")
 
+    page = window.show_page("sites")
+    assert isinstance(page, sites.SitesPage)
+    page.self_test()
+    tabs = ["workloads", "changes", "lint", "flux", "network"]
+    for index, name in enumerate(tabs):
+        page.tabs.setCurrentIndex(index)
+        shoot(window, out, f"sites-{name}-{tone}")
+    page.tabs.setCurrentIndex(0)
+    page._show_problem(
+        "The repository of far-site is not cloned yet (~/ecs-field/sites/far-site).",
+        "Press Pull to clone it (needs the network).",
+    )
+    shoot(window, out, f"sites-problem-{tone}")
+
+    window.show_page("history")
+    shoot(window, out, f"history-{tone}")
+    # Boot media last: after a write its result lines make the window taller than 640 px
     page = window.show_page("media")
     assert isinstance(page, media.MediaPage)
     page.show_all.setChecked(True)
@@ -215,22 +171,6 @@ def render(app: QApplication, out: Path, tone: str, work: Path) -> None:
     wait(lambda: not page._drive_job_running)
     shoot(window, out, f"media-result-{tone}")
 
-    page = window.show_page("sites")
-    assert isinstance(page, sites.SitesPage)
-    page.self_test()
-    tabs = ["workloads", "changes", "lint", "flux", "network"]
-    for index, name in enumerate(tabs):
-        page.tabs.setCurrentIndex(index)
-        shoot(window, out, f"sites-{name}-{tone}")
-    page.tabs.setCurrentIndex(0)
-    page._show_problem(
-        "The repository of far-site is not cloned yet (~/ecs-field/sites/far-site).",
-        "Press Pull to clone it (needs the network).",
-    )
-    shoot(window, out, f"sites-problem-{tone}")
-
-    window.show_page("history")
-    shoot(window, out, f"history-{tone}")
     for each in window.pages:
         each.shutdown()
     window.close()
@@ -242,11 +182,14 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = gui_app.create_application(["render-pages"])
     from ecs_field.gui.pages import media
+    from tests.gui.test_theme import stand_in_drives, write_sample_history
 
-    media.list_drives = lambda include_internal=False: [  # type: ignore[assignment]
-        d for d in stand_in_drives() if include_internal or d.removable
-    ]
-    write_history()
+    def listing(include_internal: bool = False) -> list[Any]:
+        time.sleep(0.2)  # as long as a real listing (an instant one races media.py's "finished")
+        return [d for d in stand_in_drives() if include_internal or d.removable]
+
+    media.list_drives = listing  # type: ignore[assignment]
+    write_sample_history()
     work = Path(tempfile.mkdtemp(prefix="work-", dir=_HOME))
     for tone in ("light", "dark"):
         render(app, out, tone, work)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ecs_field.gui.pages.base import Page
-from ecs_field.gui.theme import Tones, current_tones
+from ecs_field.gui.theme import PALETTE_EVENTS, Tones, current_tones
 from ecs_field.gui.widgets.media_speed import format_rate
 from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives.model import human_size
@@ -97,7 +97,7 @@ class HistoryPage(Page):
     def changeEvent(self, event: QEvent) -> None:
         # light <-> dark: results, the error line and the details are drawn again in the new tones
         if (
-            event.type() == QEvent.Type.ApplicationPaletteChange
+            event.type() in PALETTE_EVENTS
             and hasattr(self, "_tones")
             and current_tones() != self._tones
         ):

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from ecs_field.events import CancelToken, Progress
 from ecs_field.gui.pages.base import Page
-from ecs_field.gui.theme import Tones, box_sheet, current_tones, tones_for
+from ecs_field.gui.theme import PALETTE_EVENTS, Tones, box_sheet, current_tones, tones_for
 from ecs_field.gui.widgets.sites_badge import StatusBadge, colour_for, label_for
 from ecs_field.gui.widgets.sites_network import NetworkDiagram
 from ecs_field.gui.widgets.sites_tables import DiffHighlighter, RowsModel
@@ -293,7 +293,7 @@ class SitesPage(Page):
 
     def changeEvent(self, event: QEvent) -> None:
         if (
-            event.type() == QEvent.Type.ApplicationPaletteChange
+            event.type() in PALETTE_EVENTS
             and hasattr(self, "_tones")
             and current_tones() != self._tones  # light <-> dark only
         ):
@@ -635,10 +635,16 @@ class SitesPage(Page):
         def failed(message: str, hint: str) -> None:
             self._show_problem(message, hint)
 
-        job = self.jobs.run(fn, name=label, on_success=self.guarded(on_success),
-                            on_failure=self.guarded(failed), on_progress=self.guarded(progress))
-        job.signals.cancelled.connect(self.guarded(lambda: self._show_problem(f"{label}: cancelled.", "")))
-        job.signals.finished.connect(self.guarded(done))
+        # every handler goes in with run(): a quick job can finish before a later connect()
+        job = self.jobs.run(
+            fn,
+            name=label,
+            on_success=self.guarded(on_success),
+            on_failure=self.guarded(failed),
+            on_progress=self.guarded(progress),
+            on_cancelled=self.guarded(lambda: self._show_problem(f"{label}: cancelled.", "")),
+            on_finished=self.guarded(done),
+        )
         self._action_job = job
         self._set_actions_enabled(True)
 

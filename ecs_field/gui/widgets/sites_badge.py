@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QWidget
 
-from ecs_field.gui.theme import Tones, current_tones
+from ecs_field.gui.theme import PALETTE_EVENTS, Tones, current_tones
 
 WORD_STATES = {
     # sync words
@@ -83,6 +83,6 @@ class StatusBadge(QLabel):
             self.setStyleSheet(sheet)
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.ApplicationPaletteChange:
+        if event.type() in PALETTE_EVENTS:
             self._apply_style()
         super().changeEvent(event)

@@ -65,7 +65,8 @@ def composite(foreground: str | QColor, background: str | QColor) -> QColor:
     alpha = fg.alphaF()
     if alpha >= 1.0:
         return QColor(fg.rgb())
-    mix = [alpha * f + (1 - alpha) * b for f, b in zip(fg.getRgbF()[:3], bg.getRgbF()[:3], strict=True)]
+    pairs = ((fg.redF(), bg.redF()), (fg.greenF(), bg.greenF()), (fg.blueF(), bg.blueF()))
+    mix = [alpha * f + (1 - alpha) * b for f, b in pairs]
     return QColor.fromRgbF(mix[0], mix[1], mix[2])
 
 
@@ -276,13 +277,13 @@ class ThemeStyle(QProxyStyle):
         widget: QWidget | None = None,
     ) -> None:
         super().drawPrimitive(element, option, painter, widget)
-        if element not in _INDICATORS or not is_dark(option.palette):  # type: ignore[attr-defined]
+        if element not in _INDICATORS or not is_dark(option.palette):
             return
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, element == _INDICATORS[2])
-        painter.setPen(indicator_outline(option.palette))  # type: ignore[attr-defined]
+        painter.setPen(indicator_outline(option.palette))
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        rect: QRect = option.rect.adjusted(0, 0, -1, -1)  # type: ignore[attr-defined]
+        rect: QRect = option.rect.adjusted(0, 0, -1, -1)
         if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
             painter.drawEllipse(rect.adjusted(1, 1, -1, -1))
         else:

@@ -188,7 +188,7 @@ def main(argv: list[str]) -> int:
         time.sleep(0.2)  # as long as a real listing (an instant one races media.py's "finished")
         return [d for d in stand_in_drives() if include_internal or d.removable]
 
-    media.list_drives = listing  # type: ignore[assignment]
+    media.list_drives = listing
     write_sample_history()
     work = Path(tempfile.mkdtemp(prefix="work-", dir=_HOME))
     for tone in ("light", "dark"):

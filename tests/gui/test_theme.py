@@ -216,6 +216,14 @@ def sheet_pair(what: str, sheet: str, background: str) -> list[Pair]:
     return [(what, colour.group(1), bg.group(1) if bg else background)]
 
 
+def label_pairs(what: str, label: QLabel, background: str) -> list[Pair]:
+    """A label's text colour (its style sheet's, else its palette's) and its rich-text spans."""
+    pairs = sheet_pair(what, label.styleSheet(), background)
+    if not pairs:
+        pairs = [(what, label.palette().color(label.foregroundRole()).name(), background)]
+    return pairs + html_pairs(what, label.text(), background)
+
+
 def window_of(widget: QWidget) -> str:
     return QApplication.palette().color(QPalette.ColorRole.Window).name()
 
@@ -605,14 +613,13 @@ def warning_pairs(page: Any) -> list[Pair]:
 MEDIA_CHECKS: dict[str, tuple[Callable[[Any], list[Pair]], tuple[str, ...]]] = {
     # element -> (its colour pairs, the tones it is known to fail in)
     "drive count (media.py drive_status #57606a)": (
-        lambda p: sheet_pair("drive count", p.drive_status.styleSheet(), window_of(p)), ("dark",)),
+        lambda p: label_pairs("drive count", p.drive_status, window_of(p)), ("dark",)),
     "drive badges and reasons (media_drives.py BADGES)": (
         lambda p: model_pairs("drive", p.drive_list, [0, 3]), ("dark",)),
     "drive details (media_drives.py details_html)": (
         lambda p: html_pairs("details", p.drive_details.text(), window_of(p)), ("light", "dark")),
     "image notes and error (media_image.py #57606a, #cf222e)": (
-        lambda p: sheet_pair("notes", p.facts.fields["notes"].styleSheet(), window_of(p))
-        + html_pairs("notes", p.facts.fields["notes"].text(), window_of(p)), ("dark",)),
+        lambda p: label_pairs("notes", p.facts.fields["notes"], window_of(p)), ("dark",)),
     "write results (media.py _on_finished)": (
         lambda p: html_pairs("result", p.result_label.text(), window_of(p)), ("light", "dark")),
     "not-bootable warning (media_image.py)": (

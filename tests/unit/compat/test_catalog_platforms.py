@@ -540,6 +540,14 @@ REAL = [
         "Default string",
         L + "Mini Pc/Micro Computer (HK) Tech Limited/EliteMini/EliteMini Series/009764458DDA",
     ),
+    Sample(
+        "minisforum-ms01",
+        "Micro Computer (HK) Tech Limited",
+        "Venus Series",
+        "AHWSA",
+        "Default string",
+        source="linuxhw/DMI Desktop/Micro Computer (HK) Tech Limited/Venus/Venus Series/B43233A0BE55",
+    ),
 ]
 
 # Families with no real DMI sample read (their entries say so in notes and carry low confidence).
@@ -549,7 +557,6 @@ NO_REAL_SAMPLE = {
     "lenovo-m90q": Sample("lenovo-m90q", "LENOVO", "11CR0000US", version="ThinkCentre M90q Gen 3"),
     "supermicro-e302-9d": Sample("supermicro-e302-9d", "Supermicro", "SYS-E302-9D"),
     "supermicro-5019d": Sample("supermicro-5019d", "Supermicro", "SYS-5019D-FN8TP"),
-    "minisforum-ms01": Sample("minisforum-ms01", "Micro Computer (HK) Tech Limited", "MS-01"),
     "onlogic": Sample("onlogic", "OnLogic", "ML100G-41"),
 }
 
@@ -561,6 +568,7 @@ BROADER = {
     "dell-edge-gateway-3000-5000": {"dell-edge-gateway"},
     "supermicro-e200-8d": {"supermicro-x10sdv"},
     "supermicro-e300-9d": {"supermicro-x11sdv"},
+    "minisforum-ms01": {"minisforum"},  # its firmware reports the "Venus Series" name too
 }
 
 

@@ -4,14 +4,16 @@ The order of work is chosen so that a stick is never left looking bootable when 
 
 1. prepare: wipe the first and last MiB (old partition table, boot signature, backup GPT; a
    fake-capacity stick that drops writes near its claimed end shows up in verification).
-2. write: reader, hasher and writer threads overlap through a few reused, page-aligned 4 MiB
-   buffers. The image's first block (MBR/partition table, boot signature, GPT header, the ISO's
-   volume descriptors) and its last block (a backup GPT header) are kept aside in memory. At the
-   end the image's SHA-256 is matched against the expected hash and the file checked unchanged.
+2. write: reader and writer threads overlap through a few reused, page-aligned 4 MiB buffers;
+   a hasher works beside the writer when the image's SHA-256 is not known yet (it is checked
+   once per image and cached, see library/hashing.py). The image's first block (MBR/partition
+   table, boot signature, GPT header, the ISO's volume descriptors) and its last block (a
+   backup GPT header) are kept aside in memory. At the end the image's SHA-256 (computed or
+   known) is matched against the expected hash and the file checked unchanged.
 3. flush: fsync, its own phase because a stick's cache can take a while to drain.
-4. verify: every other block is read back with the cache bypassed; the SHA-256 of the kept
-   blocks plus what was read back must equal the image's. After a mismatch, one more pass
-   compares the device with the image to name the first differing byte.
+4. verify: every other block is read back with the cache bypassed and compared byte for byte
+   with the image (a memcmp, not a second hash pass: it runs at the stick's read speed on any
+   CPU, and names the first differing byte at once).
 5. boot record: the image file is checked unchanged once more (its fingerprint, see
    fingerprint.py), then the kept blocks go on (the last block, then block 0), are flushed, read
    back and compared byte for byte. Only now can the stick boot.
@@ -110,6 +112,7 @@ class _Block:
     length: int
     buffer: Any  # mmap.mmap
     kept: bool = False  # a block kept aside for the boot-record step: its buffer is not recycled
+    users: int = 1  # threads still using the buffer (writer, hasher); recycled at 0
 
 
 @dataclass
@@ -144,6 +147,22 @@ def _opened_stat(source: ImageSource) -> Any:
     return stat_of() if callable(stat_of) else None
 
 
+def first_difference(expected: memoryview, actual: memoryview) -> int:
+    """Index of the first differing byte of two buffers (their common length when one is shorter).
+
+    Narrowed in 64 KiB then 512-byte steps (memcmp each), so only the last step goes byte by byte.
+    """
+    length = min(len(expected), len(actual))
+    start = 0
+    for step in (64 * 1024, 512):
+        while start < length and bytes(expected[start : start + step]) == bytes(actual[start : start + step]):
+            start += step
+    for i in range(start, min(start + 512, length)):
+        if expected[i] != actual[i]:
+            return i
+    return length
+
+
 def _bind_write(device: BlockDevice, offset: int, view: memoryview) -> Callable[[], None]:
     return lambda: device.write_at(offset, view)
 
@@ -171,12 +190,18 @@ class _Writer:
         device_size: int | None,
         check_device: Callable[[int], None] | None = None,
         fingerprint: ImageFingerprint | None = None,
+        known_sha256: str | None = None,
+        hash_stream: bool = True,
     ) -> None:
         if block_size % MiB:
             raise ValueError("block_size must be a whole number of MiB")
         self.source = source
         self.device_path = device_path
         self.expected = expected_sha256.lower() if expected_sha256 else None
+        # The stream's SHA-256 when already known (checked once per image and cached): then no
+        # hashing on the way. Otherwise hashed beside the writer when asked for or needed.
+        self.known = known_sha256.lower() if known_sha256 else None
+        self.hashing = self.known is None and (hash_stream or self.expected is not None)
         self.verify = verify
         self.progress = progress
         self.cancel = cancel
@@ -344,6 +369,9 @@ class _Writer:
             # took before that; without one, "unchanged from now on" is the best there is.
             self.fingerprint = ImageFingerprint.take(self.source_file)
         self.check_source("before the write started")
+        if self.known is not None:
+            self.written_sha256 = self.known
+            self.check_expected_hash()  # a known wrong image is refused before the stick is opened
         self.device = self.open_device()
         try:
             if self.check_device is not None:
@@ -446,14 +474,31 @@ class _Writer:
             yield index, offset, min(self.block_size, total - offset)
 
     def write_pass(self) -> None:
+        """Reader -> writer, with the hasher beside the writer (not in front of it) when hashing.
+
+        Each block goes to the writer and, when the stream's SHA-256 is wanted and not known yet,
+        to the hasher at the same time; its buffer is reused once both are done with it. So a
+        slow hash never delays the device and a slow device never delays the hash: the pass
+        takes as long as the slower of the two, not their sum.
+        """
         t0 = time.monotonic()
         self.enter("write", self.size, f"Writing {self.source.description}")
         free: queue.Queue[Any] = queue.Queue()
         for buf in self.pool:
             free.put(buf)
-        to_hash: queue.Queue[_Block | None] = queue.Queue(maxsize=self.queue_depth)
         to_write: queue.Queue[_Block | None] = queue.Queue(maxsize=self.queue_depth)
-        digest = hashlib.sha256()
+        to_hash: queue.Queue[_Block | None] | None = (
+            queue.Queue(maxsize=self.queue_depth) if self.hashing else None)
+        digest = hashlib.sha256() if self.hashing else None
+        users = 2 if self.hashing else 1
+        release_lock = threading.Lock()
+
+        def release(block: _Block) -> None:
+            with release_lock:
+                block.users -= 1
+                done = block.users == 0
+            if done and not block.kept:
+                free.put(block.buffer)
 
         def reader() -> None:
             for index, offset, length in self.blocks(self.size):
@@ -469,34 +514,40 @@ class _Writer:
                         f"{self.size} bytes: the image changed while it was being written",
                         "Do not modify or move the image during a write. Write it again.",
                     )
-                self.put(to_hash, _Block(index, offset, length, buf))
-            self.put(to_hash, None)
+                block = _Block(index, offset, length, buf, kept=index in self.kept_indices, users=users)
+                if block.kept:
+                    self.kept[index] = block  # goes on in the boot-record step
+                if to_hash is not None:
+                    self.put(to_hash, block)
+                self.put(to_write, block)
+            if to_hash is not None:
+                self.put(to_hash, None)
+            self.put(to_write, None)
 
         def hasher() -> None:
+            assert to_hash is not None and digest is not None
             while (block := self.get(to_hash)) is not None:
-                view = memoryview(block.buffer)[: block.length]
-                digest.update(view)  # hashlib releases the GIL on large buffers
-                self.put(to_write, block)
-            self.put(to_write, None)
+                digest.update(memoryview(block.buffer)[: block.length])  # releases the GIL
+                release(block)
 
         def writer() -> None:
             assert self.device is not None
             device = self.device
             while (block := self.get(to_write)) is not None:
-                if block.index in self.kept_indices:
-                    block.kept = True
-                    self.kept[block.index] = block  # goes on in the boot-record step
+                if not block.kept:
+                    self.write_block(device, block)
+                else:
                     with self.shared.lock:
                         self.shared.bytes_done += block.length
-                    continue
-                self.write_block(device, block)
-                free.put(block.buffer)
-            self.written_sha256 = digest.hexdigest()
-            self.check_source("while it was being written")
-            self.check_expected_hash()
+                release(block)
 
-        threads = [self.spawn("read", reader), self.spawn("hash", hasher), self.spawn("write", writer)]
+        threads = [self.spawn("read", reader), self.spawn("write", writer)]
+        if self.hashing:
+            threads.append(self.spawn("hash", hasher))
         self.supervise(threads, f"Writing {self.source.description}", stall_limit_s=self.stall_timeout_s)
+        self.written_sha256 = digest.hexdigest() if digest is not None else (self.known or "")
+        self.check_source("while it was being written")
+        self.check_expected_hash()
         self.timings.append(PhaseTiming("write", self.size, time.monotonic() - t0))
 
     def write_block(self, device: BlockDevice, block: _Block) -> None:
@@ -532,6 +583,15 @@ class _Writer:
         self.timings.append(PhaseTiming("flush", self.size, time.monotonic() - t0))
 
     def verify_pass(self) -> None:
+        """Read every block but the kept ones back (cache bypassed) and compare it with the image.
+
+        Compared byte for byte with the source read again (from the page cache, usually): a
+        memcmp instead of a second SHA-256 pass, so verification runs at the stick's read speed
+        even on a slow CPU, and a difference is located at once. The source is the fingerprinted
+        file (checked again before the boot record goes on), so the bytes it gives now are the
+        bytes that were written; when its SHA-256 was computed or known, the read-back therefore
+        has that SHA-256 too.
+        """
         assert self.device is not None
         device = self.device
         t0 = time.monotonic()
@@ -543,14 +603,15 @@ class _Writer:
         for buf in self.pool:
             if id(buf) not in kept_buffers:
                 free.put(buf)
-        to_hash: queue.Queue[_Block | None] = queue.Queue(maxsize=self.queue_depth)
-        digest = hashlib.sha256()
+        to_compare: queue.Queue[_Block | None] = queue.Queue(maxsize=self.queue_depth)
+        mismatch: list[int] = []
 
         def reader() -> None:
             for index, offset, length in self.blocks(self.size):
                 if index in self.kept:
-                    # Not on the stick yet: the hash takes the kept bytes, compared after they go on.
-                    self.put(to_hash, self.kept[index])
+                    # Not on the stick yet: compared byte for byte after it goes on.
+                    with self.shared.lock:
+                        self.shared.bytes_done += length
                     continue
                 buf = self.get(free)
                 # Direct reads need whole sectors; the device is at least that large, as sizes are sectors.
@@ -563,40 +624,46 @@ class _Writer:
                         f"{self.device_path}: reading back stopped at offset {offset + got} of {self.size}",
                         "The stick is smaller than it claims or failing. Use another stick.",
                     )
-                self.put(to_hash, _Block(index, offset, length, buf))
-            self.put(to_hash, None)
+                self.put(to_compare, _Block(index, offset, length, buf))
+            self.put(to_compare, None)
 
-        def hasher() -> None:
-            while (block := self.get(to_hash)) is not None:
-                digest.update(memoryview(block.buffer)[: block.length])
+        def comparer() -> None:
+            expected = bytearray(self.block_size)
+            while (block := self.get(to_compare)) is not None:
+                want = memoryview(expected)[: block.length]
+                try:
+                    got = self.source.read_into(block.offset, want)
+                except OSError as exc:
+                    raise BadInput(f"cannot read {self.source.description} at offset {block.offset}: "
+                                   f"{exc.strerror or exc}", "Check the image file and its disk.") from exc
+                if got != block.length:
+                    raise ImageChanged(
+                        f"{self.source.description} ended at offset {block.offset + got} during "
+                        "verification: the image changed while it was being written",
+                        "Do not modify or move the image during a write. Write it again.",
+                    )
+                actual = memoryview(block.buffer)[: block.length]
+                # bytearray == buffer is one memcmp; a short last block compares a copy.
+                same = (expected if block.length == len(expected) else expected[: block.length]) == actual
+                if not same:
+                    mismatch.append(block.offset + first_difference(want, actual))
+                    self.shared.stop.set()  # the reader unwinds; supervise returns, then we raise
+                    return
                 with self.shared.lock:
                     self.shared.bytes_done += block.length
-                if not block.kept:
-                    free.put(block.buffer)
-            self.verify_sha256 = digest.hexdigest()
+                free.put(block.buffer)
 
-        threads = [self.spawn("verify-read", reader), self.spawn("verify-hash", hasher)]
+        threads = [self.spawn("verify-read", reader), self.spawn("verify-compare", comparer)]
         self.supervise(threads, "Verifying: reading the stick back", stall_limit_s=self.stall_timeout_s)
-        if self.verify_sha256 != self.written_sha256:
-            self.raise_mismatch()
+        if mismatch:
+            self.raise_mismatch(mismatch[0])
+        self.verify_sha256 = self.written_sha256 or None
         self.timings.append(PhaseTiming("verify", self.size, time.monotonic() - t0))
 
-    def raise_mismatch(self) -> None:
-        """Find the first differing byte (device against image, block by block), then fail.
-
-        Only done after a mismatch: keeping per-block checksums while writing would cost CPU on
-        every good write (this pass costs one more read, and only on a bad stick).
-        """
-        message = "Verification failed: locating the first difference"
-        self.enter("verify", self.size, message)
-        found: list[int | None] = [None]
-        thread = self.spawn("verify-locate", lambda: found.__setitem__(0, self.first_difference()))
-        self.supervise([thread], message, stall_limit_s=self.stall_timeout_s)
-        where = (f"first at offset {found[0]}" if found[0] is not None
-                 else "but a second read found no difference (the stick returns unstable data)")
+    def raise_mismatch(self, offset: int) -> None:
         raise VerifyMismatch(
             f"{self.device_path}: verification failed: the data read back differs from what was written, "
-            f"{where} (read back SHA-256 {self.verify_sha256}, written {self.written_sha256})",
+            f"first at offset {offset}",
             "The stick does not keep what is written to it (fake capacity, worn out, or a bad port). "
             "It was left without a boot record so it cannot boot a broken installer; use another stick.",
         )
@@ -649,34 +716,6 @@ class _Writer:
         kept_bytes = sum(block.length for block in self.kept.values())
         self.timings.append(PhaseTiming("boot-record", kept_bytes, time.monotonic() - t0))
 
-    def first_difference(self) -> int | None:
-        assert self.device is not None
-        device = self.device
-        expected_buf, actual_buf = aligned_buffer(self.block_size), self.pool[0]
-        for index, offset, length in self.blocks(self.size):
-            if self.shared.stop.is_set():
-                raise _Stopped()
-            if index in self.kept:
-                continue  # not on the stick yet: compared when it goes on
-            expected = memoryview(expected_buf)[:length]
-            actual = memoryview(actual_buf)[: round_up(length, device.sector_size)]
-            self.shared.position = offset
-            if self.source.read_into(offset, expected) != length:
-                return offset  # the image itself changed: this is as close as we can tell
-            got = self.device_io("reading back", offset, len(actual), _bind_read(device, offset, actual))
-            if got < length:
-                return offset + got
-            if expected != actual[:length]:
-                step = 64 * 1024
-                for start in range(0, length, step):
-                    if expected[start : start + step] != actual[start : start + step]:
-                        for i in range(start, min(start + step, length)):
-                            if expected[i] != actual[i]:
-                                return offset + i
-            with self.shared.lock:
-                self.shared.bytes_done += length
-        return None
-
     def close(self) -> None:
         if self.leaked_threads:
             return  # buffers may still be in use by a blocked thread
@@ -702,6 +741,8 @@ def write_image(
     device_size: int | None = None,
     check_device: Callable[[int], None] | None = None,
     fingerprint: ImageFingerprint | None = None,
+    known_sha256: str | None = None,
+    hash_stream: bool = True,
 ) -> WriteResult:
     """Write ``source`` to the whole device ``device_path`` and (by default) verify it.
 
@@ -712,12 +753,19 @@ def write_image(
     stick holds no partition table. ``fingerprint`` is the image file as it was before anything
     read it (fingerprint.py); it must still match before the boot record goes on. A progress
     event with phase "error" precedes the exception.
+
+    ``known_sha256`` is the stream's SHA-256 when it is already known (the library's record or the
+    hash cache, for this very file: see ``hashing.cached_sha256``): nothing is hashed on the way
+    then. Otherwise the stream is hashed beside the writer unless ``hash_stream`` is False (and no
+    ``expected_sha256`` asks for it); ``WriteResult.sha256`` is "" then. Verification compares the
+    read-back with the image byte for byte either way.
     """
+    from ecs_field.media.library.hashing import normalize_sha256
+
     if expected_sha256 is not None:
-        expected_sha256 = expected_sha256.strip().lower()
-        if len(expected_sha256) != 64 or any(c not in "0123456789abcdef" for c in expected_sha256):
-            raise BadInput(f"--sha256 {expected_sha256!r} is not a SHA-256 (64 hex digits)",
-                           "Copy the full SHA-256 from the download page or manifest.")
+        expected_sha256 = normalize_sha256(expected_sha256)
+    if known_sha256 is not None:
+        known_sha256 = normalize_sha256(known_sha256, where="the recorded SHA-256")
     job = _Writer(
         source,
         device_path,
@@ -734,6 +782,8 @@ def write_image(
         device_size=device_size,
         check_device=check_device,
         fingerprint=fingerprint,
+        known_sha256=known_sha256,
+        hash_stream=hash_stream,
     )
     try:
         return job.run()

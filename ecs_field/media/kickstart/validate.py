@@ -546,20 +546,20 @@ def _check_required(state: _State) -> None:
             state.add(line.number, WARNING, f"{name}: the included file is not checked here")
 
 
-def validate_kickstart(text: str | bytes, source_name: str) -> list[Problem]:
-    """Every problem in the kickstart ``text`` (or raw bytes of a file), errors and warnings, by line."""
+def _scan(text: str | bytes, source_name: str) -> _State:
+    """The file read command by command; an _Unreadable state when it is not a text file."""
     state = _State(source_name)
     if isinstance(text, bytes | bytearray):
         decoded = _decode(bytes(text), state)
         if decoded is None:
-            return state.problems
+            return _Unreadable(state)
         text = decoded
     elif len(text) > MAX_BYTES:
         state.add(None, ERROR, f"{len(text)} characters: far too large for a kickstart")
-        return state.problems
+        return _Unreadable(state)
     if "\x00" in text:
         state.add(text[: text.index("\x00")].count("\n") + 1, ERROR, "holds NUL characters: not a text file")
-        return state.problems
+        return _Unreadable(state)
     if text.startswith("\ufeff"):
         state.add(
             1,
@@ -592,6 +592,21 @@ def validate_kickstart(text: str | bytes, source_name: str) -> list[Problem]:
         words = _split(stripped, number, state)
         if words:
             _command_line(number, words, state)
+    return state
+
+
+class _Unreadable(_State):
+    """A scan that stopped before reading commands (binary, not UTF-8, too large)."""
+
+    def __init__(self, state: _State) -> None:
+        super().__init__(state.source, state.problems)
+
+
+def validate_kickstart(text: str | bytes, source_name: str) -> list[Problem]:
+    """Every problem in the kickstart ``text`` (or raw bytes of a file), errors and warnings, by line."""
+    state = _scan(text, source_name)
+    if isinstance(state, _Unreadable):
+        return state.problems
     if "network" in state.commands:
         _check_network(state, state.commands["network"][0])
     for name in INSTALL_COMMANDS:
@@ -601,6 +616,33 @@ def validate_kickstart(text: str | bytes, source_name: str) -> list[Problem]:
         _check_rootpw(state, state.commands["rootpw"][0])
     _check_required(state)
     return sorted(state.problems, key=lambda p: (p.line or 0, p.severity != ERROR))
+
+
+def kickstart_facts(text: str | bytes) -> dict[str, str]:
+    """What a kickstart sets, for the write history and the GUI: host name, addresses, disk.
+
+    Keys (present when the file sets them): hostname, bootproto, ip, netmask, gateway, nameserver,
+    vlanid, device, install (e.g. "install --firstdisk=local"). Never the root password or its hash.
+    """
+    state = _scan(text, "kickstart")
+    if isinstance(state, _Unreadable):
+        return {}
+    facts: dict[str, str] = {}
+    network = state.commands.get("network")
+    if network:
+        for name in ("hostname", "bootproto", "ip", "netmask", "gateway", "nameserver", "vlanid", "device"):
+            value = network[0].options.get(f"--{name}")
+            if value:
+                facts[name] = value
+    for command in INSTALL_COMMANDS:
+        for line in state.commands.get(command, [])[:1]:
+            disk = [
+                f"{k}={v}" if v is not None else k
+                for k, v in line.options.items()
+                if k in ("--disk", "--drive", "--firstdisk")
+            ]
+            facts["install"] = " ".join([command, *disk])
+    return facts
 
 
 def errors(problems: list[Problem]) -> list[Problem]:

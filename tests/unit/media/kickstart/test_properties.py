@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ecs_field.media.kickstart.cryptpw import sha512_crypt
 from ecs_field.media.kickstart.model import RawSettings, check_settings, settings_from_site
 from ecs_field.media.kickstart.render import render_kickstart
-from ecs_field.media.kickstart.validate import COMMANDS, SECTIONS, validate_kickstart
+from ecs_field.media.kickstart.validate import COMMANDS, SECTIONS, kickstart_facts, validate_kickstart
 
 HASH = sha512_crypt("xQaT3#A-example", "saltsaltsaltsalt")
 SEVERITIES = {"error", "warning"}
@@ -146,3 +146,11 @@ def test_good_values_round_trip_through_the_kickstart(values: dict) -> None:
     assert f"--netmask={result.netmask} " in network and f"--hostname={values['hostname']}" in network
     if values["vlan"]:
         assert f"--vlanid={int(values['vlan'])}" in network
+
+
+@given(st.lists(_LINE, max_size=25))
+def test_facts_of_random_kickstarts_are_text(lines: list[str]) -> None:
+    facts = kickstart_facts("\n".join(lines))
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in facts.items())
+    if HASH in repr(facts):  # only when another command carries it, never taken from rootpw
+        assert any(HASH in line and not line.startswith("rootpw") for line in lines)

@@ -13,6 +13,7 @@ from ecs_field.media.kickstart.validate import (
     Problem,
     check_kickstart_file,
     errors,
+    kickstart_facts,
     read_kickstart,
     validate_kickstart,
 )
@@ -357,3 +358,24 @@ network --bootproto=dhcp --device=eth0 --onboot=yes
         "no install (or upgrade / installorupgrade) command",
     ):
         assert needle in messages
+
+
+def test_facts_for_the_history_never_hold_the_hash() -> None:
+    facts = kickstart_facts(GOOD.replace("--hostname=esx01", "--hostname=esx01 --vlanid=70"))
+    assert facts == {
+        "hostname": "esx01",
+        "bootproto": "static",
+        "ip": "10.0.0.10",
+        "netmask": "255.255.255.0",
+        "gateway": "10.0.0.1",
+        "nameserver": "10.0.0.2",
+        "vlanid": "70",
+        "install": "install --firstdisk=local",
+    }
+    assert HASH not in repr(facts)
+    assert kickstart_facts((SAMPLES / "vmware-8.0-default.cfg").read_bytes()) == {
+        "bootproto": "dhcp",
+        "device": "vmnic0",
+        "install": "install --firstdisk",
+    }
+    assert kickstart_facts(b"\x00\x01") == {} and kickstart_facts("") == {}

@@ -212,12 +212,12 @@ def _progress_printer() -> Any:
 
 # -- status ----------------------------------------------------------------------------------------------
 def _status(args: argparse.Namespace) -> int:
-    from ecs_field.sites.repo.gitrepo import SiteRepo
-    from ecs_field.sites.status.snapshot import import_snapshot, load_snapshot
-    from ecs_field.sites.status.sync import compute_status
+    from ecs_field.sites.status.snapshot import SnapshotStore, import_snapshot, load_snapshot
 
     problems: list[str] = []
     snapshot = None
+    cache_key: str | None = None
+    snapshot_file: Path | None = None
     if args.site:
         from ecs_field.sites.registry import local_repo_path
 
@@ -226,8 +226,15 @@ def _status(args: argparse.Namespace) -> int:
         repo_path = Path(local_repo_path(site))
         subpath = args.path if args.path is not None else (getattr(site, "path", None) or None)
         if args.snapshot is None:
+            snapshot_file = SnapshotStore(name).current_path
+            cache_key = _cache_key(name, repo_path, snapshot_file, subpath, args.stale_after)
+            cached = _cached(cache_key, args.stale_after)
+            if cached is not None:  # same commit, same snapshot: only the age moved on
+                return _show(name, cached, args, remember=True)
             loaded = load_snapshot(name)
             snapshot, problems = loaded.snapshot, loaded.problems
+            if loaded.path != snapshot_file or problems:
+                cache_key = None  # a fallback snapshot: compute every time until a good one is saved
     else:
         repo_path = args.repo
         name = repo_path.resolve().name
@@ -241,20 +248,61 @@ def _status(args: argparse.Namespace) -> int:
                 f"Clone it with `ecs-field sites pull {name}`.",
             )
         raise BadInput(f"{repo_path}: no such folder", "Give the folder of a local clone with --repo.")
+    from ecs_field.sites.repo.gitrepo import SiteRepo
+    from ecs_field.sites.status.sync import compute_status
+
     repo = SiteRepo(repo_path)
     status = compute_status(
         name, repo, snapshot, subpath=subpath, stale_after_s=args.stale_after, snapshot_problems=problems
     )
-    if args.site and args.snapshot is None:
-        from ecs_field.sites.status.overview import save_summary
+    document = status.to_dict()
+    if cache_key is not None:
+        from ecs_field.sites.status import status_cache
 
-        save_summary(name, status)  # the GUI's site list shows it at once
-    for problem in problems:
+        status_cache.save(cache_key, document)
+    return _show(name, document, args, remember=bool(args.site and args.snapshot is None))
+
+
+def _cache_key(
+    name: str, repo_path: Path, snapshot_file: Path, subpath: str | None, stale_after_s: float
+) -> str | None:
+    from ecs_field.sites.status import status_cache
+
+    if not repo_path.is_dir():
+        return None
+    state = status_cache.git_state(repo_path)
+    if state is None:
+        return None
+    return status_cache.status_key(
+        site=name,
+        repo=repo_path,
+        state=state,
+        snapshot_file=snapshot_file,
+        subpath=subpath,
+        stale_after_s=stale_after_s,
+    )
+
+
+def _cached(key: str | None, stale_after_s: float) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    from ecs_field.sites.status import status_cache
+
+    document = status_cache.load(key)
+    return status_cache.refresh_times(document, stale_after_s) if document is not None else None
+
+
+def _show(name: str, document: dict[str, Any], args: argparse.Namespace, *, remember: bool) -> int:
+    if remember:
+        from ecs_field.sites.status.fleet import save_summary_doc
+
+        save_summary_doc(name, document)  # `sites list` and the GUI's site list show it at once
+    for problem in (document.get("snapshot") or {}).get("problems") or []:
         say(f"warning: {problem}")
     if args.json:
-        print_json(status.to_dict())
+        print_json(document)
     else:
-        sys.stdout.write(render_status(status.to_dict()) + "\n")
+        sys.stdout.write(render_status(document) + "\n")
     return 0
 
 
@@ -411,7 +459,7 @@ def fit_table(rows: list[list[str]], headers: list[str], width: int) -> str:
             break
         widest = max(candidates, key=lambda i: widths[i])
         widths[widest] -= 1
-    fitted = [[_clip(cell, widths[i]) for i, cell in enumerate(row)] for row in rows]
+    fitted = [[_clip(cell, width) for cell, width in zip(row, widths, strict=True)] for row in rows]
     return table(fitted, [h[: widths[i]] for i, h in enumerate(headers)])
 
 
@@ -444,7 +492,7 @@ def _when(value: Any) -> str:
 
 
 def _short_revision(revision: str | None) -> str:
-    from ecs_field.sites.status.sync import parse_revision
+    from ecs_field.sites.status.revision import parse_revision
 
     parsed = parse_revision(revision)
     if parsed is None:
@@ -455,7 +503,10 @@ def _short_revision(revision: str | None) -> str:
 
 
 def _clip(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
+    text = str(text)
+    if len(text) <= width and text.isprintable():  # the common case, without splitting
+        return text
+    text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

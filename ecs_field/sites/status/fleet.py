@@ -63,18 +63,23 @@ def summary_path(site: str) -> Path:
 
 def save_summary(site: str, status: Any) -> None:
     """Remember the result of the last status computation (a sync.Status) for the fleet view."""
+    save_summary_doc(site, status.to_dict())
+
+
+def save_summary_doc(site: str, status: dict[str, Any]) -> None:
+    """The same from a status document (what `status --json` prints)."""
     document = {
         "schema": SUMMARY_SCHEMA,
         "site": site,
         "computed_at": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "sync": status.sync,
-        "health": status.health,
-        "commits_behind": status.commits_behind,
-        "commits_ahead": status.commits_ahead,
-        "counts": status.counts(),
-        "head": status.head,
-        "applied_revision": status.applied_revision,
-        "last_error": status.last_error(),
+        "sync": status.get("sync"),
+        "health": status.get("health"),
+        "commits_behind": status.get("commits_behind") or 0,
+        "commits_ahead": status.get("commits_ahead") or 0,
+        "counts": status.get("counts") or {},
+        "head": (status.get("repo") or {}).get("head"),
+        "applied_revision": status.get("applied_revision"),
+        "last_error": status.get("last_error") or "",
     }
     path = summary_path(site)
     try:

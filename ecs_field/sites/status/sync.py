@@ -26,16 +26,15 @@ Two independent questions, like Argo CD's sync status vs health:
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ecs_field.errors import BadInput
-from ecs_field.sites.repo.manifests import K8sObject, ManifestSet, load_manifests
 from ecs_field.sites.status import health as H
+from ecs_field.sites.status.desired import DesiredRow, desired_rows, rows_from_manifests
+from ecs_field.sites.status.revision import Revision, parse_revision
 from ecs_field.sites.status.snapshot import (
     GitOpsWord,
     Snapshot,
@@ -45,6 +44,9 @@ from ecs_field.sites.status.snapshot import (
     parse_time,
     utc_now,
 )
+
+if TYPE_CHECKING:  # only a type here: status must not pay for the manifest loader's imports
+    from ecs_field.sites.repo.manifests import ManifestSet
 
 DEFAULT_STALE_AFTER_S = 3600.0
 PENDING_LIMIT = 50  # commits listed in full; commits_behind stays exact
@@ -95,35 +97,7 @@ class RepoLike(Protocol):
     def commits_between(self, old: str, new: str, limit: int | None = None) -> Sequence[Any]: ...
 
 
-# -- revisions --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Revision:
-    raw: str
-    ref: str  # "main", "v1.2", "refs/heads/main"; "" when not stated
-    sha: str  # hex as given (may be short); "" when the revision has no commit (OCI digests)
-
-
-_HEX = r"[0-9a-fA-F]{7,40}"
-_REV_PATTERNS = (
-    re.compile(rf"^(?P<ref>.+)@sha1:(?P<sha>{_HEX})$"),  # Flux v2: main@sha1:<hex>, v1@sha1:<hex>
-    re.compile(rf"^sha1:(?P<sha>{_HEX})$"),  # a bare commit
-    re.compile(r"^(?P<ref>.+)/(?P<sha>[0-9a-fA-F]{40})$"),  # legacy Flux: main/<sha>
-    re.compile(r"^(?P<sha>[0-9a-fA-F]{40})$"),
-)
-
-
-def parse_revision(text: str | None) -> Revision | None:
-    if not text:
-        return None
-    text = text.strip()
-    for pattern in _REV_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            groups = match.groupdict()
-            return Revision(text, groups.get("ref") or "", match.group("sha").lower())
-    if "@" in text:  # e.g. "main@sha256:..." (an OCI source): a ref, but no commit to compare
-        return Revision(text, text.split("@", 1)[0], "")
-    return Revision(text, "", "")
+# -- revisions: in revision.py (light, the status renderer imports it) ---------------------------
 
 
 # -- the status document ----------------------------------------------------------------------------
@@ -273,6 +247,7 @@ def compute_status(
     manifests: ManifestSet | None = None,
     snapshot_problems: Sequence[str] = (),
     now: dt.datetime | None = None,
+    desired: Sequence[DesiredRow] | None = None,
 ) -> Status:
     now = now or utc_now()
     try:
@@ -317,10 +292,14 @@ def compute_status(
                 f"the snapshot is dated {snapshot.taken_at}, {human_age(ahead)} in the future: "
                 "the laptop's or the host's clock is wrong, so its age is unknown"
             )
-    if manifests is None:
-        manifests = load_manifests(repo.path, subpath)
+    if desired is None:
+        if manifests is not None:
+            desired = rows_from_manifests(manifests)
+        else:
+            # Cached per commit when the work tree is clean: the files are then exactly the commit's.
+            desired = desired_rows(repo.path, subpath, commit=None if status.dirty else head_sha)
     _sync(status, repo, snapshot, head_sha, subpath)
-    status.workloads = _workloads(manifests, snapshot, status.pending)
+    status.workloads = _workloads(desired, snapshot, status.pending)
     return status
 
 
@@ -636,7 +615,7 @@ def _newest(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 # -- workloads --------------------------------------------------------------------------------------
 def _workloads(
-    manifests: ManifestSet, snapshot: Snapshot | None, pending: list[dict[str, Any]]
+    desired: Sequence[DesiredRow], snapshot: Snapshot | None, pending: list[dict[str, Any]]
 ) -> list[Workload]:
     listed = set(snapshot.listed_kinds) if snapshot is not None else set()
     pending_files: dict[str, str] = {}
@@ -656,7 +635,7 @@ def _workloads(
             by_kind_name.setdefault((kind, key[2]), []).append(item)
     used: set[int] = set()
     rows: list[Workload] = []
-    for obj in manifests.objects:
+    for obj in desired:
         if not obj.kind or obj.kind in NOT_WORKLOADS or not obj.name:
             continue
         if snapshot is None:
@@ -665,7 +644,7 @@ def _workloads(
                     obj.kind,
                     _namespace(obj),
                     obj.name,
-                    _desired(obj),
+                    obj.desired,
                     "",
                     H.UNKNOWN,
                     "no snapshot",
@@ -681,7 +660,7 @@ def _workloads(
         if found is None and obj.namespace is None:
             candidates = by_kind_name.get((obj.kind, obj.name)) or []
             found = candidates[0] if len(candidates) == 1 else None
-        row = Workload(obj.kind, namespace, obj.name, _desired(obj), "", H.UNKNOWN, "", obj.file, obj.line)
+        row = Workload(obj.kind, namespace, obj.name, obj.desired, "", H.UNKNOWN, "", obj.file, obj.line)
         if found is None:
             if obj.kind in listed:
                 row.health = H.MISSING
@@ -729,53 +708,14 @@ def _workloads(
     return rows
 
 
-def _is_tracked_kind(obj: K8sObject) -> bool:
+def _is_tracked_kind(obj: DesiredRow) -> bool:
     return obj.kind in EXTRA_KINDS or obj.kind == "Namespace" or obj.group == "esx.vmware.com"
 
 
-def _namespace(obj: K8sObject) -> str:
+def _namespace(obj: DesiredRow) -> str:
     if obj.namespace:
         return obj.namespace
     return "" if obj.kind in CLUSTER_SCOPED else "default"
-
-
-def _desired(obj: K8sObject) -> str:
-    spec = obj.body.get("spec") if isinstance(obj.body.get("spec"), dict) else {}
-    assert isinstance(spec, dict)
-    if obj.kind == "VirtualMachine":
-        parts = [str(spec.get("powerState") or "poweredOn")]
-        if spec.get("className"):
-            parts.append(f"class {spec['className']}")
-        if spec.get("imageName"):
-            parts.append(f"image {str(spec['imageName']).rsplit('/', 1)[-1]}")
-        return ", ".join(parts)
-    if obj.kind == "VirtualMachineClass":
-        hardware = spec.get("hardware") or {}
-        bits = []
-        if isinstance(hardware, dict):
-            if hardware.get("cpus") is not None:
-                bits.append(f"{hardware['cpus']} vCPU")
-            if hardware.get("memory"):
-                bits.append(f"{hardware['memory']} memory")
-        return ", ".join(bits) or "declared"
-    if obj.kind == "HostConfiguration":
-        return _profile_summary(spec.get("profile"))
-    return "present"
-
-
-def _profile_summary(profile: Any) -> str:
-    if not isinstance(profile, str):
-        return "profile"
-    try:
-        document = json.loads(profile)
-    except ValueError:
-        return "profile (not valid JSON)"
-    esx = document.get("esx") if isinstance(document, dict) else None
-    if isinstance(document, dict) and isinstance(document.get("profile"), dict):
-        esx = document["profile"].get("esx")
-    if not isinstance(esx, dict):
-        return "profile"
-    return "profile: " + ", ".join(sorted(str(k) for k in esx))
 
 
 def _observed(item: dict[str, Any]) -> str:

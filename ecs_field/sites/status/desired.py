@@ -1,0 +1,310 @@
+"""The desired side of a status: one small row per object declared in the repository.
+
+Status compares what the repository declares with what the host reports. It needs, per object,
+only kind, group, namespace, name, a one-line "desired" summary, file and line; not the parsed
+bodies the linter needs. So this module reads the manifests once per commit and keeps the rows
+in the app's cache folder (``cache_dir()/status/desired-<commit>-<path hash>.json``): a second
+`status` of the same commit reads one small JSON file instead of every manifest.
+
+Reading is fast *and* bounded. A file that is plainly harmless (no anchors or aliases, few
+brackets, short lines: so its nesting depth is bounded too) is parsed with PyYAML's C loader; any
+other file goes through the bounded loader in repo/safe_yaml (alias bombs, depth, size, huge
+numbers), as does any file the C loader rejects. Files are found like repo/manifests finds them
+(YAML suffixes, hidden folders skipped, symlinked folders not followed, non-regular files skipped).
+
+Rows are cached only for a clean work tree at a known commit: uncommitted changes are read from
+the files every time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from ecs_field import paths, storage
+from ecs_field.errors import BadInput
+
+log = logging.getLogger(__name__)
+
+CACHE_SCHEMA = "ecs-field/status-desired@1"
+YAML_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 5 * 1024 * 1024  # as repo/safe_yaml
+KUSTOMIZE_CONFIG_GROUP = "kustomize.config.k8s.io"
+# The C loader is used only below these bounds: with no line longer than MAX_FAST_LINE, block
+# nesting cannot pass it, and with at most MAX_FAST_BRACKETS brackets neither can flow nesting,
+# so libyaml's recursive composer stays shallow (a deep document would crash it).
+MAX_FAST_LINE = 256
+MAX_FAST_BRACKETS = 256
+_CLOADER: Any = getattr(yaml, "CSafeLoader", None)
+_ALIAS_OR_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])[&*!<]")  # anchors, aliases, tags, merge keys: slow path
+_SEPARATOR = re.compile(r"^---", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class DesiredRow:
+    kind: str
+    group: str
+    name: str
+    namespace: str | None  # as written; None when the manifest gives none
+    desired: str  # "poweredOn, class small, image photon.ova", "2 vCPU, 4Gi memory", "present"
+    file: str  # relative to the repository root, "/" separated
+    line: int
+
+
+def desired_rows(root: Path, subpath: str | None, *, commit: str | None = None) -> list[DesiredRow]:
+    """Rows of every object under ``root/subpath``; cached per ``commit`` (give it only for a clean tree)."""
+    cache_file = _cache_file(root, subpath, commit) if commit else None
+    if cache_file is not None:
+        cached = _read_cache(cache_file, commit or "")
+        if cached is not None:
+            return cached
+    rows = list(_scan(root, subpath))
+    if cache_file is not None:
+        _write_cache(cache_file, commit or "", rows)
+    return rows
+
+
+def rows_from_manifests(manifests: Any) -> list[DesiredRow]:
+    """Rows from an already loaded repo.manifests.ManifestSet (the GUI's detail loads one anyway)."""
+    return [
+        DesiredRow(o.kind, o.group, o.name, o.namespace, summarize(o.kind, o.body), o.file, o.line)
+        for o in manifests.objects
+    ]
+
+
+# -- reading the files ---------------------------------------------------------------------------------
+def _scan(root: Path, subpath: str | None) -> Iterator[DesiredRow]:
+    root = Path(root)
+    if not root.exists():
+        raise BadInput(f"{root}: no such folder", "Give the path of a site repository (or clone it first).")
+    base = _base(root, subpath)
+    files = [base] if base.is_file() else sorted(_yaml_files(base))
+    for path in files:
+        try:
+            rel = path.relative_to(root).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        for value, line in _documents(path):
+            yield from _rows_of(value, rel, line)
+
+
+def _base(root: Path, subpath: str | None) -> Path:
+    if not subpath or subpath in (".", "./"):
+        return root
+    parts = PurePosixPath(subpath.replace("\\", "/")).parts
+    if any(p == ".." for p in parts) or PurePosixPath(subpath).is_absolute():
+        raise BadInput(
+            f"path {subpath!r} leaves the repository", "Give a path inside the repository, like ./sites/a."
+        )
+    base = root.joinpath(*[p for p in parts if p not in (".", "/")])
+    if not base.exists():
+        raise BadInput(
+            f"{base}: no such folder in the repository",
+            "Check the site's --path (it is relative to the repository root).",
+        )
+    return base
+
+
+def _yaml_files(base: Path) -> Iterator[Path]:
+    for folder, dirs, names in os.walk(base):  # followlinks=False: a linked folder may leave the repo
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            if name.lower().endswith(YAML_SUFFIXES) and not name.startswith("."):
+                yield Path(folder) / name
+
+
+def _documents(path: Path) -> list[tuple[Any, int]]:
+    """(value, line) of each document; [] for a file that cannot be read (lint reports those)."""
+    try:
+        st = path.lstat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            return []  # FIFOs, devices, links, huge files: never opened here
+        data = path.read_bytes()
+    except OSError:
+        return []
+    if b"\x00" in data[:8192]:
+        return []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return []
+    if _fast_ok(text):
+        try:
+            values = list(yaml.load_all(text, Loader=_CLOADER))  # the C *safe* loader
+        except (yaml.YAMLError, ValueError, RecursionError, TypeError):
+            values = None
+        if values is not None:
+            starts = _document_lines(text)
+            return [(v, starts[i] if i < len(starts) else 1) for i, v in enumerate(values)]
+    from ecs_field.sites.repo import safe_yaml
+
+    loaded = safe_yaml.load_text(text)
+    return [(d.value, d.line) for d in loaded.documents]
+
+
+def _fast_ok(text: str) -> bool:
+    if _CLOADER is None:
+        return False
+    if text.count("[") + text.count("{") > MAX_FAST_BRACKETS:
+        return False
+    if _ALIAS_OR_ANCHOR.search(text):
+        return False
+    return max(map(len, text.splitlines()), default=0) <= MAX_FAST_LINE
+
+
+def _document_lines(text: str) -> list[int]:
+    """1-based line of each document's first content line (documents split at "---" lines)."""
+    lines = text.splitlines()
+    starts: list[int] = []
+    begin = 0
+    separators = [text.count("\n", 0, m.start()) for m in _SEPARATOR.finditer(text)]
+    if separators and all(not ln.strip() or ln.lstrip().startswith("#") for ln in lines[: separators[0]]):
+        begin = separators[0] + 1
+        separators = separators[1:]
+    for stop in [*separators, len(lines)]:
+        line = begin
+        while line < stop and (not lines[line].strip() or lines[line].lstrip().startswith("#")):
+            line += 1
+        starts.append(min(line, max(stop - 1, begin)) + 1)
+        begin = stop + 1
+    return starts
+
+
+def _rows_of(value: Any, rel: str, line: int) -> Iterator[DesiredRow]:
+    if not isinstance(value, dict):
+        return
+    kind, api_version = value.get("kind"), value.get("apiVersion")
+    if kind is None and api_version is None:
+        return
+    if isinstance(api_version, str) and api_version.startswith(KUSTOMIZE_CONFIG_GROUP + "/"):
+        return
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(value.get("items"), list):
+        for item in value["items"]:
+            if isinstance(item, dict):
+                yield _row(item, rel, line)
+        return
+    yield _row(value, rel, line)
+
+
+def _row(body: dict[str, Any], rel: str, line: int) -> DesiredRow:
+    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    assert isinstance(metadata, dict)
+    name = metadata.get("name")
+    namespace = metadata.get("namespace")
+    api_version = body.get("apiVersion") if isinstance(body.get("apiVersion"), str) else ""
+    assert isinstance(api_version, str)
+    kind = body.get("kind") if isinstance(body.get("kind"), str) else ""
+    assert isinstance(kind, str)
+    return DesiredRow(
+        kind=kind,
+        group=api_version.rpartition("/")[0] if "/" in api_version else "",
+        name=name if isinstance(name, str) else ("" if name is None else _text(name)),
+        namespace=namespace if isinstance(namespace, str) and namespace else None,
+        desired=summarize(kind, body),
+        file=rel,
+        line=line,
+    )
+
+
+def _text(value: Any) -> str:
+    # Only scalars become text: str() of a (possibly aliased) collection could be huge.
+    if isinstance(value, dt.date):  # the C loader makes YAML dates dates; the bounded loader keeps text
+        return value.isoformat()
+    return str(value) if isinstance(value, str | int | float | bool) or value is None else "?"
+
+
+def summarize(kind: str, body: dict[str, Any]) -> str:
+    """The one-line "desired" cell of a workload."""
+    spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
+    assert isinstance(spec, dict)
+    if kind == "VirtualMachine":
+        parts = [_text(spec.get("powerState") or "poweredOn")]
+        if spec.get("className"):
+            parts.append(f"class {_text(spec['className'])}")
+        if spec.get("imageName"):
+            parts.append(f"image {_text(spec['imageName']).rsplit('/', 1)[-1]}")
+        return ", ".join(parts)
+    if kind == "VirtualMachineClass":
+        hardware = spec.get("hardware") or {}
+        bits = []
+        if isinstance(hardware, dict):
+            if hardware.get("cpus") is not None:
+                bits.append(f"{_text(hardware['cpus'])} vCPU")
+            if hardware.get("memory"):
+                bits.append(f"{_text(hardware['memory'])} memory")
+        return ", ".join(bits) or "declared"
+    if kind == "HostConfiguration":
+        return _profile_summary(spec.get("profile"))
+    return "present"
+
+
+def _profile_summary(profile: Any) -> str:
+    if not isinstance(profile, str):
+        return "profile"
+    try:
+        document = json.loads(profile)
+    except (ValueError, RecursionError):
+        return "profile (not valid JSON)"
+    esx = document.get("esx") if isinstance(document, dict) else None
+    if isinstance(document, dict) and isinstance(document.get("profile"), dict):
+        esx = document["profile"].get("esx")
+    if not isinstance(esx, dict):
+        return "profile"
+    return "profile: " + ", ".join(sorted(str(k) for k in esx))
+
+
+# -- the per-commit cache --------------------------------------------------------------------------------
+def cache_folder() -> Path:
+    return paths.cache_dir() / "status"
+
+
+def _cache_file(root: Path, subpath: str | None, commit: str) -> Path:
+    where = f"{Path(root).resolve()}\0{subpath or ''}".encode()
+    return cache_folder() / f"desired-{commit[:40]}-{hashlib.sha256(where).hexdigest()[:16]}.json"
+
+
+def _read_cache(path: Path, commit: str) -> list[DesiredRow] | None:
+    try:
+        raw = path.read_bytes()
+        document = json.loads(raw)
+        if document.get("schema") != CACHE_SCHEMA or document.get("commit") != commit:
+            return None
+        return [DesiredRow(**row) for row in document["rows"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # a cache: anything wrong means "read the files again"
+
+
+def _write_cache(path: Path, commit: str, rows: list[DesiredRow]) -> None:
+    try:
+        storage.atomic_write_text(
+            path,
+            json.dumps({"schema": CACHE_SCHEMA, "commit": commit, "rows": [asdict(r) for r in rows]}),
+        )
+        _prune(path.parent)
+    except OSError as exc:
+        log.info("status cache not written: %s", exc)
+
+
+CACHE_KEEP = 64
+
+
+def _prune(folder: Path) -> None:
+    try:
+        entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in entries[CACHE_KEEP:]:
+        with contextlib.suppress(OSError):
+            old.unlink()

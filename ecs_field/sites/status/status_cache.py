@@ -1,0 +1,152 @@
+"""A finished status, cached until the repository or the snapshot changes.
+
+`status SITE` run twice on the same commit and the same snapshot gives the same answer except
+for the snapshot's age. So the computed document is kept in the cache folder under a key made of
+everything it depends on, and a warm run costs one ``git status`` (which also tells whether the
+work tree is clean) plus reading one JSON file: no Git library, no manifests, no comparison.
+
+The key: the repository's HEAD commit, branch, upstream and ahead/behind counts, the times of
+``FETCH_HEAD`` and ``packed-refs`` (a fetch may bring the applied commit into the clone), the
+identity (inode, size, mtime) of the cached snapshot file, the manifests path, the stale limit
+and the format version. A dirty work tree is never cached. The snapshot's age, staleness and
+"dated in the future" flag are recomputed on every run from its time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecs_field import paths, storage
+from ecs_field.sites.status.snapshot import FUTURE_TOLERANCE_S, human_age, parse_time, utc_now
+
+log = logging.getLogger(__name__)
+
+CACHE_SCHEMA = "ecs-field/status-cache@1"
+FORMAT = "3"  # bump when the status document changes shape
+FUTURE_PREFIX = "the snapshot is dated "
+
+
+@dataclass(frozen=True)
+class GitState:
+    oid: str
+    branch: str
+    upstream: str
+    ahead_behind: str
+    dirty: bool
+
+
+def git_state(repo: Path) -> GitState | None:
+    """HEAD, branch, upstream, ahead/behind and cleanliness in one ``git status``; None if git fails."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            capture_output=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"},
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    fields = {"oid": "", "head": "", "upstream": "", "ab": ""}
+    dirty = False
+    for line in done.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith("# branch."):
+            key, _, value = line[len("# branch.") :].partition(" ")
+            if key in fields:
+                fields[key] = value
+        elif line.strip():
+            dirty = True
+    if not fields["oid"] or fields["oid"] == "(initial)":
+        return None
+    return GitState(fields["oid"], fields["head"], fields["upstream"], fields["ab"], dirty)
+
+
+def _identity(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def status_key(
+    *, site: str, repo: Path, state: GitState, snapshot_file: Path, subpath: str | None, stale_after_s: float
+) -> str | None:
+    """The cache key, or None when the status must be computed (dirty tree, no snapshot file)."""
+    if state.dirty:
+        return None
+    snap = _identity(snapshot_file)
+    if snap is None:
+        return None
+    git_dir = Path(repo) / ".git"
+    parts = {
+        "format": FORMAT,
+        "site": site,
+        "repo": str(Path(repo).resolve()),
+        "git": [state.oid, state.branch, state.upstream, state.ahead_behind],
+        "refs": [_identity(git_dir / "FETCH_HEAD"), _identity(git_dir / "packed-refs")],
+        "snapshot": [str(snapshot_file), snap],
+        "subpath": subpath or "",
+        "stale_after_s": stale_after_s,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _path(key: str) -> Path:
+    return paths.cache_dir() / "status" / f"status-{key[:32]}.json"
+
+
+def load(key: str) -> dict[str, Any] | None:
+    try:
+        document = json.loads(_path(key).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("schema") != CACHE_SCHEMA or document.get("key") != key:
+        return None
+    status = document.get("status")
+    return status if isinstance(status, dict) else None
+
+
+def save(key: str, status: dict[str, Any]) -> None:
+    try:
+        storage.atomic_write_text(
+            _path(key), json.dumps({"schema": CACHE_SCHEMA, "key": key, "status": status})
+        )
+    except OSError as exc:
+        log.info("status cache not written: %s", exc)
+
+
+def refresh_times(
+    status: dict[str, Any], stale_after_s: float, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Recompute the snapshot's age, staleness and future flag (all that changes with the clock)."""
+    snap = status.get("snapshot") or {}
+    taken = parse_time(str(snap.get("taken_at") or ""))
+    problems = [p for p in snap.get("problems") or [] if not str(p).startswith(FUTURE_PREFIX)]
+    if taken is None:
+        return status
+    seconds = ((now or utc_now()) - taken).total_seconds()
+    future = -seconds > FUTURE_TOLERANCE_S
+    snap["age_s"] = round(max(0.0, seconds), 1)
+    snap["stale"] = future or seconds > stale_after_s
+    snap["future"] = future
+    snap["future_s"] = round(-seconds, 1) if future else None
+    if future:
+        problems.append(
+            f"{FUTURE_PREFIX}{snap['taken_at']}, {human_age(-seconds)} in the future: "
+            "the laptop's or the host's clock is wrong, so its age is unknown"
+        )
+    snap["problems"] = problems
+    status["snapshot"] = snap
+    return status

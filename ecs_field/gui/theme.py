@@ -164,7 +164,7 @@ _DARK_OK = Box("#7ee787", "#0f2a1a", "#2ea043")
 _DARK_WARN = Box("#f2cc60", "#2e2405", "#9e6a03")
 _DARK_FAIL = Box("#ffa198", "#3a1216", "#da3633")
 _DARK_INFO = Box("#a5d6ff", "#0d2540", "#1f6feb")
-_DARK_NEUTRAL = Box("#d1d7e0", "#1c2128", "#656c76")
+_DARK_NEUTRAL = Box("#d1d7e0", "#1c2128", "#3d444d")
 _DARK_SPECIAL = Box("#e2c5ff", "#2a1548", "#8957e5")
 DARK = Tones(
     dark=True,
@@ -191,7 +191,7 @@ DARK = Tones(
     warn_badge=_DARK_WARN,
     fail_badge=_DARK_FAIL,
     info_badge=_DARK_INFO,
-    neutral_badge=_DARK_NEUTRAL,
+    neutral_badge=Box("#d1d7e0", "#1c2128", "#656c76"),  # a pill's frame must show on the window
     special_badge=_DARK_SPECIAL,
 )
 

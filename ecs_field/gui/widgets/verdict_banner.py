@@ -9,27 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from ecs_field.gui.widgets.hardware_style import is_dark
+from ecs_field.gui.theme import current_tones
 
-# verdict -> (word, text colour, background, border)
-STYLES: dict[str, tuple[str, str, str, str]] = {
-    "supported": ("✔  Supported", "#116329", "#dafbe1", "#4ac26b"),
-    "actions-required": ("!  Supported after actions", "#7d4e00", "#fff8c5", "#d4a72c"),
-    "unsupported": ("✖  Not supported", "#a40e26", "#ffebe9", "#ff8182"),
-    "": ("No verdict yet", "#424a53", "#f6f8fa", "#d0d7de"),
-    "busy": ("Checking…", "#0550ae", "#ddf4ff", "#54aeff"),
-    "error": ("Could not check", "#a40e26", "#ffebe9", "#ff8182"),
-}
-# the same states on a dark window: light text on a deep tint
-DARK_STYLES: dict[str, tuple[str, str, str]] = {
-    "supported": ("#7ee787", "#0f2a1a", "#2ea043"),
-    "actions-required": ("#f2cc60", "#2e2405", "#9e6a03"),
-    "unsupported": ("#ffa198", "#3a1216", "#da3633"),
-    "": ("#d1d7e0", "#1c2128", "#3d444d"),
-    "busy": ("#a5d6ff", "#0d2540", "#1f6feb"),
-    "error": ("#ffa198", "#3a1216", "#da3633"),
+# verdict -> (word, theme state): the box's colours are the theme's for that state
+STYLES: dict[str, tuple[str, str]] = {
+    "supported": ("✔  Supported", "pass"),
+    "actions-required": ("!  Supported after actions", "warn"),
+    "unsupported": ("✖  Not supported", "fail"),
+    "": ("No verdict yet", "neutral"),
+    "busy": ("Checking…", "info"),
+    "error": ("Could not check", "fail"),
 }
 GREETING = (
     "Check this machine, or drop what another box printed (lspci, lsusb, dmidecode, esxcli, "
@@ -90,10 +81,8 @@ class VerdictBanner(QFrame):
     def colours(self) -> tuple[str, str, str]:
         """(text, background, border) for the current state in the current palette."""
         # the application palette, not ours: our style sheet tints this frame's own palette
-        if is_dark(QApplication.palette()):
-            return DARK_STYLES.get(self.state, DARK_STYLES[""])
-        _, text, background, border = STYLES.get(self.state, STYLES[""])
-        return text, background, border
+        box = current_tones().box(STYLES.get(self.state, STYLES[""])[1])
+        return box.fg, box.bg, box.border
 
     def _apply_style(self) -> None:
         colour, background, border = self.colours()

@@ -31,7 +31,8 @@ _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _NIC = re.compile(r"^vmnic([0-9]{1,3})$")
 _USB_NIC = re.compile(r"^vusb[0-9]+$", re.IGNORECASE)
 # ESXi disk names: t10.ATA_____..., naa.5000..., eui...., mpx.vmhba0:C0:T0:L0, vml.0100...
-_DISK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$")
+# (also as the full path /vmfs/devices/disks/NAME, which some generators write)
+_DISK_NAME = re.compile(r"^(?:/vmfs/devices/disks/)?[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$")
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,14 @@ class _State:
 
 
 def _decode(data: bytes, state: _State) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        state.add(
+            1,
+            ERROR,
+            "is UTF-16 text (Windows Notepad's 'Unicode'); ESXi reads UTF-8 or ASCII",
+            "Save the file again as UTF-8 (or ANSI/ASCII).",
+        )
+        return None
     if len(data) > MAX_BYTES:
         state.add(
             None,
@@ -428,6 +436,34 @@ def _is_mac(value: str) -> bool:
     )
 
 
+def _check_clearpart(state: _State, line: _Line) -> None:
+    opts = line.options
+    if "--alldrives" in opts:
+        state.add(
+            line.number,
+            WARNING,
+            "clearpart --alldrives clears every disk the installer sees, "
+            "the USB stick it booted from included",
+            "Name the disks with --drives=, or leave clearpart out.",
+        )
+    if "--firstdisk" in opts:
+        kinds = [k.strip().lower() for k in (opts["--firstdisk"] or "").split(",") if k.strip()]
+        if not kinds or "usb" in kinds:
+            state.add(
+                line.number,
+                WARNING,
+                "clearpart: --firstdisk may choose a USB disk, the stick included",
+                "Use --firstdisk=local.",
+            )
+    targets = [n for n in ("--drives", "--alldrives", "--ignoredrives", "--firstdisk") if n in opts]
+    if not targets:
+        state.add(
+            line.number,
+            ERROR,
+            "clearpart: say which disks (--drives=, --alldrives, --ignoredrives= or --firstdisk)",
+        )
+
+
 def _check_install(state: _State, line: _Line) -> None:
     opts = line.options
     targets = [name for name in ("--disk", "--drive", "--firstdisk") if name in opts]
@@ -612,6 +648,8 @@ def validate_kickstart(text: str | bytes, source_name: str) -> list[Problem]:
     for name in INSTALL_COMMANDS:
         for line in state.commands.get(name, []):
             _check_install(state, line)
+    for line in state.commands.get("clearpart", []):
+        _check_clearpart(state, line)
     if state.commands.get("rootpw"):
         _check_rootpw(state, state.commands["rootpw"][0])
     _check_required(state)

@@ -379,3 +379,26 @@ def test_facts_for_the_history_never_hold_the_hash() -> None:
         "install": "install --firstdisk",
     }
     assert kickstart_facts(b"\x00\x01") == {} and kickstart_facts("") == {}
+
+
+def test_clearpart_that_can_reach_the_stick_is_warned() -> None:
+    for line, needle in [
+        ("clearpart --alldrives --overwritevmfs", "clearpart --alldrives clears every disk"),
+        ("clearpart --firstdisk --overwritevmfs", "clearpart: --firstdisk may choose a USB disk"),
+    ]:
+        found = problems(GOOD + line + "\n")
+        assert [(n, s) for n, s, _ in found] == [(6, "warning")] and needle in found[0][2], found
+    assert problems(GOOD + "clearpart --firstdisk=local --overwritevmfs\n") == []
+    assert only_errors(GOOD + "clearpart --overwritevmfs\n") == [
+        (6, "clearpart: say which disks (--drives=, --alldrives, --ignoredrives= or --firstdisk)")
+    ]
+
+
+def test_utf16_files_are_named_as_such() -> None:
+    found = validate_kickstart(GOOD.encode("utf-16"), "ks.cfg")
+    assert [(p.line, p.severity) for p in found] == [(1, "error")] and "UTF-16" in found[0].message
+
+
+def test_full_disk_paths_are_disk_names() -> None:
+    text = GOOD.replace("install --firstdisk=local", "install --disk=/vmfs/devices/disks/naa.600508b1001c")
+    assert problems(text) == []

@@ -59,12 +59,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--dns", metavar="D[,D]", help="one or two DNS server addresses")
     parser.add_argument("--vlan", metavar="N", help="management VLAN ID, 1-4094 (leave out for untagged)")
     parser.add_argument("--ntp", metavar="S[,S]", help="NTP servers (addresses or names), set at first boot")
-    parser.add_argument("--nic", metavar="vmnicN", help="management NIC (default: ESXi's choice, vmnic0)")
+    parser.add_argument("--nic", metavar="vmnicN", help="management NIC (default: the installer's choice)")
     parser.add_argument(
         "--disk",
         metavar="local|first|NAME",
         help="install disk: 'local' (default) first local disk; 'first' first local or SAN "
-        "disk; or an ESXi disk name (naa..., t10..., mpx...). Never a USB disk.",
+        "disk; or an ESXi disk name (naa..., t10..., mpx...). 'local' and 'first' never pick a USB disk.",
     )
     parser.add_argument(
         "--root-password-env",

@@ -63,6 +63,12 @@ ATTR_VOLUME_ID = 0x08
 ATTR_DIRECTORY = 0x10
 ATTR_ARCHIVE = 0x20
 
+# Unattended install (``write --kickstart``): the ks.cfg goes on the stick as /KS.CFG and both
+# boot.cfg files (legacy BIOS and UEFI) boot the installer with it (kickstart-reference.md 3).
+KICKSTART_NAME = "KS.CFG"
+KICKSTART_BOOT_OPTION = "ks=usb:/KS.CFG"
+BOOT_CFG_PATHS = ("/BOOT.CFG", "/EFI/BOOT/BOOT.CFG")
+
 _ZEROS = bytes(1 << 20)
 _BOOT_SECTOR = struct.Struct("<3s8sHBHBHHBHHHIIIHHIHH12sBBBI11s8s")
 _DIR_ENTRY = struct.Struct("<11sBBBHHHHHHHI")
@@ -154,8 +160,15 @@ class Fat32StickSource:
         min_free_bytes: int = DEFAULT_MIN_FREE_BYTES,
         cluster_size: int | None = None,
         tree: IsoTree | None = None,
+        kickstart: bytes | None = None,
     ) -> None:
+        """``kickstart``: the (already validated) ks.cfg bytes to put on the stick as /KS.CFG, with
+        ``ks=usb:/KS.CFG`` added to the kernelopt line of /BOOT.CFG and /EFI/BOOT/BOOT.CFG."""
         self.iso_path = Path(iso_path)
+        self.kickstart = kickstart
+        # Files whose bytes come from memory, not from the ISO (the kickstart and the edited
+        # boot.cfg files), by id() of their IsoFile.
+        self._memory: dict[int, bytes] = {}
         if min_free_bytes < 0:
             raise ValueError("min_free_bytes must be >= 0")
         if cluster_size is not None and (cluster_size < SECTOR or cluster_size > 32768
@@ -182,6 +195,8 @@ class Fat32StickSource:
                 # A buffered duplicate of the same open file: pycdlib reads small records.
                 with os.fdopen(os.dup(self._fd), "rb") as handle:
                     tree = read_iso_tree(self.iso_path, handle)
+            if kickstart is not None:
+                tree = self._with_kickstart(tree, kickstart)
             self._tree = tree
             self._check_sizes()
             self._plan(volume_label, min_free_bytes, cluster_size)
@@ -196,7 +211,20 @@ class Fat32StickSource:
 
     @property
     def description(self) -> str:
-        return f"UEFI FAT32 stick image of {self.iso_path.name} ({self.file_count} files)"
+        extra = f", kickstart /{KICKSTART_NAME}" if self.kickstart is not None else ""
+        return f"UEFI FAT32 stick image of {self.iso_path.name} ({self.file_count} files{extra})"
+
+    def describe_offset(self, offset: int) -> str:
+        """What lies at ``offset`` of the stick image: a file's path (and the offset in it), a
+        directory, a FAT, the boot sectors, the MBR or free space. Names a verify difference."""
+        index = bisect.bisect_right(self._starts, offset) - 1
+        if index >= 0 and offset < self._ends[index]:
+            label = self._labels[index]
+            if label.startswith("/") and not label.endswith("(directory)"):
+                return f"{label} (byte {offset - self._starts[index] + self._file_skip[index]} of the file)"
+            return label
+        return "free space of the FAT32 partition" if offset >= self._layout.partition_start \
+            else "the gap between the MBR and the partition"
 
     @property
     def file_count(self) -> int:
@@ -287,6 +315,47 @@ class Fat32StickSource:
             raise BadInput(f"{self.iso_path}: cannot read the ISO ({exc})",
                            "Check that the drive holding the ISO is still connected.") from exc
 
+    # ----------------------------------------------------------------------------- kickstart
+    def _with_kickstart(self, tree: IsoTree, kickstart: bytes) -> IsoTree:
+        """A copy of ``tree`` with /KS.CFG added (or replaced) and both boot.cfg files edited.
+
+        The caller's tree is not changed: only the folders on the way to a changed file are copied.
+        """
+        root = _copy_dir(tree.root)
+        edited = 0
+        for path in BOOT_CFG_PATHS:
+            folder, item = _find(root, path)
+            if folder is None or item is None:
+                continue
+            original = self._read_file(item)
+            text = add_kickstart_option(original, f"{self.iso_path}:{path}")
+            replacement = IsoFile(item.name, len(text), (), item.mtime, item.hidden)
+            folder.files[folder.files.index(item)] = replacement
+            self._memory[id(replacement)] = text
+            edited += 1
+        if not edited:
+            raise BadInput(
+                f"{self.iso_path}: has neither /BOOT.CFG nor /EFI/BOOT/BOOT.CFG, so the installer cannot be "
+                "told to use a kickstart file (is this an ESXi installer ISO?)",
+                "Use an ESXi/ECS installer ISO, or write without --kickstart.",
+            )
+        stamp = max((f.mtime for f in root.files), default=FAT_EPOCH)
+        ks = IsoFile(KICKSTART_NAME, len(kickstart), (), stamp, False)
+        root.files = [f for f in root.files if f.name.casefold() != KICKSTART_NAME.casefold()] + [ks]
+        self._memory[id(ks)] = bytes(kickstart)
+        return IsoTree(root, tree.volume_id, tree.names_from, tree.iso_size, list(tree.skipped))
+
+    def _read_file(self, item: IsoFile) -> bytes:
+        if item.size > 1 << 20:
+            raise BadInput(f"{self.iso_path}: {item.name} is {item.size} bytes, too large for a boot.cfg",
+                           "Use an ESXi/ECS installer ISO, or write without --kickstart.")
+        data = bytearray(item.size)
+        view, done = memoryview(data), 0
+        for iso_offset, length in item.extents:
+            self._read_iso(iso_offset, view[done: done + length])
+            done += length
+        return bytes(data)
+
     # ----------------------------------------------------------------------------- layout
     def _check_sizes(self) -> None:
         for path, item in self._tree.root.iter_files():
@@ -300,9 +369,11 @@ class Fat32StickSource:
         tree = self._tree
         self._label = fat_names.volume_label(label if label is not None else tree.volume_id)
         dirs = self._plan_directories()
+        paths = {id(item): path for path, item in tree.root.iter_files()}
+        # ISO files in ISO order (a sequential read of the ISO); files held in memory after them.
         files = sorted(
             (item for _, item in tree.root.iter_files() if item.size),
-            key=lambda item: item.extents[0][0],
+            key=lambda item: (1, 0) if id(item) in self._memory else (0, item.extents[0][0]),
         )
         dir_bytes = sum(plan.entry_slots * 32 for plan in dirs)
         estimate = dir_bytes + tree.data_bytes + min_free + (4 << 20)
@@ -350,27 +421,38 @@ class Fat32StickSource:
                     sub.parent_cluster = 0 if plan.is_root else plan.first_cluster
 
         serial = self._volume_serial()
-        segments: list[tuple[int, int, int, Any]] = []
-        segments.append((0, SECTOR, 0, mbr.render_mbr(PARTITION_START_LBA, total_sectors, serial)))
+        # (start, end, kind 1 = ISO bytes / 0 = payload bytes, payload, label, offset in the file)
+        segments: list[tuple[int, int, int, Any, str, int]] = []
+        segments.append((0, SECTOR, 0, mbr.render_mbr(PARTITION_START_LBA, total_sectors, serial),
+                         "the MBR (partition table)", 0))
         boot = self._boot_region(geometry, used, serial)
-        segments.append((part_start, part_start + len(boot), 0, boot))
+        segments.append((part_start, part_start + len(boot), 0, boot, "the FAT32 boot sectors and FSInfo", 0))
         fat = _render_fat(next_cluster, chain_ends)
-        segments.append((fat1, fat1 + len(fat), 0, fat))
-        segments.append((fat2, fat2 + len(fat), 0, fat))
+        segments.append((fat1, fat1 + len(fat), 0, fat, "the first FAT", 0))
+        segments.append((fat2, fat2 + len(fat), 0, fat, "the second FAT", 0))
         for plan in dirs:
             blob = self._render_directory(plan, file_cluster)
             start = cluster_offset(plan.first_cluster)
-            segments.append((start, start + len(blob), 0, blob))
+            segments.append((start, start + len(blob), 0, blob, f"{plan.path} (directory)", 0))
         for item in files:
             pos = cluster_offset(file_cluster[id(item)])
+            name = paths.get(id(item), item.name)
+            held = self._memory.get(id(item))
+            if held is not None:
+                segments.append((pos, pos + len(held), 0, held, name, 0))
+                continue
+            in_file = 0
             for iso_offset, length in item.extents:
-                segments.append((pos, pos + length, 1, iso_offset))
+                segments.append((pos, pos + length, 1, iso_offset, name, in_file))
                 pos += length
+                in_file += length
         segments.sort(key=lambda seg: seg[0])
         self._starts = [seg[0] for seg in segments]
         self._ends = [seg[1] for seg in segments]
         self._kinds = [seg[2] for seg in segments]
         self._payloads = [seg[3] for seg in segments]
+        self._labels = [seg[4] for seg in segments]
+        self._file_skip = [seg[5] for seg in segments]
 
         self._layout = Fat32Layout(
             volume_label=self._label,
@@ -492,6 +574,55 @@ class Fat32StickSource:
         return bytes(region)
 
 
+def _copy_dir(folder: IsoDir) -> IsoDir:
+    """A copy of the folder tree's structure (IsoDir objects); the IsoFile entries are shared."""
+    return IsoDir(folder.name, folder.mtime, folder.hidden, [_copy_dir(d) for d in folder.dirs],
+                  list(folder.files))
+
+
+def _find(root: IsoDir, path: str) -> tuple[IsoDir | None, IsoFile | None]:
+    """The folder and file at ``path``, matched as FAT does (upper/lower case alike)."""
+    *parts, leaf = path.strip("/").split("/")
+    folder = root
+    for part in parts:
+        found = next((d for d in folder.dirs if d.name.casefold() == part.casefold()), None)
+        if found is None:
+            return None, None
+        folder = found
+    item = next((f for f in folder.files if f.name.casefold() == leaf.casefold()), None)
+    return folder, item
+
+
+def add_kickstart_option(boot_cfg: bytes, where: str = "boot.cfg") -> bytes:
+    """``boot_cfg`` with ``ks=usb:/KS.CFG`` in its ``kernelopt=`` line (an existing ``ks=`` option is
+    replaced; a missing line is added after ``kernel=``). Everything else stays byte for byte,
+    line endings included."""
+    try:
+        text = boot_cfg.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{where}: is not a boot.cfg (not ASCII text)",
+                       "Use an ESXi/ECS installer ISO, or write without --kickstart.") from exc
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    for number, line in enumerate(lines):
+        body = line.rstrip("\r\n")
+        if body.strip().startswith("kernelopt="):
+            key, _, value = body.partition("=")
+            options = [word for word in value.split() if not word.startswith("ks=")]
+            options.append(KICKSTART_BOOT_OPTION)
+            lines[number] = f"{key}={' '.join(options)}" + line[len(body):]
+            return "".join(lines).encode("ascii")
+    option = f"kernelopt={KICKSTART_BOOT_OPTION}{newline}"
+    for number, line in enumerate(lines):
+        if line.strip().startswith("kernel="):
+            if not line.endswith(("\n", "\r")):
+                lines[number] = line + newline
+            lines.insert(number + 1, option)
+            return "".join(lines).encode("ascii")
+    raise BadInput(f"{where}: has no kernel= line: not an ESXi boot.cfg",
+                   "Use an ESXi/ECS installer ISO, or write without --kickstart.")
+
+
 class _Geometry(NamedTuple):
     reserved: int  # sectors before FAT #1 (boot sectors + padding to align the data area)
     fat_sectors: int  # per FAT
@@ -573,9 +704,13 @@ def build_stick_image(
 
 
 __all__ = [
+    "BOOT_CFG_PATHS",
     "DEFAULT_MIN_FREE_BYTES",
+    "KICKSTART_BOOT_OPTION",
+    "KICKSTART_NAME",
     "Fat32Layout",
     "Fat32StickSource",
+    "add_kickstart_option",
     "build_stick_image",
     "choose_cluster_size",
 ]

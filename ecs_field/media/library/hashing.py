@@ -1,7 +1,13 @@
-"""Streaming SHA-256: of a file, or while copying one, with progress and cancel.
+"""Streaming SHA-256: of a file, or while copying one, with progress and cancel; the one place
+where a SHA-256 text is normalised; and the cache of what was hashed before.
 
 One pass over the bytes: hashing while copying (or while downloading) costs nothing extra,
-where a separate hash pass over a 2 GB ISO would read it all again.
+where a separate hash pass over a 2 GB ISO would read it all again. And an image is hashed
+once: the cache keeps each hash with the file's full identity (path, device + inode, size,
+modification and change times in nanoseconds: what ``write.fingerprint`` compares), so a file
+that was edited, replaced or even touched is hashed again, never trusted from the cache. The
+change time cannot be set back by a program, so an edit that restores the modification time
+still misses the cache.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ecs_field.errors import BadInput, DeviceError
+from ecs_field.errors import BadInput, DeviceError, EcsFieldError
 from ecs_field.events import CancelToken, ProgressCallback, RateMeter, ignore_progress
 
 CHUNK = 1 << 20
@@ -37,6 +43,80 @@ def normalize_sha256(value: str, *, where: str = "--sha256") -> str:
             "Copy the checksum exactly as the download page or SHA256SUMS file shows it.",
         )
     return text
+
+
+# ----- the hash cache -------------------------------------------------------------------------
+
+CACHE_SCHEMA = "ecs-field/sha256-cache@1"
+CACHE_FILE = "sha256-cache.json"
+CACHE_ENTRIES = 64  # a technician's laptop holds a handful of images; old entries drop off
+FILE_VARIANT = ""  # the file's own bytes; other variants name a stream made from it
+
+
+def _cache_path() -> Path:
+    from ecs_field.paths import cache_dir
+
+    return cache_dir() / CACHE_FILE
+
+
+def _identity(path: Path, info: os.stat_result) -> dict[str, Any]:
+    return {"path": str(path), "device": info.st_dev, "inode": info.st_ino, "size": info.st_size,
+            "mtime_ns": info.st_mtime_ns, "ctime_ns": info.st_ctime_ns}
+
+
+def _load_cache() -> list[dict[str, Any]]:
+    import json
+
+    try:
+        document = json.loads(_cache_path().read_bytes())
+    except (OSError, ValueError):  # missing, unreadable or damaged: an empty cache, hashed again
+        return []
+    if not isinstance(document, dict) or document.get("schema") != CACHE_SCHEMA:
+        return []
+    entries = document.get("entries")
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("sha256"), str)
+            and _HEX64.match(e["sha256"])]
+
+
+def cached_sha256(
+    path: Path, info: os.stat_result | None = None, *, variant: str = FILE_VARIANT
+) -> str | None:
+    """The SHA-256 hashed before for this very file (``variant``: of a stream made from it), or None.
+
+    ``info`` is the file's stat as the caller fingerprinted it; without it the file is stat'ed now.
+    """
+    try:
+        info = info or os.stat(path)
+    except OSError:
+        return None
+    wanted = {**_identity(path, info), "variant": variant}
+    for entry in _load_cache():
+        if all(entry.get(key) == value for key, value in wanted.items()):
+            return str(entry["sha256"])
+    return None
+
+
+def remember_sha256(path: Path, info: os.stat_result, sha256: str, *, variant: str = FILE_VARIANT) -> None:
+    """Keep ``sha256`` for the file as ``info`` describes it (taken before it was hashed).
+
+    Only hashes this app computed over every byte go in. Best effort: a cache that cannot be
+    written only means hashing again next time.
+    """
+    from ecs_field.storage import atomic_write_json
+
+    try:
+        now = os.stat(path)
+    except OSError:
+        return
+    if _identity(path, now) != _identity(path, info):
+        return  # changed while it was hashed: the hash belongs to no version of it
+    entry = {**_identity(path, info), "variant": variant, "sha256": normalize_sha256(sha256)}
+    keep = [e for e in _load_cache() if not (e.get("path") == entry["path"] and e.get("variant") == variant)]
+    keep.append(entry)
+    with contextlib.suppress(OSError, EcsFieldError):
+        atomic_write_json(_cache_path(), {"schema": CACHE_SCHEMA, "entries": keep[-CACHE_ENTRIES:]})
 
 
 def new_hasher() -> Any:
@@ -107,7 +187,8 @@ def sha256_file(
 ) -> str:
     """Hex SHA-256 of ``path`` (or of its first ``limit`` bytes, fed into ``hasher`` if given)."""
     h = hasher if hasher is not None else new_hasher()
-    total = limit if limit is not None else path.stat().st_size
+    before = path.stat()
+    total = limit if limit is not None else before.st_size
     meter = ThrottledProgress(progress, phase, total, f"checking {path.name}")
     done = 0
     buffer = bytearray(CHUNK)
@@ -124,7 +205,10 @@ def sha256_file(
             done += count
             meter.update(done)
     meter.update(done, force=True)
-    return str(h.hexdigest())
+    digest = str(h.hexdigest())
+    if hasher is None and limit is None and done == before.st_size:
+        remember_sha256(path, before, digest)
+    return digest
 
 
 def copy_with_sha256(

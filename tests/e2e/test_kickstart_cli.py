@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ecs_field import paths
 from ecs_field.media.kickstart.cryptpw import HASH_PATTERN, verify
@@ -328,3 +330,54 @@ def test_terminal_retries_then_gives_up(tmp_path: Path) -> None:
     code, screen = _on_terminal(["kickstart", *BASE, "-o", str(out)], ["weak", "weaker", "Xqat3hi"])
     assert code == 2 and "no root password accepted" in screen
     assert not out.exists()
+
+
+# --- any option values: exit 0 or 2, never a traceback or exit 70 -------------------------------
+
+_VALUE = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "10.7.0.10/24",
+            "10.7.0.1",
+            "10.7.0.2,10.7.0.3",
+            "70",
+            "vmnic1",
+            "local",
+            "first",
+            "esx01",
+            "pool.ntp.org",
+            "-",
+            "--",
+            "/",
+            "0",
+            "4094",
+            "x/33",
+        ]
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    values=st.fixed_dictionaries(
+        {
+            name: st.one_of(st.none(), _VALUE)
+            for name in ("--hostname", "--ip", "--gateway", "--dns", "--vlan", "--ntp", "--nic", "--disk")
+        }
+    ),
+    password=st.text(max_size=45),
+)
+def test_any_option_values_exit_0_or_2(tmp_path: Path, values: dict, password: str) -> None:
+    args = [item for name, value in values.items() if value is not None for item in (f"{name}={value}",)]
+    out = tmp_path / "any.cfg"
+    os.environ["ESX_ROOT_ANY"] = password.replace("\x00", "")
+    try:
+        done = run_cli("kickstart", *args, "--root-password-env", "ESX_ROOT_ANY", "-o", str(out))
+    finally:
+        del os.environ["ESX_ROOT_ANY"]
+    assert done.returncode in (0, 2), done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    if done.returncode == 0:
+        assert validate_kickstart(out.read_bytes(), str(out)) == []
+        out.unlink()

@@ -184,6 +184,8 @@ def _write(output: str, text: str) -> None:
     path = Path(output).expanduser()
     if path.is_dir():
         raise BadInput(f"-o {output} is a folder", "Give a file name, e.g. -o ks.cfg")
+    if path.exists() and not path.is_file():  # a device or a pipe: never replaced by a file
+        raise BadInput(f"-o {output} is not a regular file", "Write the kickstart to a file, e.g. -o ks.cfg")
     try:
         storage.atomic_write_text(path, text)  # a temp file (mode 0600) renamed over the target
     except OSError as exc:

@@ -186,6 +186,11 @@ def test_output_to_stdout_and_bad_output(tmp_path: Path) -> None:
     assert "Wrote stdout" in done.stderr
     folder = kickstart(tmp_path)
     assert folder.returncode == 2 and "is a folder" in folder.stderr
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    special = kickstart(fifo)
+    assert special.returncode == 2 and "is not a regular file" in special.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # left as it was
 
 
 def test_site_defaults_fill_unset_options(tmp_path: Path) -> None:

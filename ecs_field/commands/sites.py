@@ -77,31 +77,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     pull.add_argument("name", metavar="NAME")
     pull.set_defaults(handler=run_pull)
 
-    lint = subparsers.add_parser(
-        "lint",
-        help="check a site repository's manifests before they reach a host",
-        description="Lint ECS GitOps manifests: structure, references (VM classes, ConfigMaps, namespaces), "
-        "host networking safety (management uplinks), plaintext passwords, and with --inventory the "
-        "hardware fit (NIC names, USB NIC boot scan, CPU/memory). PATH: a folder (or a registered site's "
-        "name). Exit 0 no errors, 1 errors found, 2 bad input.",
-    )
-    lint.add_argument("path", metavar="PATH", help="repository folder, a folder inside it, or a site name")
-    lint.add_argument(
-        "--inventory",
-        metavar="FILE",
-        type=Path,
-        action="append",
-        default=None,
-        help="the box's inventory JSON or a raw dump (anything `check` takes); repeat it for several "
-        "dumps of the same box (--inventory lspci.txt --inventory dmidecode.txt), merged like `check`",
-    )
-    lint.add_argument("--json", action="store_true", help="print findings as JSON")
-    lint.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="lint again even if this exact tree was linted before (reports are cached per commit)",
-    )
-    lint.set_defaults(handler=run_lint)
+    # `lint` lives in commands/lint.py (it answers from its cache without the registry's imports);
+    # registered here only while the CLI's command table still points `lint` at this module.
+    from ecs_field.cli import COMMANDS
+
+    if COMMANDS.get("lint") == __name__:
+        from ecs_field.commands import lint as lint_command
+
+        lint_command.register(subparsers)
 
 
 # ---------------------------------------------------------------------------------------------- sites
@@ -429,93 +412,5 @@ def _end_progress() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- lint
-
-
-def _load_inventory(paths: list[Path]) -> Any:
-    """One box from one or more files, merged exactly as `check FILE...` merges them."""
-    from ecs_field.compat.boxes import load_box
-
-    for path in paths:
-        if not path.exists():
-            raise BadInput(
-                f"--inventory {path}: no such file", "Give an inventory JSON (ecs-field probe -o) or a dump."
-            )
-    return load_box(paths)
-
-
-def _lint_target(given: str) -> tuple[Path, str | None, Any]:
-    """(root, subpath, inventory file) for a folder or a registered site's name."""
-    path = Path(given).expanduser()
-    if path.exists():
-        return path, None, None
-    registry = Registry.load()
-    site = registry.find(given)
-    if site is None:
-        raise BadInput(
-            f"{given}: no such folder or site",
-            "Give the folder of a site repository, or the name of a site (ecs-field sites list).",
-        )
-    local = local_repo_path(site)
-    if not local.exists():
-        raise BadInput(f"site {site.name} is not cloned yet", f"Run: ecs-field sites pull {site.name}")
-    return local, site.path, site.inventory
-
-
-def run_lint(args: argparse.Namespace) -> int:
-    from ecs_field.sites.lint.linter import lint, lint_cached
-
-    root, subpath, site_inventory = _lint_target(args.path)
-    inventory = None
-    if args.inventory:
-        inventory = _load_inventory(list(args.inventory))
-    elif isinstance(site_inventory, str):
-        inventory = _load_inventory([Path(site_inventory)])
-    elif isinstance(site_inventory, dict):
-        from ecs_field.hardware.inventory import Inventory
-
-        try:
-            inventory = Inventory.from_dict(site_inventory)
-        except (ValueError, TypeError) as exc:
-            raise BadInput(
-                f"the inventory stored with the site is unreadable: {exc}",
-                "Re-import it from the Hardware page or pass --inventory FILE.",
-            ) from exc
-    if root.is_file():
-        raise BadInput(f"{root} is a file", "Give the repository folder (or a folder inside it).")
-    report = (lint if getattr(args, "no_cache", False) else lint_cached)(root, subpath, inventory)
-    if args.json:
-        print_json(report.to_dict())
-    else:
-        _print_report(report.findings, report.counts, report.objects, report.files, inventory is not None)
-    return 1 if report.has_errors else 0
-
-
-# C0/C1 controls, DEL, and the Unicode characters that move or reorder text on a terminal: a file
-# name from a repository must not be able to rewrite the lines around it.
-_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
-    c: f"\\u{c:04x}" for c in (0x2028, 0x2029, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
-}
-
-
-def escape_text(text: str) -> str:
-    """``text`` with control characters shown as \\xNN (for one-line terminal output)."""
-    return text.translate(_UNSAFE)
-
-
-def _print_report(
-    findings: list[Finding], counts: dict[str, int], objects: int, files: int, hw: bool
-) -> None:
-    e = escape_text
-    for f in findings:
-        where = f"{e(f.file)}:{f.line}" if f.line else e(f.file) or "(repository)"
-        subject = f" {e(f.object)}:" if f.object else ""
-        print(f"{where}: {f.severity} [{e(f.rule)}]{subject} {e(f.message)}")
-        if f.hint:
-            print(f"    hint: {e(f.hint)}")
-    summary = (
-        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info "
-        f"in {objects} object(s) from {files} file(s)"
-    )
-    if not hw:
-        summary += "; hardware fit not checked (add --inventory FILE)"
-    print(summary)
+# Moved to ecs_field/commands/lint.py; these names stay importable from here.
+from ecs_field.commands.lint import _print_report, escape_text, run_lint  # noqa: E402,F401

@@ -19,6 +19,7 @@ Everything lives in a temporary ECS_FIELD_HOME that is removed at the end.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -222,6 +223,80 @@ def bench_status(repo_path: Path, n_manifests: int) -> None:
     print(f"ratio warm / baseline: {warm / base:.2f}x")
 
 
+# -- 1b. lint, whole CLI, against the PyYAML C-loader floor (SITES-LINT) ------------------------------
+LINT_FLOOR = """
+import sys, os, yaml
+loader = yaml.CSafeLoader
+for folder, dirs, names in os.walk(sys.argv[1]):
+    dirs[:] = [d for d in dirs if not d.startswith(".")]
+    for name in names:
+        if name.endswith((".yaml", ".yml")):
+            with open(os.path.join(folder, name), "rb") as handle:
+                for _ in yaml.load_all(handle, Loader=loader):
+                    pass
+"""
+
+
+def bench_lint_cli(repo_path: Path, runs: int = 5) -> dict[str, float]:
+    """Cold (empty cache folder) and warm (per-commit cache filled) `ecs-field lint --json`, each a
+    new process, against the same run's floor: a process parsing every manifest with CSafeLoader.
+
+    Each is the best of ``runs``, as CPU time of the child (user + system: stable on a shared,
+    loaded machine) and as wall time. Bytecode is allowed (kept under the bench folder), as in an
+    installed app; one unmeasured run of each compiles it first.
+    """
+    import resource
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(HOME / "pycache")
+
+    def run(argv: list[str], home: Path) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(
+            argv, env={**env, "ECS_FIELD_HOME": str(home)}, capture_output=True, check=False
+        )
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"{argv[:4]} exited {done.returncode}: {done.stderr.decode()[-500:]}")
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return cpu, wall
+
+    def best(samples: list[tuple[float, float]]) -> tuple[float, float]:
+        return min(c for c, _ in samples), min(w for _, w in samples)
+
+    lint_argv = [sys.executable, "-m", "ecs_field", "lint", str(repo_path), "--json"]
+    floor_argv = [sys.executable, "-c", LINT_FLOOR, str(repo_path)]
+    warm_home = Path(tempfile.mkdtemp(prefix="warm-", dir=HOME))
+    run(floor_argv, HOME)
+    run(lint_argv, warm_home)  # compiles the app and fills the cache for this commit
+    floors, colds, warms = [], [], []
+    for i in range(runs):  # interleaved, so a burst of load hits all three alike
+        floors.append(run(floor_argv, HOME))
+        colds.append(run(lint_argv, Path(tempfile.mkdtemp(prefix=f"cold-{i}-", dir=HOME))))
+        warms.append(run(lint_argv, warm_home))
+    floor, cold, warm = best(floors), best(colds), best(warms)
+    done = subprocess.run(
+        lint_argv, env={**env, "ECS_FIELD_HOME": str(warm_home)}, capture_output=True, check=False
+    )
+    doc = json.loads(done.stdout)
+    applied = sum(s["objects"] for s in doc["applied"])
+    print(f"lint CLI: {applied} applied objects in {len(doc['applied'])} set(s), counts {doc['counts']}")
+    print(f"floor (python + CSafeLoader over every manifest): cpu {floor[0]:.3f} s, wall {floor[1]:.3f} s")
+    for name, (cpu, wall), target in (
+        ("cold (empty cache)", cold, 1.5),
+        ("warm (per-commit cache)", warm, 0.3),
+    ):
+        verdict = "OK" if cpu <= target * floor[0] else "MISSED"
+        print(
+            f"lint {name}: cpu {cpu:.3f} s = {cpu / floor[0]:.2f}x, wall {wall:.3f} s = {wall / floor[1]:.2f}x "
+            f"(target <= {target}x: {verdict} by cpu)"
+        )
+    return {"floor": floor[0], "cold": cold[0], "warm": warm[0]}
+
+
 # -- 2. overview of many sites ----------------------------------------------------------------------
 def bench_overview(count: int, repo_path: Path) -> None:
     from ecs_field.sites.status.sync import Status
@@ -345,6 +420,7 @@ def main() -> None:
             f"in {time.perf_counter() - started:.1f} s"
         )
         bench_status(repo_path, args.manifests)
+        bench_lint_cli(repo_path)
         bench_overview(args.sites, repo_path)
         bench_gui(repo_path)
     finally:

@@ -69,14 +69,31 @@ def load(digest: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("cache") == CACHE_VERSION else None
 
 
-def store(digest: str, document: dict[str, Any]) -> None:
-    """Write the entry atomically; a cache that cannot be written only costs speed."""
+def load_text(digest: str) -> str | None:
+    """The stored ``--json`` output of an entry, without decoding the entry itself."""
+    path = folder() / f"{digest}.out"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    # The text is written before its entry; without the entry it may be half of an aborted write.
+    return text if (folder() / f"{digest}.json").is_file() and text.endswith("}\n") else None
+
+
+def store(digest: str, document: dict[str, Any], text: str | None = None) -> None:
+    """Write the entry (and the ``--json`` text) atomically; a cache that cannot be written only
+    costs speed."""
     with contextlib.suppress(OSError):
         where = folder()
         where.mkdir(parents=True, exist_ok=True)
+        if text is not None:
+            tmp_text = where / f".{digest}.{os.getpid()}.out.tmp"
+            tmp_text.write_text(text, encoding="utf-8")
+            os.replace(tmp_text, where / f"{digest}.out")
         tmp = where / f".{digest}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps({"cache": CACHE_VERSION, **document}), encoding="utf-8")
         os.replace(tmp, where / f"{digest}.json")
         entries = sorted(where.glob("*.json"), key=lambda p: p.stat().st_mtime)
         for old in entries[:-MAX_ENTRIES]:
             old.unlink(missing_ok=True)
+            old.with_suffix(".out").unlink(missing_ok=True)

@@ -151,9 +151,11 @@ class _Model:
     def _multi_cluster(self, all_flux: list[K8sObject]) -> None:
         # Build each Kustomization's set once; a Kustomization applied by another one is not a top.
         built = {
-            id(k): self.builder.build(p) if (p := _norm_path(_spec_path(k))) is not None and self.tree.is_dir(p) else None
+            id(k): self.builder.build(p)
+            if (p := _norm_path(_spec_path(k))) is not None and self.tree.is_dir(p)
+            else None
             for k in all_flux
-        }  # fmt: skip
+        }
         applied_by_other: set[int] = set()
         for k in all_flux:
             b = built[id(k)]
@@ -233,9 +235,15 @@ class _Model:
         line = ks.line_of("spec", "path")
         if not self._is_this_repo(ks, parent.owner):
             self.model.findings.append(
-                Finding("info", "flux-other-source", ks.file, ks.line_of("spec", "sourceRef"), ks.ref,
-                        f"applies {raw or './'} from {_source_label(ks)}, another source; not read by lint")
-            )  # fmt: skip
+                Finding(
+                    "info",
+                    "flux-other-source",
+                    ks.file,
+                    ks.line_of("spec", "sourceRef"),
+                    ks.ref,
+                    f"applies {raw or './'} from {_source_label(ks)}, another source; not read by lint",
+                )
+            )
             self.by_owner[(ks.namespace or "", ks.name)] = AppliedSet(ks.ref, raw, ks, parent.cluster)
             return None
         path = _norm_path(raw)
@@ -246,11 +254,17 @@ class _Model:
             return None
         if not self.tree.is_dir(path):
             self.model.findings.append(
-                Finding("error", "flux-path", ks.file, line, ks.ref,
-                        f"path {raw!r} does not exist in this repository, which is the Kustomization's source; "
-                        "Flux fails with 'kustomization path not found'",
-                        "Fix spec.path (it is relative to the repository root), or add the folder.")
-            )  # fmt: skip
+                Finding(
+                    "error",
+                    "flux-path",
+                    ks.file,
+                    line,
+                    ks.ref,
+                    f"path {raw!r} does not exist in this repository, which is the Kustomization's source; "
+                    "Flux fails with 'kustomization path not found'",
+                    "Fix spec.path (it is relative to the repository root), or add the folder.",
+                )
+            )
             return None
         if path == parent.path and parent.owner is None:
             # The site path applied by the Kustomization that lives in it: the same set.
@@ -278,8 +292,10 @@ class _Model:
             o
             for c in self.model.contents.values()
             for o in c.objects
-            if o.is_a("GitRepository", FLUX_SOURCE_GROUP) and o.name == name and (o.namespace or "default") == namespace
-        ]  # fmt: skip
+            if o.is_a("GitRepository", FLUX_SOURCE_GROUP)
+            and o.name == name
+            and (o.namespace or "default") == namespace
+        ]
         if not repos:
             return True
         url = repos[0].get("spec", "url")
@@ -301,11 +317,17 @@ class _Model:
                 if first is not None:
                     if (first.file, first.doc_index, first.prefix) != (obj.file, obj.doc_index, obj.prefix):
                         findings.append(
-                            Finding("error", "duplicate-object", obj.file, obj.line, obj.ref,
-                                    f"{obj.ref} in {s.name} is already defined at {first.file}:{first.line}",
-                                    "kustomize refuses to build a set with the same object twice, so Flux "
-                                    "applies nothing of it; delete or rename one of them.")
-                        )  # fmt: skip
+                            Finding(
+                                "error",
+                                "duplicate-object",
+                                obj.file,
+                                obj.line,
+                                obj.ref,
+                                f"{obj.ref} in {s.name} is already defined at {first.file}:{first.line}",
+                                "kustomize refuses to build a set with the same object twice, so Flux "
+                                "applies nothing of it; delete or rename one of them.",
+                            )
+                        )
                     continue
                 seen[key] = obj
                 owned = owners.get((s.cluster, key))
@@ -313,11 +335,17 @@ class _Model:
                     owners[(s.cluster, key)] = (s, obj)
                 elif owned[0] is not s:
                     findings.append(
-                        Finding("error", "owned-twice", obj.file, obj.line, obj.ref,
-                                f"{obj.ref} is applied by both {owned[0].name} ({owned[1].file}:{owned[1].line}) "
-                                f"and {s.name}",
-                                "Two Kustomizations fight over it and one may prune it; keep it in one path.")
-                    )  # fmt: skip
+                        Finding(
+                            "error",
+                            "owned-twice",
+                            obj.file,
+                            obj.line,
+                            obj.ref,
+                            f"{obj.ref} is applied by both {owned[0].name} ({owned[1].file}:{owned[1].line}) "
+                            f"and {s.name}",
+                            "Two Kustomizations fight over it and one may prune it; keep it in one path.",
+                        )
+                    )
             if s.owner is not None:
                 findings.extend(_postbuild(s, self.model))
         findings.extend(_helm_sources(self.model))
@@ -397,11 +425,17 @@ def _ordered(sets: list[AppliedSet], findings: list[Finding]) -> list[AppliedSet
         for dep in s.depends_on:
             if dep not in by_name and s.owner is not None:
                 findings.append(
-                    Finding("warning", "flux-depends-on", s.owner.file, s.owner.line_of("spec", "dependsOn"),
-                            s.owner.ref, f"dependsOn {dep} is not applied from this repository",
-                            "Fine if it is created on the host; otherwise this Kustomization waits forever "
-                            "(DependencyNotReady).")
-                )  # fmt: skip
+                    Finding(
+                        "warning",
+                        "flux-depends-on",
+                        s.owner.file,
+                        s.owner.line_of("spec", "dependsOn"),
+                        s.owner.ref,
+                        f"dependsOn {dep} is not applied from this repository",
+                        "Fine if it is created on the host; otherwise this Kustomization waits forever "
+                        "(DependencyNotReady).",
+                    )
+                )
     done: list[AppliedSet] = []
     placed: set[str] = set()
     while len(done) < len(sets):
@@ -411,10 +445,16 @@ def _ordered(sets: list[AppliedSet], findings: list[Finding]) -> list[AppliedSet
             for s in stuck:
                 if s.owner is not None:
                     findings.append(
-                        Finding("error", "flux-depends-on", s.owner.file, s.owner.line_of("spec", "dependsOn"),
-                                s.owner.ref, "dependsOn forms a cycle: " + " -> ".join(x.name for x in stuck),
-                                "Flux never applies a Kustomization waiting on itself; break the cycle.")
-                    )  # fmt: skip
+                        Finding(
+                            "error",
+                            "flux-depends-on",
+                            s.owner.file,
+                            s.owner.line_of("spec", "dependsOn"),
+                            s.owner.ref,
+                            "dependsOn forms a cycle: " + " -> ".join(x.name for x in stuck),
+                            "Flux never applies a Kustomization waiting on itself; break the cycle.",
+                        )
+                    )
             done += stuck
             break
         for s in ready:
@@ -473,9 +513,14 @@ def _postbuild(s: AppliedSet, model: AppliedModel) -> Iterator[Finding]:
                 known |= {str(k) for k in values}
     if unknown_sources:
         yield Finding(
-            "info", "flux-substitute-unchecked", owner.file, owner.line_of("spec", "postBuild"), owner.ref,
-            f"substituteFrom {', '.join(unknown_sources)} is not in the repository; variables are not checked",
-        )  # fmt: skip
+            "info",
+            "flux-substitute-unchecked",
+            owner.file,
+            owner.line_of("spec", "postBuild"),
+            owner.ref,
+            f"substituteFrom {', '.join(unknown_sources)} is not in the repository; "
+            "variables are not checked",
+        )
         return
     for obj in s.objects:
         annotations = obj.get("metadata", "annotations")
@@ -495,12 +540,16 @@ def _postbuild(s: AppliedSet, model: AppliedModel) -> Iterator[Finding]:
                     continue
                 reported.add(name)
                 yield Finding(
-                    "warning", "flux-var-unresolved", obj.file, obj.line_of(*path), obj.ref,
+                    "warning",
+                    "flux-var-unresolved",
+                    obj.file,
+                    obj.line_of(*path),
+                    obj.ref,
                     f"${{{name}}} is not set by {owner.ref} postBuild (substitute/substituteFrom); "
                     "Flux replaces it with an empty string",
                     "Add the variable to postBuild.substitute, give it a default (${VAR:=value}), or escape "
                     "it as $${VAR}.",
-                )  # fmt: skip
+                )
 
 
 def _helm_sources(model: AppliedModel) -> Iterator[Finding]:
@@ -529,14 +578,23 @@ def _helm_sources(model: AppliedModel) -> Iterator[Finding]:
             if in_repo:
                 where = in_repo[0]
                 yield Finding(
-                    "error", "helm-source-missing", hr.file, hr.line_of(*path), hr.ref,
-                    f"chart source {label} is defined in {where.file}:{where.line} but no applied set includes it; "
+                    "error",
+                    "helm-source-missing",
+                    hr.file,
+                    hr.line_of(*path),
+                    hr.ref,
+                    f"chart source {label} is defined in {where.file}:{where.line} "
+                    "but no applied set includes it; "
                     "the HelmRelease fails (source not found)",
                     "Move the source into a path a Kustomization applies (usually infrastructure/sources).",
-                )  # fmt: skip
+                )
             else:
                 yield Finding(
-                    "warning", "helm-source-outside", hr.file, hr.line_of(*path), hr.ref,
+                    "warning",
+                    "helm-source-outside",
+                    hr.file,
+                    hr.line_of(*path),
+                    hr.ref,
                     f"chart source {label} is not defined in this repository",
                     "Fine if it is created on the host or by another repository; otherwise add it.",
-                )  # fmt: skip
+                )

@@ -31,14 +31,42 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 # Fields of kustomize's Kustomization type (api/types/kustomization.go); kustomize refuses others.
 KNOWN_FIELDS = frozenset(
     {
-        "apiVersion", "kind", "metadata", "openapi", "namePrefix", "nameSuffix", "namespace",
-        "commonLabels", "labels", "commonAnnotations", "patchesStrategicMerge", "patchesJson6902",
-        "patches", "images", "imageTags", "replacements", "replicas", "vars", "sortOptions",
-        "resources", "components", "crds", "bases", "configMapGenerator", "secretGenerator",
-        "helmGlobals", "helmCharts", "helmChartInflationGenerator", "generatorOptions",
-        "configurations", "generators", "transformers", "validators", "buildMetadata",
+        "apiVersion",
+        "kind",
+        "metadata",
+        "openapi",
+        "namePrefix",
+        "nameSuffix",
+        "namespace",
+        "commonLabels",
+        "labels",
+        "commonAnnotations",
+        "patchesStrategicMerge",
+        "patchesJson6902",
+        "patches",
+        "images",
+        "imageTags",
+        "replacements",
+        "replicas",
+        "vars",
+        "sortOptions",
+        "resources",
+        "components",
+        "crds",
+        "bases",
+        "configMapGenerator",
+        "secretGenerator",
+        "helmGlobals",
+        "helmCharts",
+        "helmChartInflationGenerator",
+        "generatorOptions",
+        "configurations",
+        "generators",
+        "transformers",
+        "validators",
+        "buildMetadata",
     }
-)  # fmt: skip
+)
 # kustomize's prefix/suffix transformer leaves these kinds' names alone.
 _NO_PREFIX_KINDS = frozenset({"CustomResourceDefinition", "APIService", "Namespace"})
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=", re.I)
@@ -137,9 +165,15 @@ class Builder:
         if not isinstance(spec, dict):
             if doc is not None or not content.findings:
                 out.findings.append(
-                    Finding("error", "kustomization-invalid", kfile, doc.line if doc else 0, "",
-                            "kustomization file is not a mapping; kustomize cannot build this folder")
-                )  # fmt: skip
+                    Finding(
+                        "error",
+                        "kustomization-invalid",
+                        kfile,
+                        doc.line if doc else 0,
+                        "",
+                        "kustomization file is not a mapping; kustomize cannot build this folder",
+                    )
+                )
             return out
 
         def line(*path: Any) -> int:
@@ -148,10 +182,17 @@ class Builder:
         for key in spec:
             if key not in KNOWN_FIELDS:
                 out.findings.append(
-                    Finding("error", "kustomization-field", kfile, line(key), "",
-                            f"unknown field {key!r} in the kustomization file; kustomize refuses to build",
-                            "Check the spelling against the kustomize reference (resources, namespace, patches, ...).")
-                )  # fmt: skip
+                    Finding(
+                        "error",
+                        "kustomization-field",
+                        kfile,
+                        line(key),
+                        "",
+                        f"unknown field {key!r} in the kustomization file; kustomize refuses to build",
+                        "Check the spelling against the kustomize reference "
+                        "(resources, namespace, patches, ...).",
+                    )
+                )
         for section in ("resources", "bases", "components"):
             entries = spec.get(section)
             if entries is None:
@@ -169,23 +210,43 @@ class Builder:
         self._generators(out, folder, kfile, spec, line)
         if spec.get("helmCharts") or spec.get("helmChartInflationGenerator"):
             out.findings.append(
-                Finding("error", "kustomization-helm", kfile, line("helmCharts"), "",
-                        "helmCharts needs `kustomize build --enable-helm`, which Flux does not use; the build fails",
-                        "Use a Flux HelmRelease for the chart instead.")
-            )  # fmt: skip
+                Finding(
+                    "error",
+                    "kustomization-helm",
+                    kfile,
+                    line("helmCharts"),
+                    "",
+                    "helmCharts needs `kustomize build --enable-helm`, which Flux does not use; "
+                    "the build fails",
+                    "Use a Flux HelmRelease for the chart instead.",
+                )
+            )
         for section in ("generators", "transformers", "validators", "replacements", "vars", "crds"):
             if spec.get(section):
                 out.findings.append(
-                    Finding("info", "kustomization-not-checked", kfile, line(section), "",
-                            f"{section} are not evaluated by ecs-field lint; objects are checked as written")
-                )  # fmt: skip
+                    Finding(
+                        "info",
+                        "kustomization-not-checked",
+                        kfile,
+                        line(section),
+                        "",
+                        f"{section} are not evaluated by ecs-field lint; objects are checked as written",
+                    )
+                )
         self._transform(out, spec, kfile, line)
         return out
 
     def _resource(  # noqa: PLR0917 - one entry of a kustomization list with its place
-        self, out: Build, folder: str, kfile: str, section: str, index: int, ref: Any, at: int,
+        self,
+        out: Build,
+        folder: str,
+        kfile: str,
+        section: str,
+        index: int,
+        ref: Any,
+        at: int,
         stack: tuple[str, ...],
-    ) -> None:  # fmt: skip
+    ) -> None:
         if not isinstance(ref, str) or not ref.strip():
             out.findings.append(
                 Finding("error", "kustomization-field", kfile, at, "", f"{section}[{index}] must be a path")
@@ -193,54 +254,91 @@ class Builder:
             return
         if _REMOTE.search(ref):
             out.findings.append(
-                Finding("info", "kustomization-remote", kfile, at, "",
-                        f"remote resource {ref!r} is not fetched; its objects are not checked")
-            )  # fmt: skip
+                Finding(
+                    "info",
+                    "kustomization-remote",
+                    kfile,
+                    at,
+                    "",
+                    f"remote resource {ref!r} is not fetched; its objects are not checked",
+                )
+            )
             return
         target = join(folder, ref)
         if target is None:
             out.findings.append(
-                Finding("error", "kustomization-resource", kfile, at, "",
-                        f"resource {ref!r} leaves the repository; Flux cannot read it",
-                        "Flux builds from the repository only; keep resources inside it.")
-            )  # fmt: skip
+                Finding(
+                    "error",
+                    "kustomization-resource",
+                    kfile,
+                    at,
+                    "",
+                    f"resource {ref!r} leaves the repository; Flux cannot read it",
+                    "Flux builds from the repository only; keep resources inside it.",
+                )
+            )
             return
         if self.tree.is_dir(target):
             if target in stack:
                 out.findings.append(
-                    Finding("error", "kustomization-cycle", kfile, at, "",
-                            f"resource {ref!r} includes a folder that includes this one (cycle)")
-                )  # fmt: skip
+                    Finding(
+                        "error",
+                        "kustomization-cycle",
+                        kfile,
+                        at,
+                        "",
+                        f"resource {ref!r} includes a folder that includes this one (cycle)",
+                    )
+                )
                 return
             if not find_kustomization(self.tree, target):
                 out.findings.append(
-                    Finding("error", "kustomization-resource", kfile, at, "",
-                            f"folder {ref!r} has no kustomization.yaml; kustomize refuses a folder without one",
-                            "Add a kustomization.yaml listing its files, or list the files themselves.")
-                )  # fmt: skip
+                    Finding(
+                        "error",
+                        "kustomization-resource",
+                        kfile,
+                        at,
+                        "",
+                        f"folder {ref!r} has no kustomization.yaml; kustomize refuses a folder without one",
+                        "Add a kustomization.yaml listing its files, or list the files themselves.",
+                    )
+                )
                 return
             self._merge(out, self._build(target, False, stack))
             return
         entry = self.tree.entries.get(target)
         if entry is None:
             out.findings.append(
-                Finding("error", "kustomization-resource", kfile, at, "",
-                        f"resource {ref!r} does not exist; kustomize build fails, so Flux applies nothing here",
-                        "Fix the path, or remove the entry.")
-            )  # fmt: skip
+                Finding(
+                    "error",
+                    "kustomization-resource",
+                    kfile,
+                    at,
+                    "",
+                    f"resource {ref!r} does not exist; kustomize build fails, so Flux applies nothing here",
+                    "Fix the path, or remove the entry.",
+                )
+            )
             return
         if entry.kind == "symlink" and not entry.inside:
             out.findings.append(
-                Finding("error", "kustomization-resource", kfile, at, "",
-                        f"resource {ref!r} is a symlink out of the repository; not read")
-            )  # fmt: skip
+                Finding(
+                    "error",
+                    "kustomization-resource",
+                    kfile,
+                    at,
+                    "",
+                    f"resource {ref!r} is a symlink out of the repository; not read",
+                )
+            )
             return
         self._add_file(out, target, generated=False)
 
     def _add_file(self, out: Build, rel: str, *, generated: bool) -> None:
         out.files.add(rel)
         content = self.load(rel)
-        for finding in content.findings:
+        for found in content.findings:
+            finding = found
             if finding.rule == "not-an-object":
                 # kustomize (and Flux's generator) decode every listed file as Kubernetes objects.
                 why = "Flux's generated kustomization" if generated else "kustomize"
@@ -269,17 +367,29 @@ class Builder:
             target = join(folder, ref)
             if target is None or target not in self.tree.entries:
                 out.findings.append(
-                    Finding("error", "kustomization-patch", kfile, line(*path), "",
-                            f"patch file {ref!r} does not exist; kustomize build fails")
-                )  # fmt: skip
+                    Finding(
+                        "error",
+                        "kustomization-patch",
+                        kfile,
+                        line(*path),
+                        "",
+                        f"patch file {ref!r} does not exist; kustomize build fails",
+                    )
+                )
             else:
                 out.files.add(target)
         if any(spec.get(s) for s in ("patches", "patchesStrategicMerge", "patchesJson6902")):
             section = next(s for s in ("patches", "patchesStrategicMerge", "patchesJson6902") if spec.get(s))
             out.findings.append(
-                Finding("info", "kustomization-patches", kfile, line(section), "",
-                        "patches are not applied by ecs-field lint: patched fields are checked as written")
-            )  # fmt: skip
+                Finding(
+                    "info",
+                    "kustomization-patches",
+                    kfile,
+                    line(section),
+                    "",
+                    "patches are not applied by ecs-field lint: patched fields are checked as written",
+                )
+            )
 
     def _generators(
         self, out: Build, folder: str, kfile: str, spec: dict[str, Any], line: Callable[..., int]
@@ -301,9 +411,16 @@ class Builder:
                         target = join(folder, ref)
                         if target is None or target not in self.tree.entries:
                             out.findings.append(
-                                Finding("error", "kustomization-generator", kfile, line(section, index, sub, j), "",
-                                        f"{section} {gen['name']}: file {ref!r} does not exist; kustomize build fails")
-                            )  # fmt: skip
+                                Finding(
+                                    "error",
+                                    "kustomization-generator",
+                                    kfile,
+                                    line(section, index, sub, j),
+                                    "",
+                                    f"{section} {gen['name']}: file {ref!r} does not exist; "
+                                    "kustomize build fails",
+                                )
+                            )
                             continue
                         out.files.add(target)
                         data[key or posixpath.basename(ref)] = ""
@@ -316,9 +433,16 @@ class Builder:
                     "x-generated": True,
                 }
                 out.objects.append(
-                    K8sObject("v1", kind, gen["name"], namespace if isinstance(namespace, str) else None,
-                              body, kfile, line(section, index))
-                )  # fmt: skip
+                    K8sObject(
+                        "v1",
+                        kind,
+                        gen["name"],
+                        namespace if isinstance(namespace, str) else None,
+                        body,
+                        kfile,
+                        line(section, index),
+                    )
+                )
 
     def _transform(self, out: Build, spec: dict[str, Any], kfile: str, line: Callable[..., int]) -> None:
         namespace = spec.get("namespace")

@@ -280,8 +280,46 @@ class _Builder:
         root: list[Any] = []
         root_line = 0
         loader = self.loader
+        get_event = loader.get_event
         while True:
-            event = loader.get_event()
+            event = get_event()
+            # Fast path (most events of a manifest): an untagged, unanchored plain or quoted text
+            # scalar inside a collection, as key or value. Same result as the general code below.
+            if event.__class__ is ScalarEvent and stack and event.anchor is None and event.tag is None:
+                text = event.value
+                plain, quoted = event.implicit
+                if (quoted and not plain) or (plain and text and text[0] not in _IMPLICIT_FIRST):
+                    parent = stack[-1]
+                    line = event.start_mark.line + 1
+                    if parent.is_map:
+                        key = parent.key
+                        if key is _NO_KEY:
+                            parent.key = text
+                            parent.key_line = line
+                            continue
+                        if key != _MERGE and key not in parent.value and len(stack) < MAX_DEPTH:
+                            self.nodes += 1
+                            if self.nodes > MAX_NODES:
+                                self._count(0, line)
+                            path = (*parent.path, key)
+                            lines[path] = parent.key_line
+                            if event.style == "|":
+                                block_starts[path] = line + 1
+                            parent.value[key] = text
+                            parent.size += 1
+                            parent.key = _NO_KEY
+                            continue
+                    elif len(stack) < MAX_DEPTH:
+                        self.nodes += 1
+                        if self.nodes > MAX_NODES:
+                            self._count(0, line)
+                        path = (*parent.path, len(parent.value))
+                        lines[path] = line
+                        if event.style == "|":
+                            block_starts[path] = line + 1
+                        parent.value.append(text)
+                        parent.size += 1
+                        continue
             if isinstance(event, DocumentEndEvent):
                 break
             line = event.start_mark.line + 1

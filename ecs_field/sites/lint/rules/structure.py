@@ -198,7 +198,8 @@ def _object_shape(obj: K8sObject) -> Iterator[Finding]:
                 "removed-api",
                 obj,
                 obj.line_of("apiVersion"),
-                f"{obj.api_version} {obj.kind} is no longer served by Kubernetes (removed in {removed.since})",
+                f"{obj.api_version} {obj.kind} is no longer served by Kubernetes "
+                f"(removed in {removed.since})",
                 removed.hint,
             )
         else:

@@ -1,0 +1,215 @@
+"""``ecs-field lint PATH [--inventory FILE]... [--json] [--no-cache]`` (DESIGN.md section 4).
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad input (not a folder, a FIFO or
+device, a bare repository without commits, a site that is not cloned).
+
+Kept apart from the ``sites`` commands so that linting an unchanged tree answers from the
+per-commit cache without importing the registry, YAML or the rules: the module imports only what
+the cache check needs, and the linter only on a miss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ecs_field.errors import BadInput
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    lint = subparsers.add_parser(
+        "lint",
+        help="check a site repository's manifests before they reach a host",
+        description="Lint ECS GitOps manifests the way Flux applies them (each Kustomization's path, "
+        "kustomization.yaml resources, targetNamespace, postBuild variables): structure, duplicates "
+        "per applied set, references (VM classes, ConfigMaps, namespaces, chart sources), host "
+        "networking safety (management uplinks), secrets in plain text, images without a pinned tag, "
+        "deprecated APIs, and with --inventory the hardware fit (NIC names, USB NIC boot scan, "
+        "CPU/memory). PATH: a folder, a bare repository (its branch is read), or a registered site's "
+        "name. Exit 0 no errors, 1 errors found, 2 bad input.",
+    )
+    lint.add_argument("path", metavar="PATH", help="repository folder, a folder inside it, or a site name")
+    lint.add_argument(
+        "--inventory",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=None,
+        help="the box's inventory JSON or a raw dump (anything `check` takes); repeat it for several "
+        "dumps of the same box (--inventory lspci.txt --inventory dmidecode.txt), merged like `check`",
+    )
+    lint.add_argument("--json", action="store_true", help="print findings as JSON")
+    lint.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="lint again even if this exact tree was linted before (reports are cached per commit)",
+    )
+    lint.set_defaults(handler=run_lint)
+
+
+def _load_inventory(paths: list[Path]) -> Any:
+    """One box from one or more files, merged exactly as `check FILE...` merges them."""
+    from ecs_field.compat.boxes import load_box
+
+    for path in paths:
+        if not path.exists():
+            raise BadInput(
+                f"--inventory {path}: no such file", "Give an inventory JSON (ecs-field probe -o) or a dump."
+            )
+    return load_box(paths)
+
+
+def _lint_target(given: str) -> tuple[Path, str | None, Any]:
+    """(root, subpath, inventory file) for a folder or a registered site's name."""
+    path = Path(given).expanduser()
+    if path.exists() or path.is_symlink():
+        return path, None, None
+    from ecs_field.sites.registry import Registry, local_repo_path
+
+    registry = Registry.load()
+    site = registry.find(given)
+    if site is None:
+        raise BadInput(
+            f"{given}: no such folder or site",
+            "Give the folder of a site repository, or the name of a site (ecs-field sites list).",
+        )
+    local = local_repo_path(site)
+    if not local.exists():
+        raise BadInput(f"site {site.name} is not cloned yet", f"Run: ecs-field sites pull {site.name}")
+    return local, site.path, site.inventory
+
+
+def _inventory(args: argparse.Namespace, site_inventory: Any) -> Any:
+    if args.inventory:
+        return _load_inventory(list(args.inventory))
+    if isinstance(site_inventory, str):
+        return _load_inventory([Path(site_inventory)])
+    if isinstance(site_inventory, dict):
+        from ecs_field.hardware.inventory import Inventory
+
+        try:
+            return Inventory.from_dict(site_inventory)
+        except (ValueError, TypeError) as exc:
+            raise BadInput(
+                f"the inventory stored with the site is unreadable: {exc}",
+                "Re-import it from the Hardware page or pass --inventory FILE.",
+            ) from exc
+    return None
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    root, subpath, site_inventory = _lint_target(args.path)
+    if root.is_file():
+        raise BadInput(f"{root} is a file", "Give the repository folder (or a folder inside it).")
+    inventory = _inventory(args, site_inventory)
+    use_cache = not getattr(args, "no_cache", False)
+    digest = ""
+    if use_cache:
+        from ecs_field.sites.lint import cache
+        from ecs_field.sites.lint.tree import open_tree
+
+        tree = open_tree(root)
+        digest = cache.key(tree, subpath, inventory)
+        if args.json:
+            # The stored output is printed as is: no JSON decoding on the fast path.
+            text = cache.load_text(digest)
+            if text is not None:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+                return _exit_of(text)
+        hit = cache.load(digest)
+        if hit is not None and _print_cached(hit, args.json):
+            return 1 if hit.get("counts", {}).get("error") else 0
+    else:
+        tree = None
+    from ecs_field.sites.lint.linter import lint
+
+    report = lint(root, subpath, inventory, tree=tree)
+    document = report.to_dict()
+    text = json.dumps(document, indent=2, default=str) + "\n"
+    if args.json:
+        sys.stdout.write(text)
+    else:
+        _print_report(document, report.objects, report.files, inventory is not None)
+    sys.stdout.flush()
+    if use_cache:
+        from ecs_field.sites.lint import cache
+
+        cache.store(
+            digest,
+            {
+                "counts": document["counts"],
+                "findings": document["findings"],
+                "applied": document["applied"],
+                "objects": report.objects,
+                "files": report.files,
+                "inventory_used": report.inventory_used,
+            },
+            text,
+        )
+    return 1 if report.has_errors else 0
+
+
+def _exit_of(text: str) -> int:
+    """1 when the stored ``--json`` text counts errors (top-level keys sit at two spaces)."""
+    start = text.rfind('\n  "counts": ')
+    end = text.find("}", start)
+    try:
+        counts = json.loads(text[start + len('\n  "counts": ') : end + 1])
+    except ValueError:
+        return 1
+    return 1 if not isinstance(counts, dict) or counts.get("error") != 0 else 0
+
+
+def _print_cached(hit: dict[str, Any], as_json: bool) -> bool:
+    try:
+        if as_json:
+            sys.stdout.write(
+                json.dumps({k: hit[k] for k in ("findings", "counts", "applied")}, indent=2) + "\n"
+            )
+        else:
+            _print_report(
+                {"findings": list(hit["findings"]), "counts": dict(hit["counts"])},
+                int(hit["objects"]),
+                int(hit["files"]),
+                bool(hit["inventory_used"]),
+            )
+    except (KeyError, TypeError, ValueError):
+        return False
+    sys.stdout.flush()
+    return True
+
+
+# C0/C1 controls, DEL, and the Unicode characters that move or reorder text on a terminal: a file
+# name from a repository must not be able to rewrite the lines around it.
+_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
+    c: f"\\u{c:04x}" for c in (0x2028, 0x2029, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+def escape_text(text: str) -> str:
+    """``text`` with control characters shown as \\xNN (for one-line terminal output)."""
+    return str(text).translate(_UNSAFE)
+
+
+def _print_report(document: dict[str, Any], objects: int, files: int, hw: bool) -> None:
+    e = escape_text
+    out = []
+    for f in document["findings"]:
+        where = f"{e(f['file'])}:{f['line']}" if f["line"] else e(f["file"]) or "(repository)"
+        subject = f" {e(f['object'])}:" if f["object"] else ""
+        out.append(f"{where}: {f['severity']} [{e(f['rule'])}]{subject} {e(f['message'])}")
+        if f["hint"]:
+            out.append(f"    hint: {e(f['hint'])}")
+    counts = document["counts"]
+    summary = (
+        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info "
+        f"in {objects} object(s) from {files} file(s)"
+    )
+    if not hw:
+        summary += "; hardware fit not checked (add --inventory FILE)"
+    out.append(summary)
+    sys.stdout.write("\n".join(out) + "\n")

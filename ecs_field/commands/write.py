@@ -16,6 +16,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,6 +27,7 @@ from ecs_field.events import CancelToken, Progress
 from ecs_field.media import history
 from ecs_field.media.drives import Drive, find_drive, human_size, safety
 from ecs_field.media.write.fingerprint import ImageFingerprint
+from ecs_field.media.write.kickstart_stick import refuse_raw
 from ecs_field.media.write.writejob import (
     MODES,
     DriveOutcome,
@@ -206,13 +208,15 @@ def _resolve_drives(devices: list[str]) -> list[Drive]:
     return drives
 
 
-def _confirm(drives: list[Drive], image: Path, mode: str, size: int) -> None:
+def _confirm(drives: list[Drive], image: Path, mode: str, size: int, kickstart: str | None = None) -> None:
     if not sys.stdin.isatty():
         raise SafetyRefusal(
             "not confirmed: writing erases the whole drive, and there is no terminal to ask",
             "Nothing was written. Run it in a terminal to be asked, or add --yes after checking the device.",
         )
     say(f"About to write {image.name} ({mode}, {human_size(size)}) to:")
+    if kickstart:
+        say(f"  with the kickstart {kickstart} as /KS.CFG (the host installs unattended)")
     for drive in drives:
         say(f"  {drive.display_path or drive.path}  {drive.label}  {human_size(drive.size_bytes)}"
             + (f"  serial {drive.serial}" if drive.serial else ""))
@@ -238,7 +242,8 @@ def _summary(outcome: DriveOutcome) -> str:
         head = f"{name}: written and verified"
     else:
         head = f"{name}: written but NOT VERIFIED (--no-verify was given; the stick was not read back)"
-    return f"{head} in {seconds:.0f} s ({rates}); sha256 {result.sha256}"
+    digest = f"; sha256 {result.sha256}" if result.sha256 else ""
+    return f"{head} in {seconds:.0f} s ({rates}){digest}"
 
 
 def run_write(args: argparse.Namespace) -> int:
@@ -264,16 +269,24 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     request = WriteRequest(
         image_path=image, mode=args.mode, expected_sha256=args.sha256, verify=not args.no_verify,
         allow_non_removable=args.allow_non_removable, confirm_devices=tuple(args.confirm_device or ()),
-        stall_timeout_s=args.stall_timeout,
+        stall_timeout_s=args.stall_timeout, kickstart_path=Path(args.kickstart) if args.kickstart else None,
     )
+    # A bad kickstart, or one with --mode raw, exits 2 before anything else is looked at.
+    if request.kickstart_path is not None and args.mode == "raw":
+        refuse_raw("raw")
+    kickstart = request.kickstart()
+    if kickstart is not None:
+        for warning in kickstart.warnings:
+            say(f"warning: {warning}")
     fingerprint = ImageFingerprint.take(image)  # before anything reads it (see media/fingerprint.py)
-    mode = resolve_mode(image, args.mode)
-    source = open_source(image, mode)
+    mode = resolve_mode(image, args.mode, kickstart=kickstart is not None)
+    source = open_source(image, mode, kickstart.data if kickstart else None)
     try:
         size = source.size_bytes
     finally:
         source.close()
     drives = _resolve_drives(args.devices)
+    looked_up_at: float | None = time.monotonic()
     if args.expect_drive:
         # From the app (helper): each device must still be the drive the user confirmed there.
         chosen = {d.path: d for d in map(safety.decode_identity, args.expect_drive)}
@@ -292,7 +305,8 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
             shown.add(warning)
             say(f"warning: {drive.display_path or drive.path}: {warning}")
     if not args.yes:
-        _confirm(drives, image, mode, size)
+        _confirm(drives, image, mode, size, kickstart.label if kickstart else None)
+        looked_up_at = None  # a person took their time: the writer looks the drives up again
     if args.no_verify:
         say("note: --no-verify: the stick will not be read back; a bad stick will not be noticed.")
     cancel = CancelToken()
@@ -301,10 +315,11 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         if len(drives) == 1:
             drive = drives[0]
             outcomes = [write_to_drive(request, drive, progress=lambda e: printer(drive.path, e),
-                                       cancel=cancel, mode=mode, keep_record=keep, fingerprint=fingerprint)]
+                                       cancel=cancel, mode=mode, keep_record=keep, fingerprint=fingerprint,
+                                       looked_up_at=looked_up_at)]
         else:
             outcomes = write_many(request, drives, progress=printer, cancel=cancel, keep_record=keep,
-                                  fingerprint=fingerprint)
+                                  fingerprint=fingerprint, looked_up_at=looked_up_at)
     printer.finish_line()
     for outcome in outcomes:
         printer.outcome(outcome)
@@ -403,6 +418,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--progress", choices=("json",),
                         help="json: one JSON object per line on stdout: phase, bytes_done, bytes_total, "
                         "rate_bps, eta_s, message (and device)")
+    parser.add_argument("--kickstart", metavar="FILE",
+                        help="an ESXi ks.cfg (see `ecs-field kickstart`): checked first (a bad one exits 2 "
+                        "before the stick is touched), put on the uefi-fat32 stick as /KS.CFG, and both "
+                        "boot.cfg files boot the installer with ks=usb:/KS.CFG; not with --mode raw")
     parser.add_argument("--stall-timeout", type=_stall_timeout, default=60.0, metavar="SECONDS",
                         help="report the stick as not answering after this long without progress (60)")
     # For the app's elevated helper (ecs_field.media.write.helper), not for people:

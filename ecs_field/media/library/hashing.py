@@ -20,7 +20,7 @@ import re
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ecs_field.errors import BadInput, DeviceError, EcsFieldError
 from ecs_field.events import CancelToken, ProgressCallback, RateMeter, ignore_progress
@@ -53,13 +53,28 @@ CACHE_ENTRIES = 64  # a technician's laptop holds a handful of images; old entri
 FILE_VARIANT = ""  # the file's own bytes; other variants name a stream made from it
 
 
+class FileIdentity(Protocol):
+    """What identifies one version of a file: an ``os.stat_result`` or a write fingerprint."""
+
+    @property
+    def st_dev(self) -> int: ...
+    @property
+    def st_ino(self) -> int: ...
+    @property
+    def st_size(self) -> int: ...
+    @property
+    def st_mtime_ns(self) -> int: ...
+    @property
+    def st_ctime_ns(self) -> int: ...
+
+
 def _cache_path() -> Path:
     from ecs_field.paths import cache_dir
 
     return cache_dir() / CACHE_FILE
 
 
-def _identity(path: Path, info: os.stat_result) -> dict[str, Any]:
+def _identity(path: Path, info: FileIdentity) -> dict[str, Any]:
     return {"path": str(path), "device": info.st_dev, "inode": info.st_ino, "size": info.st_size,
             "mtime_ns": info.st_mtime_ns, "ctime_ns": info.st_ctime_ns}
 
@@ -81,7 +96,7 @@ def _load_cache() -> list[dict[str, Any]]:
 
 
 def cached_sha256(
-    path: Path, info: os.stat_result | None = None, *, variant: str = FILE_VARIANT
+    path: Path, info: FileIdentity | None = None, *, variant: str = FILE_VARIANT
 ) -> str | None:
     """The SHA-256 hashed before for this very file (``variant``: of a stream made from it), or None.
 
@@ -98,7 +113,7 @@ def cached_sha256(
     return None
 
 
-def remember_sha256(path: Path, info: os.stat_result, sha256: str, *, variant: str = FILE_VARIANT) -> None:
+def remember_sha256(path: Path, info: FileIdentity, sha256: str, *, variant: str = FILE_VARIANT) -> None:
     """Keep ``sha256`` for the file as ``info`` describes it (taken before it was hashed).
 
     Only hashes this app computed over every byte go in. Best effort: a cache that cannot be

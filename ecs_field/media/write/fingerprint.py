@@ -50,6 +50,27 @@ class ImageFingerprint:
             raise BadInput(f"{path}: cannot read it ({exc.strerror})",
                            "Check the file's permissions.") from exc
 
+    # The file identity the SHA-256 cache keys on (library/hashing.py FileIdentity).
+    @property
+    def st_dev(self) -> int:
+        return self.device
+
+    @property
+    def st_ino(self) -> int:
+        return self.inode
+
+    @property
+    def st_size(self) -> int:
+        return self.size
+
+    @property
+    def st_mtime_ns(self) -> int:
+        return self.mtime_ns
+
+    @property
+    def st_ctime_ns(self) -> int:
+        return self.ctime_ns
+
     def with_sha256(self, sha256: str | None) -> ImageFingerprint:
         return ImageFingerprint(self.path, self.size, self.mtime_ns, self.ctime_ns, self.inode, self.device,
                                 sha256)

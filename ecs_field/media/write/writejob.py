@@ -6,6 +6,12 @@ expected SHA-256 where it cannot be checked while writing, look the drive up aga
 serial as the one chosen) and apply every safety rule, unmount it, write and verify, and leave a
 history record whatever happened. ``write_many`` does this for several sticks in parallel: one
 thread per stick, each verified and recorded on its own, one failure not stopping the others.
+
+An image is hashed once: the SHA-256 of what goes on the stick is taken from the cache
+(library/hashing.py, keyed by the file's full identity) when this very file was hashed before,
+so a repeated write does no hashing at all; otherwise it is computed beside the writer and
+cached. A kickstart (``WriteRequest.kickstart_path``) is validated before anything else and
+goes on uefi-fat32 sticks only.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ecs_field.errors import BadInput, Cancelled, EcsFieldError, SafetyRefusal
@@ -27,6 +33,7 @@ from ecs_field.media.drives import Drive, safety
 from ecs_field.media.image.source import FileSource, ImageSource
 from ecs_field.media.library.store import recheck_image_for_write
 from ecs_field.media.write.fingerprint import ImageFingerprint
+from ecs_field.media.write.kickstart_stick import StickKickstart, load_kickstart, refuse_raw
 from ecs_field.media.write.writer import ChecksumMismatch, WriteResult, write_image
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,11 @@ log = logging.getLogger(__name__)
 MODES = ("auto", "raw", "uefi-fat32")
 
 DeviceProgress = Callable[[str, Progress], None]  # (device path, event)
+
+# A drive looked up this recently, with no person in between (no confirmation asked), is not
+# looked up again before the write: the rules are applied to that look-up, and the opened device
+# is still checked against a fresh look-up right after the open (safety.check_opened).
+FRESH_LOOKUP_S = 2.0
 
 
 @dataclass
@@ -45,6 +57,8 @@ class WriteRequest:
     allow_non_removable: bool = False
     confirm_devices: tuple[str, ...] = ()  # each internal/loop target's path, typed again
     stall_timeout_s: float = 60.0
+    kickstart_path: Path | None = None  # a ks.cfg to put on the (uefi-fat32) stick
+    _kickstart: StickKickstart | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         import math
@@ -58,6 +72,16 @@ class WriteRequest:
             from ecs_field.media.library.hashing import normalize_sha256
 
             self.expected_sha256 = normalize_sha256(self.expected_sha256)
+        if self.kickstart_path is not None:
+            self.kickstart_path = Path(self.kickstart_path)
+
+    def kickstart(self) -> StickKickstart | None:
+        """The validated kickstart (read and checked once; BadInput, exit 2, when it is not usable)."""
+        if self.kickstart_path is None:
+            return None
+        if self._kickstart is None:
+            self._kickstart = load_kickstart(self.kickstart_path)
+        return self._kickstart
 
     def confirmation_for(self, drive: Drive) -> str | None:
         """The typed confirmation meant for ``drive`` (so one stick's confirmation never covers another)."""
@@ -86,16 +110,19 @@ class NotBootable(BadInput):
     """Auto mode does not write an image it does not recognise as bootable (``--mode raw`` does)."""
 
 
-def resolve_mode(image_path: Path, mode: str) -> str:
+def resolve_mode(image_path: Path, mode: str, *, kickstart: bool = False) -> str:
     """ "raw" or "uefi-fat32"; auto asks the image inspector (hybrid/disk images: raw; El Torito: FAT32).
 
     Auto refuses (NotBootable, exit 2) what it does not recognise as bootable; every mode refuses
-    an image whose own header says it was cut short (exit 2).
+    an image whose own header says it was cut short (exit 2). With ``kickstart`` a raw write is
+    refused (exit 2): a raw copy cannot carry the file.
     """
     from ecs_field.media.image.inspect import check_not_truncated, inspect_image
 
     if mode not in MODES:
         raise BadInput(f"--mode {mode!r} is not one of {', '.join(MODES)}", None)
+    if kickstart and mode == "raw":
+        refuse_raw(mode)
     if mode != "auto":
         check_not_truncated(image_path)
         return mode
@@ -106,16 +133,20 @@ def resolve_mode(image_path: Path, mode: str) -> str:
             "Nothing was written. Check that this is the installer image you meant (ecs-field image "
             "inspect shows what it is); to put it on the stick as it is, add --mode raw.",
         )
+    if kickstart and info.write_mode == "raw":
+        refuse_raw(f"{info.write_mode} (what auto chose for this hybrid image)")
     return info.write_mode
 
 
-def open_source(image_path: Path, mode: str) -> ImageSource:
-    """The byte stream to write for ``mode`` ("raw" or "uefi-fat32")."""
+def open_source(image_path: Path, mode: str, kickstart: bytes | None = None) -> ImageSource:
+    """The byte stream to write for ``mode`` ("raw" or "uefi-fat32"), with ``kickstart`` on a FAT32 stick."""
+    if kickstart is not None and mode != "uefi-fat32":
+        refuse_raw(mode)
     try:
         if mode == "uefi-fat32":
             from ecs_field.media.image.fat32 import Fat32StickSource
 
-            return Fat32StickSource(image_path)
+            return Fat32StickSource(image_path, kickstart=kickstart)
         return FileSource(image_path)
     except FileNotFoundError as exc:
         raise BadInput(f"{image_path}: no such file", "Check the image path.") from exc
@@ -126,18 +157,35 @@ def open_source(image_path: Path, mode: str) -> ImageSource:
                        "Check the file's permissions.") from exc
 
 
+def stream_variant(mode: str, kickstart: StickKickstart | None) -> str:
+    """The hash cache's name for the stream written in ``mode`` (library/hashing.py variants)."""
+    if mode == "raw":
+        return ""  # the file itself
+    import hashlib
+
+    from ecs_field import __version__
+
+    ks = hashlib.sha256(kickstart.data).hexdigest() if kickstart is not None else "-"
+    # The synthesiser's output may change between versions: its hashes are kept per version.
+    return f"{mode}@{__version__};ks={ks}"
+
+
 def check_image_sha256(
-    request: WriteRequest, mode: str, progress: ProgressCallback, cancel: CancelToken
+    request: WriteRequest, mode: str, progress: ProgressCallback, cancel: CancelToken,
+    fingerprint: ImageFingerprint | None = None,
 ) -> str | None:
-    """For uefi-fat32 the stream written is not the file, so the file's hash is checked up front.
+    """For uefi-fat32 the stream written is not the file, so the file's hash is checked up front
+    (unless this very file was hashed before: the cache).
 
     Raw writes check the expected hash while writing (before block 0 goes on), costing nothing.
     """
     if not request.expected_sha256 or mode == "raw":
         return None
-    from ecs_field.media.library.hashing import sha256_file
+    from ecs_field.media.library.hashing import cached_sha256, sha256_file
 
-    actual = sha256_file(request.image_path, progress=progress, cancel=cancel, phase="prepare")
+    actual = cached_sha256(request.image_path, fingerprint) if fingerprint is not None else None
+    if actual is None:
+        actual = sha256_file(request.image_path, progress=progress, cancel=cancel, phase="prepare")
     if actual != request.expected_sha256:
         raise ChecksumMismatch(
             f"{request.image_path.name} has SHA-256 {actual}, expected {request.expected_sha256}: the "
@@ -172,9 +220,13 @@ def _record(
         status = history.REFUSED
     else:
         status = history.FAILED
-    written = result.sha256 if result else None
+    written = (result.sha256 or None) if result else None
     if mode == "raw" and written and image_sha256 is None:
         image_sha256 = written  # a raw write streams the file itself
+    extra: dict[str, object] = {}
+    kickstart = request._kickstart
+    if kickstart is not None and "kickstart" in {f.name for f in fields(history.WriteRecord)}:
+        extra["kickstart"] = kickstart.describe()  # file, host name, IP: never the password hash
     return history.WriteRecord(
         image_name=request.image_path.name,
         image_path=str(request.image_path),
@@ -194,6 +246,7 @@ def _record(
         verified=bool(result and result.verified),
         error=str(error) if error else None,
         exit_code=outcome.exit_code,
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -207,8 +260,13 @@ def write_to_drive(
     image_checked: bool = False,
     keep_record: bool = True,
     fingerprint: ImageFingerprint | None = None,
+    looked_up_at: float | None = None,
 ) -> DriveOutcome:
     """Write ``request`` to ``drive``; never raises for the drive's own failure (see ``outcome.error``).
+
+    ``looked_up_at`` (time.monotonic()) says ``drive`` is a look-up the caller made just now with no
+    one asked anything since: within FRESH_LOOKUP_S the rules are applied to it instead of a
+    second look-up (the opened device is still compared with a fresh look-up after the open).
 
     ``mode`` and ``image_checked`` let ``write_many`` resolve the mode and check the image hash once.
     ``fingerprint`` is the image file as it was before anything read it (the caller's first look,
@@ -228,17 +286,30 @@ def write_to_drive(
     try:
         # Before anything reads the image (the mode, its hash, the ISO's file tree).
         fingerprint = fingerprint or ImageFingerprint.take(request.image_path)
-        resolved = mode or resolve_mode(request.image_path, request.mode)
+        kickstart = request.kickstart()  # validated before anything else: a bad one exits 2
+        resolved = mode or resolve_mode(request.image_path, request.mode, kickstart=kickstart is not None)
         if not image_checked:
             recheck_image_for_write(request.image_path)
-            image_sha256 = check_image_sha256(request, resolved, progress, cancel)
+            image_sha256 = check_image_sha256(request, resolved, progress, cancel, fingerprint)
         fingerprint = fingerprint.with_sha256(image_sha256)
-        source = open_source(request.image_path, resolved)
-        # The drive chosen minutes ago must still be the same stick, and every rule still pass.
-        fresh = safety.final_check(
-            drive, source.size_bytes, request.image_path,
-            allow_non_removable=request.allow_non_removable, confirm_device=confirm,
-        )
+        from ecs_field.media.library.hashing import cached_sha256, remember_sha256
+
+        variant = stream_variant(resolved, kickstart)
+        known_stream = cached_sha256(request.image_path, fingerprint, variant=variant)
+        if image_sha256 is None:
+            image_sha256 = cached_sha256(request.image_path, fingerprint)  # known for free, or None
+        source = open_source(request.image_path, resolved, kickstart.data if kickstart else None)
+        if looked_up_at is not None and time.monotonic() - looked_up_at <= FRESH_LOOKUP_S:
+            # Looked up a moment ago: every rule applies to that look-up.
+            safety.require_safe(drive, source.size_bytes, request.image_path,
+                                allow_non_removable=request.allow_non_removable, confirm_device=confirm)
+            fresh = drive
+        else:
+            # The drive chosen minutes ago must still be the same stick, and every rule still pass.
+            fresh = safety.final_check(
+                drive, source.size_bytes, request.image_path,
+                allow_non_removable=request.allow_non_removable, confirm_device=confirm,
+            )
         outcome.drive = fresh
         outcome.warnings += safety.evaluate(
             fresh, source.size_bytes, request.image_path,
@@ -254,8 +325,11 @@ def write_to_drive(
                 verify=request.verify, progress=progress, cancel=cancel,
                 stall_timeout_s=request.stall_timeout_s, device_size=fresh.size_bytes or None,
                 check_device=functools.partial(safety.check_opened, expected=fresh),
-                fingerprint=fingerprint,
+                fingerprint=fingerprint, known_sha256=known_stream,
             )
+        if known_stream is None and outcome.result.sha256:
+            # Verified and the file still the fingerprinted one: its hash is good for next time.
+            remember_sha256(request.image_path, fingerprint, outcome.result.sha256, variant=variant)
     except EcsFieldError as exc:
         outcome.error = exc
     except KeyboardInterrupt:
@@ -306,6 +380,7 @@ def write_many(
     cancel: CancelToken | None = None,
     keep_record: bool = True,
     fingerprint: ImageFingerprint | None = None,
+    looked_up_at: float | None = None,
 ) -> list[DriveOutcome]:
     """Write the same image to every drive at once; one outcome per drive, in the order given.
 
@@ -317,10 +392,11 @@ def write_many(
     cancel = cancel or CancelToken()
     report: DeviceProgress = progress or (lambda _device, _event: None)
     fingerprint = fingerprint or ImageFingerprint.take(request.image_path)
-    mode = resolve_mode(request.image_path, request.mode)
+    kickstart = request.kickstart()
+    mode = resolve_mode(request.image_path, request.mode, kickstart=kickstart is not None)
     recheck_image_for_write(request.image_path)
     first = drives[0].path if drives else ""
-    image_sha256 = check_image_sha256(request, mode, lambda e: report(first, e), cancel)
+    image_sha256 = check_image_sha256(request, mode, lambda e: report(first, e), cancel, fingerprint)
     fingerprint = fingerprint.with_sha256(image_sha256)
     outcomes: list[DriveOutcome | None] = [None] * len(drives)
 
@@ -330,7 +406,7 @@ def write_many(
 
         outcomes[index] = write_to_drive(
             request, drive, progress=listener, cancel=cancel, mode=mode, image_checked=True,
-            keep_record=keep_record, fingerprint=fingerprint,
+            keep_record=keep_record, fingerprint=fingerprint, looked_up_at=looked_up_at,
         )
 
     threads = [

@@ -13,6 +13,13 @@ from ecs_field.sites.findings import Finding
 from ecs_field.sites.lint.rules import hardware, references, safety, structure, workloads
 from ecs_field.sites.lint.rules.base import LintContext
 
+
+def _schemas(ctx: LintContext) -> Iterable[Finding]:
+    from ecs_field.sites.lint import schemas  # imports rules.base: loaded after this package
+
+    return schemas.check(ctx)
+
+
 Rule = Callable[[LintContext], Iterable[Finding]]
 
 RULE_FAMILIES: dict[str, Rule] = {
@@ -21,4 +28,5 @@ RULE_FAMILIES: dict[str, Rule] = {
     "hardware": hardware.check,
     "safety": safety.check,
     "workloads": workloads.check,
+    "schemas": _schemas,
 }

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "image": "ecs_field.commands.image",
     "write": "ecs_field.commands.write",
     "history": "ecs_field.commands.write",
+    "verify": "ecs_field.commands.verify",
     "kickstart": "ecs_field.commands.kickstart",
     "images": "ecs_field.commands.images",
     "sites": "ecs_field.commands.sites",

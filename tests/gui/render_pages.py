@@ -36,6 +36,7 @@ os.environ.pop("ECS_FIELD_THEME", None)  # this script applies both themes itsel
 for _name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
     os.environ[_name] = str(_HOME / _name.lower())
 
+from PySide6.QtCore import QThreadPool  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -174,6 +175,7 @@ def render(app: QApplication, out: Path, tone: str, work: Path) -> None:
     for each in window.pages:
         each.shutdown()
     window.close()
+    QThreadPool.globalInstance().waitForDone(10000)  # no job may outlive the window it reports to
     QTest.qWait(100)
 
 

@@ -28,20 +28,24 @@ from ecs_field.errors import BadInput
 log = logging.getLogger(__name__)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write via a temporary file and rename. ``durable=False`` skips the fsyncs: for caches,
+    where a crash may lose the new file but never leaves a half-written one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -60,12 +64,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
 
 
-def atomic_write_json(path: Path, document: Any) -> None:
-    atomic_write_text(path, json.dumps(document, indent=2, sort_keys=False) + "\n")
+def atomic_write_json(path: Path, document: Any, *, durable: bool = True) -> None:
+    atomic_write_text(path, json.dumps(document, indent=2, sort_keys=False) + "\n", durable=durable)
 
 
 def atomic_write_yaml(path: Path, document: Any) -> None:

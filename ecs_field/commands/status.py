@@ -103,12 +103,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 # -- sites ---------------------------------------------------------------------------------------------
 def _find_site(name: str) -> Any:
-    from ecs_field.sites.demo import DEMO_SITE, ensure_demo_site
     from ecs_field.sites.registry import Registry
 
     site = Registry.load().find(name)
-    if site is None and name == DEMO_SITE:
-        site = ensure_demo_site()
+    if site is None:
+        from ecs_field.sites.demo import DEMO_SITE, ensure_demo_site  # the demo's data only when asked
+
+        if name == DEMO_SITE:
+            site = ensure_demo_site()
     if site is None:
         raise BadInput(
             f"no site named {name!r}",
@@ -217,6 +219,7 @@ def _status(args: argparse.Namespace) -> int:
     problems: list[str] = []
     snapshot = None
     cache_key: str | None = None
+    state = None
     snapshot_file: Path | None = None
     if args.site:
         from ecs_field.sites.registry import local_repo_path
@@ -227,7 +230,7 @@ def _status(args: argparse.Namespace) -> int:
         subpath = args.path if args.path is not None else (getattr(site, "path", None) or None)
         if args.snapshot is None:
             snapshot_file = SnapshotStore(name).current_path
-            cache_key = _cache_key(name, repo_path, snapshot_file, subpath, args.stale_after)
+            state, cache_key = _cache_key(name, repo_path, snapshot_file, subpath, args.stale_after)
             cached = _cached(cache_key, args.stale_after)
             if cached is not None:  # same commit, same snapshot: only the age moved on
                 return _show(name, cached, args, remember=True)
@@ -248,10 +251,10 @@ def _status(args: argparse.Namespace) -> int:
                 f"Clone it with `ecs-field sites pull {name}`.",
             )
         raise BadInput(f"{repo_path}: no such folder", "Give the folder of a local clone with --repo.")
-    from ecs_field.sites.repo.gitrepo import SiteRepo
+    from ecs_field.sites.status.gitread import GitReader
     from ecs_field.sites.status.sync import compute_status
 
-    repo = SiteRepo(repo_path)
+    repo = GitReader(repo_path, state)
     status = compute_status(
         name, repo, snapshot, subpath=subpath, stale_after_s=args.stale_after, snapshot_problems=problems
     )
@@ -265,15 +268,16 @@ def _status(args: argparse.Namespace) -> int:
 
 def _cache_key(
     name: str, repo_path: Path, snapshot_file: Path, subpath: str | None, stale_after_s: float
-) -> str | None:
+) -> tuple[Any, str | None]:
+    """(the repository's git state, the status cache key); (None, None) when not computable."""
     from ecs_field.sites.status import status_cache
 
     if not repo_path.is_dir():
-        return None
+        return None, None
     state = status_cache.git_state(repo_path)
     if state is None:
-        return None
-    return status_cache.status_key(
+        return None, None
+    return state, status_cache.status_key(
         site=name,
         repo=repo_path,
         state=state,

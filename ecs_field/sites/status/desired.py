@@ -27,7 +27,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -38,7 +38,7 @@ from ecs_field.errors import BadInput
 
 log = logging.getLogger(__name__)
 
-CACHE_SCHEMA = "ecs-field/status-desired@1"
+CACHE_SCHEMA = "ecs-field/status-desired@2"
 YAML_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 5 * 1024 * 1024  # as repo/safe_yaml
 KUSTOMIZE_CONFIG_GROUP = "kustomize.config.k8s.io"
@@ -49,7 +49,6 @@ MAX_FAST_LINE = 256
 MAX_FAST_BRACKETS = 256
 _CLOADER: Any = getattr(yaml, "CSafeLoader", None)
 _ALIAS_OR_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])[&*!<]")  # anchors, aliases, tags, merge keys: slow path
-_SEPARATOR = re.compile(r"^---", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -90,12 +89,13 @@ def _scan(root: Path, subpath: str | None) -> Iterator[DesiredRow]:
     if not root.exists():
         raise BadInput(f"{root}: no such folder", "Give the path of a site repository (or clone it first).")
     base = _base(root, subpath)
-    files = [base] if base.is_file() else sorted(_yaml_files(base))
+    # Plain strings, not Path objects: 2,000 files make pathlib's overhead visible.
+    prefix = os.path.join(str(root), "")
+    files = [str(base)] if base.is_file() else sorted(_yaml_files(str(base)))
     for path in files:
-        try:
-            rel = path.relative_to(root).as_posix()
-        except ValueError:
-            rel = path.as_posix()
+        rel = path[len(prefix) :] if path.startswith(prefix) else path
+        if os.sep != "/":
+            rel = rel.replace(os.sep, "/")
         for value, line in _documents(path):
             yield from _rows_of(value, rel, line)
 
@@ -117,21 +117,22 @@ def _base(root: Path, subpath: str | None) -> Path:
     return base
 
 
-def _yaml_files(base: Path) -> Iterator[Path]:
+def _yaml_files(base: str) -> Iterator[str]:
     for folder, dirs, names in os.walk(base):  # followlinks=False: a linked folder may leave the repo
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             if name.lower().endswith(YAML_SUFFIXES) and not name.startswith("."):
-                yield Path(folder) / name
+                yield os.path.join(folder, name)
 
 
-def _documents(path: Path) -> list[tuple[Any, int]]:
+def _documents(path: str) -> list[tuple[Any, int]]:
     """(value, line) of each document; [] for a file that cannot be read (lint reports those)."""
     try:
-        st = path.lstat()
+        st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
             return []  # FIFOs, devices, links, huge files: never opened here
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError:
         return []
     if b"\x00" in data[:8192]:
@@ -142,16 +143,103 @@ def _documents(path: Path) -> list[tuple[Any, int]]:
         return []
     if _fast_ok(text):
         try:
-            values = list(yaml.load_all(text, Loader=_CLOADER))  # the C *safe* loader
-        except (yaml.YAMLError, ValueError, RecursionError, TypeError):
-            values = None
-        if values is not None:
-            starts = _document_lines(text)
-            return [(v, starts[i] if i < len(starts) else 1) for i, v in enumerate(values)]
+            return _fast_documents(text)
+        except (yaml.YAMLError, ValueError, RecursionError, TypeError, _NeedFullLoad):
+            pass  # the bounded loader below reports nothing here; lint reports syntax errors
     from ecs_field.sites.repo import safe_yaml
 
     loaded = safe_yaml.load_text(text)
     return [(d.value, d.line) for d in loaded.documents]
+
+
+class _NeedFullLoad(Exception):
+    """A document the event reader does not summarise (a List with items): load it whole."""
+
+
+# The only paths a row reads; everything else in a document is parsed and dropped.
+_WANTED = frozenset(
+    {
+        ("kind",),
+        ("apiVersion",),
+        ("metadata", "name"),
+        ("metadata", "namespace"),
+        ("spec", "powerState"),
+        ("spec", "className"),
+        ("spec", "imageName"),
+        ("spec", "profile"),
+        ("spec", "hardware", "cpus"),
+        ("spec", "hardware", "memory"),
+    }
+)
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+def _fast_documents(text: str) -> list[tuple[Any, int]]:
+    """Each document reduced to the few fields a row reads, from libyaml's events (no full tree).
+
+    Only called for files without anchors, aliases or tags (see _fast_ok), so every scalar is
+    plain data. A plain null is None; every other scalar stays text, as Kubernetes reads names.
+    """
+    loader = _CLOADER(text)
+    documents: list[tuple[Any, int]] = []
+    try:
+        stack: list[list[Any]] = []  # [is_map, path, key or None]
+        value: dict[str, Any] | None = None
+        line = 1
+        while loader.check_event():
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                if not stack:  # a document that is a bare scalar: not an object
+                    value = None
+                    continue
+                frame = stack[-1]
+                if frame[0] and frame[2] is None:
+                    frame[2] = event.value
+                    continue
+                path = (*frame[1], frame[2]) if frame[0] else None
+                if frame[0]:
+                    frame[2] = None
+                if path in _WANTED and value is not None:
+                    plain_null = event.implicit[0] and event.value in _NULLS
+                    _put(value, path, None if plain_null else event.value)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                is_map = kind is yaml.MappingStartEvent
+                if not stack:
+                    value = {} if is_map else None
+                    line = event.start_mark.line + 1  # the root node's line, as the bounded loader
+                    stack.append([is_map, (), None])
+                    continue
+                frame = stack[-1]
+                if frame[0]:
+                    if frame[2] is None:
+                        raise _NeedFullLoad  # a collection as a key: let the full loader judge it
+                    path = (*frame[1], frame[2])
+                    if path == ("items",):
+                        raise _NeedFullLoad
+                    frame[2] = None
+                else:
+                    path = (*frame[1], "[]")
+                stack.append([is_map, path, None])
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                stack.pop()
+            elif kind is yaml.DocumentStartEvent:
+                line = event.start_mark.line + 1
+                value, stack = None, []
+            elif kind is yaml.DocumentEndEvent:
+                documents.append((value, line))
+    finally:
+        loader.dispose()
+    return documents
+
+
+def _put(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        child = target.get(key)
+        if not isinstance(child, dict):
+            child = target[key] = {}
+        target = child
+    target[path[-1]] = value
 
 
 def _fast_ok(text: str) -> bool:
@@ -162,24 +250,6 @@ def _fast_ok(text: str) -> bool:
     if _ALIAS_OR_ANCHOR.search(text):
         return False
     return max(map(len, text.splitlines()), default=0) <= MAX_FAST_LINE
-
-
-def _document_lines(text: str) -> list[int]:
-    """1-based line of each document's first content line (documents split at "---" lines)."""
-    lines = text.splitlines()
-    starts: list[int] = []
-    begin = 0
-    separators = [text.count("\n", 0, m.start()) for m in _SEPARATOR.finditer(text)]
-    if separators and all(not ln.strip() or ln.lstrip().startswith("#") for ln in lines[: separators[0]]):
-        begin = separators[0] + 1
-        separators = separators[1:]
-    for stop in [*separators, len(lines)]:
-        line = begin
-        while line < stop and (not lines[line].strip() or lines[line].lstrip().startswith("#")):
-            line += 1
-        starts.append(min(line, max(stop - 1, begin)) + 1)
-        begin = stop + 1
-    return starts
 
 
 def _rows_of(value: Any, rel: str, line: int) -> Iterator[DesiredRow]:
@@ -281,7 +351,7 @@ def _read_cache(path: Path, commit: str) -> list[DesiredRow] | None:
         document = json.loads(raw)
         if document.get("schema") != CACHE_SCHEMA or document.get("commit") != commit:
             return None
-        return [DesiredRow(**row) for row in document["rows"]]
+        return [DesiredRow(*row) for row in document["rows"]]
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # a cache: anything wrong means "read the files again"
 
@@ -290,7 +360,14 @@ def _write_cache(path: Path, commit: str, rows: list[DesiredRow]) -> None:
     try:
         storage.atomic_write_text(
             path,
-            json.dumps({"schema": CACHE_SCHEMA, "commit": commit, "rows": [asdict(r) for r in rows]}),
+            json.dumps(
+                {
+                    "schema": CACHE_SCHEMA,
+                    "commit": commit,
+                    "rows": [[r.kind, r.group, r.name, r.namespace, r.desired, r.file, r.line] for r in rows],
+                }
+            ),
+            durable=False,
         )
         _prune(path.parent)
     except OSError as exc:

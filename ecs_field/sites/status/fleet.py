@@ -84,7 +84,7 @@ def save_summary_doc(site: str, status: dict[str, Any]) -> None:
     path = summary_path(site)
     try:
         with storage.file_lock(path, timeout_s=5.0):
-            storage.atomic_write_json(path, document)
+            storage.atomic_write_json(path, document, durable=False)  # a cache of the last status
     except (OSError, EcsFieldError) as exc:  # a read-only data folder costs only the cache
         log.warning("could not cache status of %s: %s", site, getattr(exc, "message", exc))
 

@@ -46,6 +46,7 @@ GITOPS_WORDS = (
     "UrlUnreachable",
 )
 GITOPS_ANNOTATION_SUFFIX = "gitops-status"
+_GITOPS_SET = frozenset(GITOPS_WORDS)
 
 
 @dataclass(frozen=True)
@@ -234,14 +235,13 @@ def gitops_words(items: Iterable[dict[str, Any]]) -> list[GitOpsWord]:
     host or the orchestrator most plausibly puts them: a status field of any object
     (``status.gitopsStatus``, ``status.gitOpsStatus``, ``status.state``, ``status.phase``,
     ``status.status``), an annotation whose key ends in ``gitops-status``, and the reason of an
-    Event. Only the exact words in GITOPS_WORDS count; "Ready" as a phase counts too.
+    Event. Only the exact words in _GITOPS_SET count; "Ready" as a phase counts too.
     """
     found: list[GitOpsWord] = []
     for item in items:
-        ref = object_ref(item)
         if item.get("kind") == "Event":
             reason = str(item.get("reason") or "")
-            if reason in GITOPS_WORDS:
+            if reason in _GITOPS_SET:
                 involved = item.get("involvedObject") or {}
                 target = (
                     f"{involved.get('kind', '?')}/{involved.get('namespace') or ''}/"
@@ -251,16 +251,20 @@ def gitops_words(items: Iterable[dict[str, Any]]) -> list[GitOpsWord]:
             continue
         status = item.get("status")
         if isinstance(status, dict):
-            for key in ("gitopsStatus", "gitOpsStatus", "state", "phase", "status"):
+            for key in _GITOPS_STATUS_KEYS:
                 value = status.get(key)
-                if isinstance(value, str) and value in GITOPS_WORDS:
-                    found.append(GitOpsWord(value, ref, f"status.{key}"))
-        annotations = (item.get("metadata") or {}).get("annotations") or {}
-        if isinstance(annotations, dict):
+                if value.__class__ is str and value in _GITOPS_SET:
+                    found.append(GitOpsWord(value, object_ref(item), f"status.{key}"))
+        meta = item.get("metadata")
+        annotations = meta.get("annotations") if isinstance(meta, dict) else None
+        if annotations and isinstance(annotations, dict):
             for key, value in annotations.items():
-                if str(key).endswith(GITOPS_ANNOTATION_SUFFIX) and str(value) in GITOPS_WORDS:
-                    found.append(GitOpsWord(str(value), ref, f"annotation {key}"))
+                if str(key).endswith(GITOPS_ANNOTATION_SUFFIX) and str(value) in _GITOPS_SET:
+                    found.append(GitOpsWord(str(value), object_ref(item), f"annotation {key}"))
     return found
+
+
+_GITOPS_STATUS_KEYS = ("gitopsStatus", "gitOpsStatus", "state", "phase", "status")
 
 
 # -- fetching --------------------------------------------------------------------------------------

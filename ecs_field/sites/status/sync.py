@@ -292,15 +292,44 @@ def compute_status(
                 f"the snapshot is dated {snapshot.taken_at}, {human_age(ahead)} in the future: "
                 "the laptop's or the host's clock is wrong, so its age is unknown"
             )
+    if desired is None and manifests is not None:
+        desired = rows_from_manifests(manifests)
     if desired is None:
-        if manifests is not None:
-            desired = rows_from_manifests(manifests)
-        else:
-            # Cached per commit when the work tree is clean: the files are then exactly the commit's.
-            desired = desired_rows(repo.path, subpath, commit=None if status.dirty else head_sha)
-    _sync(status, repo, snapshot, head_sha, subpath)
+        # Read the manifests (cached per commit when the work tree is clean: the files are then
+        # exactly the commit's) while the git questions of _sync run: git works in its own
+        # processes, so the two overlap on a second core.
+        reader = _Background(desired_rows, repo.path, subpath, commit=None if status.dirty else head_sha)
+        _sync(status, repo, snapshot, head_sha, subpath)
+        desired = reader.result()
+    else:
+        _sync(status, repo, snapshot, head_sha, subpath)
     status.workloads = _workloads(desired, snapshot, status.pending)
     return status
+
+
+class _Background:
+    """Run one call in a thread; ``result()`` waits and re-raises what it raised."""
+
+    def __init__(self, call: Any, *args: Any, **kwargs: Any) -> None:
+        import threading
+
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = call(*args, **kwargs)
+            except BaseException as exc:  # handed to the caller in result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="status-desired", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _sync(
@@ -505,11 +534,11 @@ def _applied_commit(repo: RepoLike, applied: Revision | None) -> dict[str, Any] 
         return None
     info: dict[str, Any] = {"commit": applied.sha, "subject": None, "author": None, "time": None}
     reader = getattr(repo, "commit", None)
-    if reader is None or repo.resolve(applied.sha) is None:
-        return info  # not in the clone: only the id is known until the site is pulled
+    if reader is None:
+        return info
     try:
         commit = reader(applied.sha)
-    except BadInput:
+    except BadInput:  # not in the clone: only the id is known until the site is pulled
         return info
     info.update(
         commit=_attr(commit, "sha") or applied.sha,

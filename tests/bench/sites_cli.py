@@ -1,0 +1,201 @@
+"""Benchmark parts of issue 9 section 4 owned by SITES-STATE: `status`, `sites list`, `sites add`,
+each the whole CLI in a new process, against baselines measured in the same run.
+
+* `status SITE` on the big repository (2,000 manifests x 10,000 commits, see sites.py): cold (the
+  cache folder emptied before each run) <= 1.5x and warm (per-commit desired rows and the finished
+  status cached) <= 0.3x the floor: a new Python process parsing every manifest with PyYAML's
+  C loader.
+* `sites list` with 200 sites (registry, snapshots, status summaries) and `sites add` (into that
+  registry) each <= 3x a bare ``python -c "import yaml"``.
+
+Runs are interleaved round by round and the best of each is kept, so load from other programs on
+the machine hits baseline and command alike. Called from sites.py (``main``); also runnable alone:
+``python tests/bench/sites_cli.py`` builds a smaller repository (500 x 2,000) for a quick look.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import benchlib  # noqa: F401 - puts the checkout on sys.path
+
+FLOOR = """
+import sys, os, yaml
+loader = yaml.CSafeLoader
+for folder, dirs, names in os.walk(sys.argv[1]):
+    dirs[:] = [d for d in dirs if not d.startswith(".")]
+    for name in names:
+        if name.endswith((".yaml", ".yml")):
+            with open(os.path.join(folder, name), "rb") as handle:
+                for _ in yaml.load_all(handle, Loader=loader):
+                    pass
+"""
+
+
+@contextmanager
+def app_home(home: Path) -> Iterator[Path]:
+    """Point this process's ecs_field at ``home`` for the setup, and back afterwards."""
+    before = os.environ.get("ECS_FIELD_HOME")
+    os.environ["ECS_FIELD_HOME"] = str(home)
+    try:
+        yield home
+    finally:
+        if before is None:
+            os.environ.pop("ECS_FIELD_HOME", None)
+        else:
+            os.environ["ECS_FIELD_HOME"] = before
+
+
+def run(argv: list[str], home: Path, ok: tuple[int, ...] = (0,)) -> float:
+    env = {**os.environ, "ECS_FIELD_HOME": str(home)}
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, check=False, stdin=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in ok:
+        raise SystemExit(f"{argv[2:6]} exited {done.returncode}: {done.stderr.decode()[-800:]}")
+    return elapsed
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ecs_field", *args]
+
+
+def best_interleaved(rounds: int, steps: dict[str, Callable[[], float]]) -> dict[str, float]:
+    best = {name: float("inf") for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            best[name] = min(best[name], step())
+    return best
+
+
+def verdict(value: float, base: float, limit: float) -> str:
+    return f"{value:.3f} s  ratio {value / base:.2f}x  (target <= {limit:g}x: {'OK' if value <= limit * base else 'MISSED'})"
+
+
+# -- status ----------------------------------------------------------------------------------------------
+def bench_status_cli(repo_path: Path, snapshot: Any, root: Path, rounds: int = 5) -> dict[str, float]:
+    from ecs_field.sites.registry import Registry, Site
+    from ecs_field.sites.status.snapshot import SnapshotStore
+
+    home = Path(tempfile.mkdtemp(prefix="status-cli-", dir=root))
+    with app_home(home):
+        Registry.load().add(Site("bench", str(repo_path)))
+        SnapshotStore("bench").save(snapshot)
+    status = cli("status", "bench")
+    cache = home / "cache" / "status"
+
+    def cold() -> float:
+        shutil.rmtree(cache, ignore_errors=True)
+        return run(status, home)
+
+    def warm() -> float:
+        if not cache.exists():
+            run(status, home)
+        return run(status, home)
+
+    best = best_interleaved(
+        rounds,
+        {
+            "floor": lambda: run([sys.executable, "-c", FLOOR, str(repo_path)], home),
+            "cold": cold,
+            "warm": warm,
+            "warm_json": lambda: run([*status, "--json"], home),
+        },
+    )
+    first = subprocess.run(
+        status, env={**os.environ, "ECS_FIELD_HOME": str(home)}, capture_output=True, text=True, check=False
+    ).stdout.splitlines()[0]
+    print(f"status CLI first line: {first}")
+    print(f"floor (new python + CSafeLoader over every manifest): {best['floor']:.3f} s")
+    print(f"status cold (cache folder emptied): {verdict(best['cold'], best['floor'], 1.5)}")
+    print(f"status warm (per-commit cache):     {verdict(best['warm'], best['floor'], 0.3)}")
+    print(f"status warm --json:                 {verdict(best['warm_json'], best['floor'], 0.3)}")
+    return best
+
+
+# -- sites list / add --------------------------------------------------------------------------------------
+def bench_sites_cli(count: int, repo_path: Path, root: Path, rounds: int = 7) -> dict[str, float]:
+    from ecs_field.sites.registry import Registry, Site
+    from ecs_field.sites.status.fleet import save_summary_doc
+    from ecs_field.sites.status.snapshot import Snapshot, SnapshotStore, format_time, utc_now
+
+    home = Path(tempfile.mkdtemp(prefix="sites-cli-", dir=root))
+    with app_home(home):
+        sites = [
+            Site(
+                name=f"site-{i:03d}",
+                repo=f"https://git.example.invalid/edge/site-{i:03d}.git",
+                branch="main",
+                path=f"sites/site-{i:03d}",
+            )
+            for i in range(count)
+        ]
+        Registry(Registry.default_path(), sites).save()
+        small = Snapshot(
+            taken_at=format_time(utc_now()),
+            source="bench",
+            items=[
+                {"kind": "VirtualMachine", "metadata": {"name": f"vm-{i}", "namespace": "apps"}}
+                for i in range(50)
+            ],
+        )
+        for i, site in enumerate(sites):
+            SnapshotStore(site.name).save(small)
+            degraded = i % 9 == 0
+            save_summary_doc(
+                site.name,
+                {
+                    "sync": "behind" if i % 3 else "in-sync",
+                    "health": "degraded" if degraded else "healthy",
+                    "commits_behind": i % 3,
+                    "counts": {"current": 49, "failed": 1} if degraded else {"current": 50},
+                    "last_error": "VirtualMachine apps/vm-1: prerequisites not ready: VirtualMachineClassNotFound"
+                    if degraded
+                    else "",
+                },
+            )
+    added = iter(range(10_000))
+
+    best = best_interleaved(
+        rounds,
+        {
+            "import_yaml": lambda: run([sys.executable, "-c", "import yaml"], home),
+            "list": lambda: run(cli("sites", "list"), home),
+            "list_json": lambda: run(cli("sites", "list", "--json"), home),
+            "add": lambda: run(cli("sites", "add", f"new-{next(added):04d}", "--repo", str(repo_path)), home),
+        },
+    )
+    print(f"baseline python -c 'import yaml': {best['import_yaml']:.3f} s")
+    print(f"sites list ({count} sites):        {verdict(best['list'], best['import_yaml'], 3)}")
+    print(f"sites list --json ({count} sites): {verdict(best['list_json'], best['import_yaml'], 3)}")
+    print(f"sites add (into {count}):          {verdict(best['add'], best['import_yaml'], 3)}")
+    return best
+
+
+def main() -> None:
+    import sites as big  # the repository and snapshot generators
+
+    from ecs_field.sites.repo.gitrepo import SiteRepo
+
+    benchlib.print_machine()
+    root = Path(tempfile.mkdtemp(prefix="ecs-bench-sites-cli-"))
+    try:
+        repo_path = root / "repo"
+        big.build_repo(repo_path, 500, 2000)
+        bench_status_cli(repo_path, big.host_snapshot(SiteRepo(repo_path), 500), root)
+        bench_sites_cli(200, repo_path, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

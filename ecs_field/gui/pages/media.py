@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -47,28 +48,16 @@ from ecs_field.gui.widgets.media_image import (
     NotBootableWarning,
     is_image_file,
 )
-from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, default_runner, merge_progress
+from ecs_field.gui.widgets.media_progress import PHASE_WORDS, format_eta, overall
+from ecs_field.gui.widgets.media_results import WriteResults
+from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, default_runner
 from ecs_field.gui.widgets.media_speed import SpeedGraph, format_rate
-from ecs_field.gui.widgets.media_text import esc
+from ecs_field.gui.widgets.media_style import PALETTE_EVENTS, media_tones
 from ecs_field.media.drives import Drive, DriveWatcher, human_size, list_drives, safety
 from ecs_field.media.image.inspect import ImageInfo, inspect_image
 from ecs_field.media.write.writejob import open_source
 
 log = logging.getLogger(__name__)
-
-PHASE_WORDS = {"prepare": "Preparing", "write": "Writing", "flush": "Flushing the stick's cache",
-               "verify": "Verifying (reading back)", "done": "Done", "error": "Failed"}
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min left"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60} s left"
-    return f"{seconds} s left"
 
 
 def inspect_for_writing(path: Path) -> tuple[ImageInfo, int]:
@@ -90,8 +79,9 @@ class MediaPage(Page):
 
     _drives_changed = Signal()  # from the watcher's thread
 
-    def __init__(self, parent: QWidget | None = None, *, runner: WriteRunner | None = None,
-                 watch: bool = True) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, runner: WriteRunner | None = None, watch: bool = True
+    ) -> None:
         super().__init__(parent)
         self.setAcceptDrops(True)
         self.image_path: Path | None = None
@@ -105,12 +95,15 @@ class MediaPage(Page):
         self._watcher: DriveWatcher | None = None
         self._drive_job_running = False
         self._drive_reload_pending = False
+        self._asking = False  # the confirmation dialog is open: the drive list it names stays put
+        self._write_verify = True  # the running job reads back (its progress counts two passes)
+        self._write_active = False
         # Tests replace this to answer the confirmation dialog.
-        self.confirm_hook: Callable[[ConfirmWriteDialog], bool] = \
-            lambda dialog: dialog.exec() == QDialog.DialogCode.Accepted
+        self.confirm_hook: Callable[[ConfirmWriteDialog], bool] = lambda dialog: (
+            dialog.exec() == QDialog.DialogCode.Accepted
+        )
         self.runner = runner or default_runner(self)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
+        self.set_runner(self.runner)
         self._build()
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
@@ -123,8 +116,10 @@ class MediaPage(Page):
     # ----------------------------------------------------------------- layout
     def _build(self) -> None:
         outer = QVBoxLayout(self)
-        heading = QLabel("<h2 style='margin:0'>Boot media</h2>Write the ESXi / ECS installer to USB sticks "
-                         "that boot. Each stick is read back and checked after writing.")
+        heading = QLabel(
+            "<h2 style='margin:0'>Boot media</h2>Write the ESXi / ECS installer to USB sticks "
+            "that boot. Each stick is read back and checked after writing."
+        )
         heading.setWordWrap(True)
         outer.addWidget(heading)
 
@@ -140,12 +135,14 @@ class MediaPage(Page):
         library_label.setBuddy(self.library)
         self.library.path_chosen.connect(self.open_path)
         image_layout.addWidget(self.library)
-        self.download_button = QPushButton("&Download from the orchestrator…")
+        self.download_button = QPushButton("&Download…")
+        self.download_button.setAccessibleName("Download from the orchestrator")
         self.download_button.setToolTip("Fetch an ISO by URL into the library (resumes, checks SHA-256)")
         self.download_button.clicked.connect(self.ask_download)
-        image_layout.addWidget(self.download_button)
+        self.drop_zone.add_button(self.download_button)
         self.download_label = QLabel("")
         self.download_label.setWordWrap(True)
+        self.download_label.setVisible(False)
         image_layout.addWidget(self.download_label)
         # Prominent, above the facts: an image that will not boot needs an explicit "write anyway".
         self.not_bootable = NotBootableWarning()
@@ -169,13 +166,15 @@ class MediaPage(Page):
         drive_layout = QVBoxLayout(drive_box)
         bar = QHBoxLayout()
         self.show_all = QCheckBox("&Show all drives")
-        self.show_all.setToolTip("Also list internal disks and loop devices. They are flagged, and "
-                                 "writing one needs its device path typed below.")
+        self.show_all.setToolTip(
+            "Also list internal disks and loop devices. They are flagged, and "
+            "writing one needs its device path typed below."
+        )
         self.show_all.toggled.connect(self._show_all_toggled)
         self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.clicked.connect(self.reload_drives)
         self.drive_status = QLabel("")
-        self.drive_status.setStyleSheet("color: #57606a;")  # palette(dark) read ~2:1 on the window
+        self.drive_status.setAccessibleName("Drive count")
         bar.addWidget(self.show_all)
         bar.addWidget(self.drive_status, 1)
         bar.addWidget(self.refresh_button)
@@ -227,25 +226,81 @@ class MediaPage(Page):
         row.addWidget(self.cancel_button)
         row.addWidget(self.phase_label, 1)
         write_layout.addLayout(row)
+        # Progress and results share one slot of one height: hidden while idle (no empty bar and
+        # graph), progress while writing, then the per-stick results in its place (no jump).
+        self.activity = QStackedWidget()
+        self.activity.setObjectName("writeActivity")
+        progress_page = QWidget()
+        progress_layout = QVBoxLayout(progress_page)
+        progress_layout.setContentsMargins(0, 0, 0, 0)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)
-        write_layout.addWidget(self.progress_bar)
+        self.progress_bar.setAccessibleName("Write progress")
+        progress_layout.addWidget(self.progress_bar)
         self.speed_graph = SpeedGraph()
-        write_layout.addWidget(self.speed_graph)
-        self.result_label = QLabel("")
-        self.result_label.setWordWrap(True)
-        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        write_layout.addWidget(self.result_label)
+        progress_layout.addWidget(self.speed_graph)
+        self.activity.addWidget(progress_page)
+        self.results = WriteResults()
+        self.result_label = self.results.label
+        self.activity.addWidget(self.results)
+        self.activity.setFixedHeight(progress_page.sizeHint().height())
+        self.activity.setVisible(False)
+        write_layout.addWidget(self.activity)
         outer.addWidget(write_box)
         # Tab follows the numbered steps (image, drives, write), not the order widgets were made in.
-        chain = [self.drop_zone.choose_button, self.library, self.download_button,
-                 self.not_bootable.write_anyway, self.show_all,
-                 self.refresh_button, self.drive_list, self.confirm_edit, self.write_button,
-                 self.cancel_button]
+        chain = [
+            self.drop_zone.choose_button,
+            self.download_button,
+            self.library,
+            self.not_bootable.write_anyway,
+            self.show_all,
+            self.refresh_button,
+            self.drive_list,
+            self.confirm_edit,
+            self.write_button,
+            self.cancel_button,
+        ]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
+        # what a running write locks: the image, where it comes from, and the drives
+        self._locked_while_writing: list[QWidget] = [
+            self.drop_zone,
+            self.library,
+            self.download_button,
+            self.not_bootable.write_anyway,
+            self.show_all,
+            self.refresh_button,
+            self.confirm_edit,
+        ]
+        self._restyle()
         self._update_write_button()
+
+    def set_runner(self, runner: WriteRunner) -> None:
+        """Who writes (tests and the render script put a stand-in here)."""
+        if getattr(self, "_connected_runner", None) is not None:
+            old = self._connected_runner
+            old.progress.disconnect(self._on_progress)
+            old.finished.disconnect(self._on_finished)
+        self.runner = runner
+        runner.progress.connect(self._on_progress)
+        runner.finished.connect(self._on_finished)
+        self._connected_runner = runner
+
+    # ----------------------------------------------------------------- palette
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in PALETTE_EVENTS and hasattr(self, "results"):
+            self._restyle()
+
+    def _restyle(self) -> None:
+        """Colours for the palette in use: every status colour comes from the theme's tones."""
+        self._restyle_status()
+        self.drop_zone._set_highlight(False)
+        self.facts.restyle()
+        self.results.restyle()
+        if self.drives:
+            self._apply_rules()
 
     def _alive(self) -> bool:
         # A background job can finish after the page (or the window) was closed and deleted.
@@ -303,30 +358,44 @@ class MediaPage(Page):
             if event.bytes_total:
                 progress.setValue(int(1000 * event.bytes_done / event.bytes_total))
             rate = f" · {human_size(int(event.rate_bps))}/s" if event.rate_bps else ""
-            progress.setLabelText(f"{event.phase.capitalize()}: {human_size(event.bytes_done)} of "
-                                  f"{human_size(event.bytes_total)}{rate}")
+            progress.setLabelText(
+                f"{event.phase.capitalize()}: {human_size(event.bytes_done)} of "
+                f"{human_size(event.bytes_total)}{rate}"
+            )
 
         def on_success(result: Any) -> None:
             record, download = result
             verified = "SHA-256 verified" if record.checksum_verified else "NOT verified (no checksum given)"
             fresh = "downloaded" if download is not None else "already in the library"
-            self.download_label.setText(f"{record.name}: {fresh}, {verified}.")
+            self._image_note(f"{record.name}: {fresh}, {verified}.")
             self.reload_library()
             self.open_path(Path(record.path))
 
         def on_failure(message: str, hint: str) -> None:
-            self.download_label.setText(f"Download failed: {message}" + (f" {hint}" if hint else ""))
+            self._image_note(f"Download failed: {message}" + (f" {hint}" if hint else ""))
 
         def on_finished() -> None:
             progress.close()
             self.download_button.setEnabled(True)
 
-        job = self.jobs.run(work, name="download", on_success=on_success, on_failure=on_failure,
-                            on_progress=on_progress, on_finished=on_finished,
-                            on_cancelled=lambda: self.download_label.setText(
-                                "Download cancelled; starting it again resumes where it stopped."))
+        job = self.jobs.run(
+            work,
+            name="download",
+            on_success=on_success,
+            on_failure=on_failure,
+            on_progress=on_progress,
+            on_finished=on_finished,
+            on_cancelled=lambda: self._image_note(
+                "Download cancelled; starting it again resumes where it stopped."
+            ),
+        )
         progress.canceled.connect(job.cancel)
         self.download_job = job
+
+    def _image_note(self, text: str) -> None:
+        """A line under the image sources (a download's result, a refused drop); hidden when empty."""
+        self.download_label.setText(text)
+        self.download_label.setVisible(bool(text))
 
     def reload_library(self) -> None:
         problem = self.library.reload()
@@ -335,9 +404,15 @@ class MediaPage(Page):
 
     def open_path(self, path: Path) -> None:
         path = Path(path)
+        if self.writing:
+            # A drop on the window lands here too: the image of a running write never changes.
+            self._image_note(f"{path.name} not opened: a write is running. Open it when the write has ended.")
+            return
         self.image_path = path
         self.image_info = None
         self._status_note = ""
+        if not self.writing:  # the last write's results were about the last image: make room
+            self.activity.setVisible(False)
         self.write_size = 0
         self.not_bootable.show_for(None)
         self.facts.fields["file"].setText(path.name)
@@ -360,8 +435,9 @@ class MediaPage(Page):
             self.facts.show_error(path, message + (f" {hint}" if hint else ""))
             self._apply_rules()
 
-        self.jobs.run(lambda _p, _c: inspect_for_writing(path), name="inspect image",
-                      on_success=done, on_failure=failed)
+        self.jobs.run(
+            lambda _p, _c: inspect_for_writing(path), name="inspect image", on_success=done, on_failure=failed
+        )
 
     # ----------------------------------------------------------------- drives
     def _show_all_toggled(self, on: bool) -> None:
@@ -371,7 +447,9 @@ class MediaPage(Page):
         self.reload_drives()
 
     def reload_drives(self) -> None:
-        if self._drive_job_running:
+        # Not while a job lists them, the confirmation names them or a write uses them: once that
+        # ends, the list is read again.
+        if self._drive_job_running or self._asking or self.writing:
             self._drive_reload_pending = True
             return
         self._drive_job_running = True
@@ -384,8 +462,11 @@ class MediaPage(Page):
             self.drives = drives
             self._apply_rules()
             count = len(drives)
-            self.drive_status.setText(f"{count} drive{'s' if count != 1 else ''}" if count else
-                                      "No USB stick found: plug one in.")
+            self.drive_status.setText(
+                f"{count} drive{'s' if count != 1 else ''}" if count else "No USB stick found: plug one in."
+            )
+            self.drive_status.setToolTip("")
+            self._restyle_status()
 
         def failed(message: str, hint: str) -> None:
             if not self._alive():
@@ -394,18 +475,31 @@ class MediaPage(Page):
             self._apply_rules()
             self.drive_status.setText(f"✖ {message}")
             self.drive_status.setToolTip(hint)
+            self._restyle_status()
 
         def finished() -> None:
             if not self._alive():
                 return
             self._drive_job_running = False
-            if self._drive_reload_pending:
-                self._drive_reload_pending = False
-                self.reload_drives()
+            self._reload_if_pending()
 
-        job = self.jobs.run(lambda _p, _c: list_drives(include_internal=include_internal), name="list drives",
-                            on_success=done, on_failure=failed)
-        job.signals.finished.connect(finished)
+        self.jobs.run(
+            lambda _p, _c: list_drives(include_internal=include_internal),
+            name="list drives",
+            on_success=done,
+            on_failure=failed,
+            on_finished=finished,
+        )
+
+    def _reload_if_pending(self) -> None:
+        if self._drive_reload_pending and not (self._asking or self.writing):
+            self._drive_reload_pending = False
+            self.reload_drives()
+
+    def _restyle_status(self) -> None:
+        tones = media_tones()
+        failed = self.drive_status.text().startswith("✖")
+        self.drive_status.setStyleSheet(f"color: {tones.failed if failed else tones.muted};")
 
     def typed_devices(self) -> list[str]:
         """Device paths typed to allow internal drives (several: separated by spaces or commas)."""
@@ -436,11 +530,19 @@ class MediaPage(Page):
     def _show_drive_details(self, *_: object) -> None:
         text = self.drive_list.details_html(self.drive_list.current_path())
         if not text:
-            text = "No drive selected." if self.drives else \
-                "Plug in a USB stick: it appears here by itself (or press Refresh)."
+            text = (
+                "No drive selected."
+                if self.drives
+                else "Plug in a USB stick: it appears here by itself (or press Refresh)."
+            )
         self.drive_details.setText(text)
 
     # ----------------------------------------------------------------- write
+    @property
+    def writing(self) -> bool:
+        """From the confirmed start until the outcomes are shown (the runner's thread may outlive it)."""
+        return self._write_active
+
     def _clear_note(self) -> None:
         self._status_note = ""
 
@@ -462,11 +564,12 @@ class MediaPage(Page):
         return [d for d in chosen if self.drive_list.decisions[d.path].allowed]
 
     def _update_write_button(self) -> None:
-        running = self.runner.is_running() if hasattr(self, "runner") else False
+        running = self.writing
         checked = self.drive_list.checked_drives()
         allowed = self.chosen_drives()
-        ready = (self.write_mode() is not None and bool(checked) and len(allowed) == len(checked)
-                 and not running)
+        ready = (
+            self.write_mode() is not None and bool(checked) and len(allowed) == len(checked) and not running
+        )
         self.write_button.setEnabled(ready)
         count = len(checked)
         self.write_button.setText(f"&Write {count} sticks" if count > 1 else "&Write")
@@ -477,8 +580,10 @@ class MediaPage(Page):
         elif self.image_info is None:
             hint = "Choose an image."
         elif self.write_mode() is None:
-            hint = ("This image will not boot: see the warning; tick “Write anyway” only if you need it "
-                    "on a stick as it is.")
+            hint = (
+                "This image will not boot: see the warning; tick “Write anyway” only if you need it "
+                "on a stick as it is."
+            )
         elif not checked:
             hint = "Tick the drive(s) to write."
         elif len(allowed) != len(checked):
@@ -487,18 +592,36 @@ class MediaPage(Page):
             hint = "Ready. Everything on the ticked drive(s) will be erased."
         self.phase_label.setText(hint)
 
+    def _lock(self, locked: bool) -> None:
+        """While writing nothing that decides what is written can change: image, source, drives."""
+        for widget in self._locked_while_writing:
+            widget.setEnabled(not locked)
+        self.drive_list.set_locked(locked)
+        self.cancel_button.setEnabled(locked)
+
     def start_write(self) -> None:
         drives = self.chosen_drives()
         mode = self.write_mode()
-        if self.image_info is None or self.image_path is None or not drives or mode is None:
+        if self.image_info is None or self.image_path is None or not drives or mode is None or self.writing:
             return
         anyway = self.image_info.write_mode is None
-        dialog = ConfirmWriteDialog(self.image_path.name, "byte for byte" if anyway else mode,
-                                    self.write_size, drives, self,
-                                    warning=self.image_info.refusal if anyway else "")
-        if not self.confirm_hook(dialog):
+        dialog = ConfirmWriteDialog(
+            self.image_path.name,
+            "anyway" if anyway else mode,
+            self.write_size,
+            drives,
+            self,
+            warning=self.image_info.refusal if anyway else "",
+        )
+        self._asking = True
+        try:
+            confirmed = self.confirm_hook(dialog)
+        finally:
+            self._asking = False
+        if not confirmed:
             self._status_note = "Not written: cancelled at the confirmation."
             self.phase_label.setText(self._status_note)
+            self._reload_if_pending()
             return
         self._status_note = ""
         from ecs_field.media.write.writejob import WriteRequest
@@ -510,15 +633,25 @@ class MediaPage(Page):
             allow_non_removable=needs_override,
             confirm_devices=tuple(self.typed_devices()) if needs_override else (),
         )
+        self._write_verify = bool(getattr(request, "verify", True))
         self._progress.clear()
         self.speed_graph.clear()
         self.progress_bar.setValue(0)
-        self.result_label.setText("")
+        self.results.show_outcomes([])
         self.last_outcomes = []
-        self.runner.start(request, drives)
+        self.activity.setCurrentIndex(0)
+        self.activity.setVisible(True)
+        self._write_active = True
+        self._lock(True)
         self.write_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.show_all.setEnabled(False)
+        try:
+            self.runner.start(request, drives)
+        except RuntimeError as exc:  # the last job's thread has not ended yet
+            self._write_active = False
+            self._lock(False)
+            self._status_note = f"Not started: {exc}; try again in a moment."
+            self._update_write_button()
+            return
         self.phase_label.setText("Starting…")
 
     def cancel_write(self) -> None:
@@ -530,44 +663,46 @@ class MediaPage(Page):
         if not self._alive():
             return
         self._progress[device] = event
-        merged = merge_progress(self._progress)
-        self.progress_bar.setValue(int(1000 * merged.fraction))
-        parts = [PHASE_WORDS.get(merged.phase, merged.phase)]
-        if merged.bytes_total:
-            parts.append(f"{100 * merged.fraction:.0f}%")
-        if merged.rate_bps > 0:
-            parts.append(format_rate(merged.rate_bps))
-        eta = format_eta(merged.eta_s)
+        total = overall(self._progress, self._write_verify)
+        self.progress_bar.setValue(int(1000 * total.fraction))
+        parts = [PHASE_WORDS.get(total.phase, total.phase)]
+        if any(e.bytes_total for e in self._progress.values()):
+            parts.append(f"{100 * total.fraction:.0f} %")
+        if total.rate_bps > 0:
+            parts.append(format_rate(total.rate_bps))
+        eta = format_eta(total.eta_s) if total.phase not in ("done", "error") else ""
         if eta:
             parts.append(eta)
         if len(self._progress) > 1:
             parts.append(f"{len(self._progress)} sticks")
-        self.phase_label.setText(" · ".join(parts))
-        if merged.phase in ("write", "verify", "flush"):
-            self.speed_graph.add(merged.rate_bps, merged.phase)
+        if self.cancel_button.isEnabled() or not self.writing:
+            self.phase_label.setText(" · ".join(parts))
+        if total.phase in ("write", "verify", "flush"):
+            self.speed_graph.add(total.rate_bps, total.phase)
 
     def _on_finished(self, outcomes: list[RunOutcome]) -> None:
         if not self._alive():
             return
         self.last_outcomes = outcomes
-        self.cancel_button.setEnabled(False)
-        self.show_all.setEnabled(True)
-        lines = []
-        for outcome in outcomes:
-            colour = "#1a7f37" if outcome.ok and outcome.verified else "#9a6700" if outcome.ok else "#cf222e"
-            mark = "✔" if outcome.ok else "✖"
-            text = esc(outcome.summary)
-            if outcome.hint and not outcome.ok:
-                text += f"<br><i>{esc(outcome.hint)}</i>"
-            lines.append(f"<p style='color:{colour}; margin:2px'>{mark} {text}</p>")
-        self.result_label.setText("".join(lines))
+        self._write_active = False
+        self._lock(False)
+        # A stick that was written is done: untick it, so Write cannot write it twice by accident.
+        self.drive_list.uncheck({o.device for o in outcomes if o.ok})
+        self.results.show_outcomes(outcomes)
+        self.activity.setCurrentIndex(1)
+        self.activity.setVisible(True)
         good = sum(1 for o in outcomes if o.ok and o.verified)
-        self._status_note = f"Finished: {good} of {len(outcomes)} written and verified."
-        self.phase_label.setText(self._status_note)
+        written = [o for o in outcomes if o.ok]
+        note = f"Finished: {good} of {len(outcomes)} written and verified."
+        if written:
+            note += " Written sticks are safe to remove." if len(written) > 1 else " Safe to remove."
+        self._status_note = note
         if all(o.ok for o in outcomes):
             self.progress_bar.setValue(1000)
-        self.reload_drives()
         self._update_write_button()
+        self.phase_label.setText(note)
+        self._drive_reload_pending = True
+        self._reload_if_pending()
 
     def result_text(self) -> str:
         return "\n".join(o.summary for o in self.last_outcomes)

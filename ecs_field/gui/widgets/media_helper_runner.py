@@ -10,14 +10,26 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
 
 from ecs_field.events import CancelToken
-from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, failed_outcome, result_sentence
+from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, done_outcome, failed_outcome
 from ecs_field.media.drives import Drive
+
+
+def record_seconds(record: Any) -> float | None:
+    """How long the helper's write took, from its history record (None when it does not say)."""
+    try:
+        start = datetime.fromisoformat(str(record.started_at).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(record.ended_at).replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    seconds = (end - start).total_seconds()
+    return seconds if seconds > 0 else None
 
 
 def outcome_from_report(drive: Drive, report: Any, result: Any) -> RunOutcome:
@@ -26,11 +38,19 @@ def outcome_from_report(drive: Drive, report: Any, result: Any) -> RunOutcome:
     record = report.record
     # Success needs all three: exit 0, the "done" phase and the record (a garbled line is no success).
     if report.exit_code == 0 and report.phase == "done" and record is not None:
-        verified = bool(record.verified)
-        text = result_sentence(drive, record.bytes_written, record.written_sha256 or "", verified)
-        return RunOutcome(drive.path, drive.label, True, verified, 0, text + ".")
-    return failed_outcome(drive, report.exit_code or result.exit_code, report.message or result.message,
-                          report.hint or result.hint or "")
+        return done_outcome(
+            drive,
+            record.bytes_written,
+            record.written_sha256 or "",
+            bool(record.verified),
+            seconds=record_seconds(record),
+        )
+    return failed_outcome(
+        drive,
+        report.exit_code or result.exit_code,
+        report.message or result.message,
+        report.hint or result.hint or "",
+    )
 
 
 class HelperRunner(WriteRunner):
@@ -47,17 +67,26 @@ class HelperRunner(WriteRunner):
         from ecs_field.media.write.helper import HelperOptions, HelperProcess, build_helper
 
         options = HelperOptions(
-            mode=request.mode, sha256=request.expected_sha256, verify=request.verify,
-            allow_non_removable=request.allow_non_removable, confirm_devices=tuple(request.confirm_devices),
-            stall_timeout_s=request.stall_timeout_s, expected_drives=tuple(drives),
+            mode=request.mode,
+            sha256=request.expected_sha256,
+            verify=request.verify,
+            allow_non_removable=request.allow_non_removable,
+            confirm_devices=tuple(request.confirm_devices),
+            stall_timeout_s=request.stall_timeout_s,
+            expected_drives=tuple(drives),
         )
         # The privileged helper runs as another user with another library: the user's own
         # library record is checked here, before any stick is touched.
         recheck_image_for_write(request.image_path)
         workdir = Path(tempfile.mkdtemp(prefix="ecs-field-write-"))
         try:
-            command = build_helper(request.image_path, [d.path for d in drives], options,
-                                   workdir=workdir, elevated=self._elevated)
+            command = build_helper(
+                request.image_path,
+                [d.path for d in drives],
+                options,
+                workdir=workdir,
+                elevated=self._elevated,
+            )
             result = HelperProcess(command, on_progress=self.progress.emit).run(cancel)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

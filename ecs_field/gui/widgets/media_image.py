@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ecs_field.errors import EcsFieldError
+from ecs_field.gui.widgets.media_style import media_tones
 from ecs_field.gui.widgets.media_text import esc
 from ecs_field.media.drives import human_size
 from ecs_field.media.image.inspect import RAW_ANYWAY, ImageInfo
@@ -30,9 +32,10 @@ from ecs_field.media.library.store import ImageLibrary
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".iso", ".img", ".raw", ".bin")
+# short, for the facts form (one line in a 1024-pixel window); the confirmation says it in full
 MODE_WORDS = {
-    "raw": "Raw copy (byte for byte)",
-    "uefi-fat32": "FAT32 stick with the ISO's files (UEFI boot)",
+    "raw": "Byte-for-byte copy",
+    "uefi-fat32": "FAT32 with the installer's files (UEFI)",
 }
 
 
@@ -51,22 +54,31 @@ class ImageDropZone(QFrame):
         self.setAcceptDrops(True)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._set_highlight(False)
-        layout = QVBoxLayout(self)
-        self.label = QLabel("Drop an ESXi / ECS installer ISO here")
-        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # One row (the words, then the buttons): the image facts below need the height at 1024x640.
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        self.label = QLabel("Drop an ISO here, or")
         self.label.setWordWrap(True)
         self.choose_button = QPushButton("Choose &image file…")
         self.choose_button.clicked.connect(self.choose)
-        layout.addWidget(self.label)
-        layout.addWidget(self.choose_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.choose_button)
+
+    def add_button(self, button: QPushButton) -> None:
+        """Another way to get an image (the page's Download button), beside Choose."""
+        layout = self.layout()
+        assert isinstance(layout, QHBoxLayout)
+        layout.addWidget(button)
 
     def _set_highlight(self, on: bool) -> None:
-        border = "#0969da" if on else "#8c959f"
+        tones = media_tones()
+        border = tones.link if on else tones.border
         self.setStyleSheet(f"#imageDropZone {{ border: 2px dashed {border}; border-radius: 6px; }}")
 
     def choose(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Choose an image", "",
-                                              "Images (*.iso *.img *.raw *.bin);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Choose an image", "", "Images (*.iso *.img *.raw *.bin);;All files (*)"
+        )
         if name:
             self.path_chosen.emit(Path(name))
 
@@ -98,7 +110,14 @@ class LibraryList(QListWidget):
         self.setAccessibleName("Image library")
         self.itemActivated.connect(self._chosen)
         self.itemClicked.connect(self._chosen)
-        self.setMaximumHeight(96)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names differ at their ends (versions)
+        self._fit(1)
+
+    def _fit(self, rows: int) -> None:
+        """As tall as its rows, three at most (then it scrolls): room for the image facts."""
+        row = max(self.sizeHintForRow(0), self.fontMetrics().height() + 4)
+        self.setFixedHeight(min(max(rows, 1), 3) * row + 2 * self.frameWidth() + 2)
 
     def reload(self) -> str:
         """Fill from the library; returns a problem in words, or ""."""
@@ -116,12 +135,13 @@ class LibraryList(QListWidget):
             facts.append("checksum verified" if record.checksum_verified else "no checksum check")
             item = QListWidgetItem(f"{record.name}  ·  {' · '.join(facts)}")
             item.setData(Qt.ItemDataRole.UserRole, record.path)
-            item.setToolTip(record.path)
+            item.setToolTip(f"{record.name} · {' · '.join(facts)}\n{record.path}")
             self.addItem(item)
         if not records:
-            item = QListWidgetItem("No images in the library yet: download one, or drop an ISO above.")
+            item = QListWidgetItem("None yet: download one, or drop an ISO above.")
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.addItem(item)
+        self._fit(self.count())
         return ""
 
     def _chosen(self, item: QListWidgetItem) -> None:
@@ -139,10 +159,19 @@ class ImageFacts(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(2)
         column.addLayout(form)
         self.fields: dict[str, QLabel] = {}
-        for key, title in (("file", "File"), ("size", "Size"), ("format", "Format"), ("volume", "Volume"),
-                           ("esxi", "ESXi"), ("boot", "Boots"), ("mode", "Written as"), ("notes", "")):
+        for key, title in (
+            ("file", "File"),
+            ("size", "Size"),
+            ("format", "Format"),
+            ("volume", "Volume"),
+            ("esxi", "ESXi"),
+            ("boot", "Boots"),
+            ("mode", "Written as"),
+            ("notes", ""),
+        ):
             label = QLabel("–" if key != "notes" else "")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = label
@@ -155,7 +184,8 @@ class ImageFacts(QWidget):
                 # Word-wrapped siblings make Qt under-estimate heights; one line each is the floor.
                 label.setMinimumHeight(label.fontMetrics().height() + 2)
                 form.addRow(f"{title}:", label)
-        self.fields["notes"].setMinimumHeight(4 * self.fields["notes"].fontMetrics().height())
+        column.addStretch(1)  # spare height goes below the notes, not between the rows
+        self._error = ""
 
     def show_info(self, info: ImageInfo, write_size: int) -> None:
         yes_no = {True: "yes", False: "no"}
@@ -172,20 +202,33 @@ class ImageFacts(QWidget):
             fmt += ", hybrid" if info.hybrid else ", no hybrid MBR"
         f["format"].setText(fmt)
         f["volume"].setText(info.volume_id or "–")
-        f["esxi"].setText(f"{info.esxi['version']} build {info.esxi['build']}" if info.esxi
-                          else "not an ESXi installer")
+        f["esxi"].setText(
+            f"{info.esxi['version']} build {info.esxi['build']}" if info.esxi else "not an ESXi installer"
+        )
         f["boot"].setText(f"BIOS {yes_no[info.bios]} · UEFI {yes_no[info.uefi]}")
-        f["mode"].setText(MODE_WORDS.get(info.write_mode, info.write_mode) if info.write_mode
-                          else "Not written as a bootable stick (see the warning)")
+        f["mode"].setText(
+            MODE_WORDS.get(info.write_mode, info.write_mode)
+            if info.write_mode
+            else "Not written as a bootable stick (see the warning)"
+        )
         # The command-line note (--mode raw) has the page's own words: the warning's check box.
         f["notes"].setText("<br>".join(esc(n) for n in info.notes if n != RAW_ANYWAY))
-        f["notes"].setStyleSheet("color: #57606a;")
+        self._error = ""
+        self.restyle()
 
     def show_error(self, path: Path, message: str) -> None:
         for label in self.fields.values():
             label.setText("–")
         self.fields["file"].setText(path.name)
-        self.fields["notes"].setText(f"<span style='color:#cf222e'>✖ {esc(message)}</span>")
+        self._error = message
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Colours for the palette in use (called again when it changes)."""
+        tones = media_tones()
+        self.fields["notes"].setStyleSheet(f"color: {tones.muted};")
+        if self._error:
+            self.fields["notes"].setText(f"<span style='color:{tones.failed}'>✖ {esc(self._error)}</span>")
 
 
 class NotBootableWarning(QFrame):
@@ -199,9 +242,11 @@ class NotBootableWarning(QFrame):
         self.setObjectName("notBootableWarning")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         # Colour and words together: amber panel, a warning sign and a bold title.
-        self.setStyleSheet("#notBootableWarning { background: #fff8c5; border: 2px solid #bf8700; "
-                           "border-radius: 4px; } #notBootableWarning QLabel { color: #24292f; "
-                           "background: transparent; }")
+        self.setStyleSheet(
+            "#notBootableWarning { background: #fff8c5; border: 2px solid #bf8700; "
+            "border-radius: 4px; } #notBootableWarning QLabel { color: #24292f; "
+            "background: transparent; }"
+        )
         column = QVBoxLayout(self)
         column.setContentsMargins(8, 6, 8, 6)
         self.title = QLabel("<b>⚠ This image will not make a bootable stick</b>")
@@ -212,8 +257,10 @@ class NotBootableWarning(QFrame):
         self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         column.addWidget(self.reason)
         self.write_anyway = QCheckBox("Write &anyway, byte for byte")
-        self.write_anyway.setToolTip("The stick will not start an installer. Only for an image you need on "
-                                     "a stick as it is, e.g. a data or driver bundle.")
+        self.write_anyway.setToolTip(
+            "The stick will not start an installer. Only for an image you need on "
+            "a stick as it is, e.g. a data or driver bundle."
+        )
         # Dark text on the amber panel in a dark theme too; a style sheet here would hide the box itself.
         palette = self.write_anyway.palette()
         palette.setColor(QPalette.ColorRole.WindowText, QColor("#24292f"))

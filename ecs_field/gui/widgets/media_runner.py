@@ -35,6 +35,11 @@ class RunOutcome:
     exit_code: int
     summary: str  # says exactly what was (or was not) verified
     hint: str = ""
+    sha256: str = ""  # of the bytes written to the stick (and read back when verified)
+    seconds: float | None = None  # how long the whole job on this stick took
+    bytes_written: int = 0
+    display: str = ""  # the device as people know it (/dev/sdb, \\.\PhysicalDrive2, disk4)
+    size_bytes: int = 0
 
 
 def result_sentence(drive: Drive, bytes_written: int, sha256: str, verified: bool) -> str:
@@ -42,28 +47,68 @@ def result_sentence(drive: Drive, bytes_written: int, sha256: str, verified: boo
     name = f"{drive.display_path or drive.path} ({drive.label}, {human_size(drive.size_bytes)})"
     written = f"{bytes_written:,} bytes".replace(",", " ")
     if verified:
-        return (f"{name}: written and verified. All {written} were read back from the stick with the "
-                f"cache bypassed, and their SHA-256 {sha256[:16]}… matches what was written")
-    return (f"{name}: written but NOT verified (verification was switched off); {written} written, "
-            f"SHA-256 {sha256[:16]}…")
+        return (
+            f"{name}: written and verified. All {written} were read back from the stick with the "
+            f"cache bypassed, and their SHA-256 {sha256[:16]}… matches what was written"
+        )
+    return (
+        f"{name}: written but NOT verified (verification was switched off); {written} written, "
+        f"SHA-256 {sha256[:16]}…"
+    )
 
 
 def failed_outcome(drive: Drive, exit_code: int, message: str, hint: str = "") -> RunOutcome:
-    return RunOutcome(drive.path, drive.label, False, False, exit_code,
-                      f"{drive.display_path or drive.path} ({drive.label}): {message}", hint)
+    return RunOutcome(
+        drive.path,
+        drive.label,
+        False,
+        False,
+        exit_code,
+        f"{drive.display_path or drive.path} ({drive.label}): {message}",
+        hint,
+        display=drive.display_path or drive.path,
+        size_bytes=drive.size_bytes,
+    )
+
+
+def done_outcome(
+    drive: Drive, bytes_written: int, sha256: str, verified: bool, *, seconds: float | None, extra: str = ""
+) -> RunOutcome:
+    """A stick that was written (and, when ``verified``, read back and matched)."""
+    text = result_sentence(drive, bytes_written, sha256, verified) + extra + "."
+    return RunOutcome(
+        drive.path,
+        drive.label,
+        True,
+        verified,
+        0,
+        text,
+        sha256=sha256,
+        seconds=seconds,
+        bytes_written=bytes_written,
+        display=drive.display_path or drive.path,
+        size_bytes=drive.size_bytes,
+    )
 
 
 def outcome_from_job(outcome: Any, expected_sha256: str | None) -> RunOutcome:
     drive = outcome.drive
     result = outcome.result
     if outcome.error is None and result is not None:
-        text = result_sentence(drive, result.bytes_written, result.sha256, bool(result.verified))
+        extra = ""
         if result.verified and expected_sha256 and result.expected_sha256:
-            text += "; the image also matched its expected SHA-256"
-        return RunOutcome(drive.path, drive.label, True, bool(result.verified), 0, text + ".")
+            extra = "; the image also matched its expected SHA-256"
+        seconds = result.ended_at - result.started_at if result.ended_at > result.started_at else None
+        return done_outcome(
+            drive, result.bytes_written, result.sha256, bool(result.verified), seconds=seconds, extra=extra
+        )
     error = outcome.error
-    return failed_outcome(drive, getattr(error, "exit_code", 1), str(getattr(error, "message", error)),
-                          getattr(error, "hint", "") or "")
+    return failed_outcome(
+        drive,
+        getattr(error, "exit_code", 1),
+        str(getattr(error, "message", error)),
+        getattr(error, "hint", "") or "",
+    )
 
 
 class WriteRunner(QObject):

@@ -117,7 +117,7 @@ class _Model:
         self.origin = _norm_url(origin_url)
         self.model = AppliedModel()
         self.builder = Builder(tree, self._load)
-        self.by_owner: dict[tuple[str, str], AppliedSet] = {}
+        self.by_owner: dict[tuple[str, str, str], AppliedSet] = {}  # (cluster, namespace, name)
 
     def _load(self, rel: str) -> FileContent:
         content = self.model.contents.get(rel)
@@ -179,8 +179,12 @@ class _Model:
             self._walk(self._new_set("", None, None, None))
             return
         for k in usable:
-            if (k.namespace or "", k.name) in self.by_owner:
-                continue
+            where = (k.file, k.doc_index, k.prefix)
+            if any(
+                s.owner is not None and (s.owner.file, s.owner.doc_index, s.owner.prefix) == where
+                for s in self.model.sets
+            ):
+                continue  # already applied as part of an earlier cluster's tree
             path = _norm_path(_spec_path(k))
             assert path is not None
             self._walk(self._new_set(path, k, None, None))
@@ -205,7 +209,7 @@ class _Model:
             name=name,
             path=path,
             owner=owner,
-            cluster=cluster or name,
+            cluster=cluster or f"{name}@./{path}",
             objects=objects,
             files=set(build.files),
             depends_on=_depends_on(owner),
@@ -213,7 +217,7 @@ class _Model:
         )
         self.model.findings.extend(build.findings)
         if owner is not None:
-            self.by_owner[(owner.namespace or "", owner.name)] = applied
+            self.by_owner[(applied.cluster, owner.namespace or "", owner.name)] = applied
         self.model.sets.append(applied)
         return applied
 
@@ -224,7 +228,7 @@ class _Model:
             for obj in current.objects:
                 if not obj.is_a("Kustomization", FLUX_KUSTOMIZE_GROUP):
                     continue
-                if (obj.namespace or "", obj.name) in self.by_owner:
+                if (current.cluster, obj.namespace or "", obj.name) in self.by_owner:
                     continue
                 child = self._child(obj, current)
                 if child is not None:
@@ -244,7 +248,9 @@ class _Model:
                     f"applies {raw or './'} from {_source_label(ks)}, another source; not read by lint",
                 )
             )
-            self.by_owner[(ks.namespace or "", ks.name)] = AppliedSet(ks.ref, raw, ks, parent.cluster)
+            self.by_owner[(parent.cluster, ks.namespace or "", ks.name)] = AppliedSet(
+                ks.ref, raw, ks, parent.cluster
+            )
             return None
         path = _norm_path(raw)
         if path is None:
@@ -270,7 +276,7 @@ class _Model:
             # The site path applied by the Kustomization that lives in it: the same set.
             parent.owner = ks
             parent.name = f"Kustomization/{ks.namespace or 'default'}/{ks.name}"
-            self.by_owner[(ks.namespace or "", ks.name)] = parent
+            self.by_owner[(parent.cluster, ks.namespace or "", ks.name)] = parent
             return None
         return self._new_set(path, ks, parent.cluster, parent.owner)
 
@@ -418,7 +424,15 @@ def _depends_on(owner: K8sObject | None) -> list[str]:
 
 
 def _ordered(sets: list[AppliedSet], findings: list[Finding]) -> list[AppliedSet]:
-    """Sets in dependsOn order (Kahn's algorithm, ties by discovery order); cycles are errors."""
+    """Sets in dependsOn order within each cluster (Kahn's algorithm, ties by discovery order);
+    cycles are errors."""
+    out: list[AppliedSet] = []
+    for cluster in dict.fromkeys(s.cluster for s in sets):
+        out += _ordered_cluster([s for s in sets if s.cluster == cluster], findings)
+    return out
+
+
+def _ordered_cluster(sets: list[AppliedSet], findings: list[Finding]) -> list[AppliedSet]:
     by_name = {s.name: s for s in sets}
     waiting = {s.name: [d for d in s.depends_on if d in by_name] for s in sets}
     for s in sets:

@@ -92,6 +92,10 @@ def _scan(root: Path, subpath: str | None) -> Iterator[DesiredRow]:
     # Plain strings, not Path objects: 2,000 files make pathlib's overhead visible.
     prefix = os.path.join(str(root), "")
     files = [str(base)] if base.is_file() else sorted(_yaml_files(str(base)))
+    yield from _rows_of_files(files, prefix)
+
+
+def _rows_of_files(files: list[str], prefix: str) -> Iterator[DesiredRow]:
     for path in files:
         rel = path[len(prefix) :] if path.startswith(prefix) else path
         if os.sep != "/":

@@ -295,41 +295,11 @@ def compute_status(
     if desired is None and manifests is not None:
         desired = rows_from_manifests(manifests)
     if desired is None:
-        # Read the manifests (cached per commit when the work tree is clean: the files are then
-        # exactly the commit's) while the git questions of _sync run: git works in its own
-        # processes, so the two overlap on a second core.
-        reader = _Background(desired_rows, repo.path, subpath, commit=None if status.dirty else head_sha)
-        _sync(status, repo, snapshot, head_sha, subpath)
-        desired = reader.result()
-    else:
-        _sync(status, repo, snapshot, head_sha, subpath)
+        # Cached per commit when the work tree is clean: the files are then exactly the commit's.
+        desired = desired_rows(repo.path, subpath, commit=None if status.dirty else head_sha)
+    _sync(status, repo, snapshot, head_sha, subpath)
     status.workloads = _workloads(desired, snapshot, status.pending)
     return status
-
-
-class _Background:
-    """Run one call in a thread; ``result()`` waits and re-raises what it raised."""
-
-    def __init__(self, call: Any, *args: Any, **kwargs: Any) -> None:
-        import threading
-
-        self._value: Any = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._value = call(*args, **kwargs)
-            except BaseException as exc:  # handed to the caller in result()
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="status-desired", daemon=True)
-        self._thread.start()
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def _sync(

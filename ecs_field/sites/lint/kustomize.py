@@ -150,6 +150,9 @@ class Builder:
                 # Go's filepath.Ext is case-sensitive: "A.YAML" is not picked up by Flux.
                 if not child.endswith((".yaml", ".yml")):
                     continue
+                entry = self.tree.entries.get(child)
+                if entry is None or entry.kind == "special" or (entry.kind == "symlink" and not entry.inside):
+                    continue  # reported once by the linter's tree check; never opened
                 self._add_file(out, child, generated=True)
         return out
 

@@ -35,6 +35,9 @@ from ecs_field.sites.repo.manifests import K8sObject
 _MAX_FINDINGS_PER_OBJECT = 20
 _MAX_NODES = 20_000  # per object: a schema walk never costs more than this
 _SKIP_TOP = frozenset({"apiVersion", "kind", "status"})  # checked elsewhere / not applied
+# Definitions not walked into: a CRD's own openAPIV3Schema is a schema, not data to check, and
+# walking 20 MB of CRD bundles through it costs seconds for nothing a technician acts on.
+_OPAQUE = frozenset({"io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"})
 
 
 # -- schema sources ---------------------------------------------------------------------------------
@@ -126,6 +129,8 @@ class _Walk:
         while "$ref" in schema and seen < 20:
             ref = schema["$ref"]
             name = ref.rsplit("/", 1)[-1]
+            if name in _OPAQUE:
+                return {}
             target = self.defs.get(name)
             if not isinstance(target, dict):
                 return {}

@@ -56,6 +56,14 @@ _AS_TEXT = {_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "ta
 # First characters that can start a non-string plain scalar (bool, int, float, null,
 # timestamp, merge, value) in PyYAML's resolver.
 _IMPLICIT_FIRST = frozenset("yYnNtTfFoO-+0123456789.~<=")
+# Plain words PyYAML's resolver reads as bool or null (its bool regex does not take y/n alone):
+# a plain scalar starting with one of these letters is text unless it is one of these words.
+_WORD_FIRST = frozenset("yYnNtTfFoO")
+_IMPLICIT_WORDS = frozenset(
+    w
+    for base in ("yes", "no", "true", "false", "on", "off", "null")
+    for w in (base, base.capitalize(), base.upper())
+)
 _STANDARD_COLLECTION_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
@@ -288,7 +296,14 @@ class _Builder:
             if event.__class__ is ScalarEvent and stack and event.anchor is None and event.tag is None:
                 text = event.value
                 plain, quoted = event.implicit
-                if (quoted and not plain) or (plain and text and text[0] not in _IMPLICIT_FIRST):
+                if (quoted and not plain) or (
+                    plain
+                    and text
+                    and (
+                        text[0] not in _IMPLICIT_FIRST
+                        or (text[0] in _WORD_FIRST and text not in _IMPLICIT_WORDS)
+                    )
+                ):
                     parent = stack[-1]
                     line = event.start_mark.line + 1
                     if parent.is_map:

@@ -9,7 +9,7 @@ lets tests check that claim against the palette actually in use.
 Which theme: ``ECS_FIELD_THEME=dark|light`` wins; otherwise the OS colour scheme (Qt 6.5+
 ``QStyleHints.colorScheme()``) decides, and in light mode the app is left exactly as the
 platform draws it. Dark is Fusion with ``dark_palette()`` and ``ThemeStyle``, which gives
-unticked check boxes an outline that can be seen on a dark window.
+unticked check boxes an outline that can be seen (on a dark window Fusion's is invisible).
 """
 
 from __future__ import annotations
@@ -262,12 +262,17 @@ _INDICATORS = (
 
 
 def indicator_outline(palette: QPalette) -> QColor:
-    """The frame drawn around check boxes on a dark palette (>= 3:1 against window and base)."""
-    return QColor(DARK.border)
+    """The frame drawn around check boxes (>= 3:1 against window and base, light or dark)."""
+    return QColor(tones_for(palette).border)
 
 
 class ThemeStyle(QProxyStyle):
-    """Fusion, plus a visible outline around check boxes and radio buttons on a dark palette."""
+    """Fusion, plus an outline around check boxes and radio buttons that can be seen.
+
+    Fusion frames them in window.darker(140): about 1.6:1 on its light window and all but
+    invisible on a dark one. Used only when the app applies a theme (dark, or ECS_FIELD_THEME=light);
+    the platform's own light look is left alone.
+    """
 
     def drawPrimitive(
         self,
@@ -277,7 +282,7 @@ class ThemeStyle(QProxyStyle):
         widget: QWidget | None = None,
     ) -> None:
         super().drawPrimitive(element, option, painter, widget)
-        if element not in _INDICATORS or not is_dark(option.palette):
+        if element not in _INDICATORS:
             return
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, element == _INDICATORS[2])
@@ -336,6 +341,7 @@ class ThemeController:
         self.applied = ""  # '' = the platform's own look
         self._original_style = app.style().name()
         self._original_palette = QPalette(app.palette())
+        self._following = False
 
     def start(self) -> str:
         pinned = requested_theme(self.environ)
@@ -344,8 +350,18 @@ class ThemeController:
             # Qt 6.8+: native parts (title bar, file dialogs) follow the pinned scheme too
             hints.setColorScheme(Qt.ColorScheme.Dark if pinned == "dark" else Qt.ColorScheme.Light)
         if not pinned and hasattr(hints, "colorSchemeChanged"):
-            hints.colorSchemeChanged.connect(lambda *_: self.update())
+            hints.colorSchemeChanged.connect(self._scheme_changed)
+            self._following = True
         return self.update()
+
+    def stop(self) -> None:
+        """Stop following the OS (the look stays as it is)."""
+        if self._following:
+            self.app.styleHints().colorSchemeChanged.disconnect(self._scheme_changed)
+            self._following = False
+
+    def _scheme_changed(self, *_: object) -> None:
+        self.update()
 
     def update(self) -> str:
         theme = choose_theme(self.environ, system_scheme(self.app))

@@ -129,6 +129,7 @@ def render(app: QApplication, out: Path, tone: str, work: Path) -> None:
     iso_root.mkdir()
     page.open_path(build_esxi_iso(iso_root))
     wait(lambda: page.image_info is not None)
+    wait(lambda: not page._drive_job_running)
     page.drive_list.set_checked("/dev/sdb")
     shoot(window, out, f"media-drives-{tone}")
     page.open_path(data_iso(iso_root))

@@ -173,6 +173,36 @@ def test_controller_follows_the_os_and_returns_to_the_platform_look(
     assert qapp.palette().color(QPalette.ColorRole.Window).name() == before
 
 
+def test_start_follows_the_os_signal_when_not_pinned(
+    qapp: QApplication, restore_look: None, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> None:
+    scheme = {"now": ""}
+    monkeypatch.setattr(theme, "system_scheme", lambda _app=None: scheme["now"])
+    controller = theme.ThemeController(qapp, environ={})
+    assert controller.start() == "" and not theme.is_dark(qapp.palette())
+    scheme["now"] = "dark"
+    try:
+        qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)  # the OS switched to dark
+        qtbot.waitUntil(lambda: theme.is_dark(qapp.palette()), timeout=2000)
+        assert controller.applied == "dark"
+    finally:
+        controller.stop()
+    scheme["now"] = ""
+    qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    qtbot.wait(50)
+    assert controller.applied == "dark"  # stopped: no longer follows
+
+
+def test_start_with_a_pinned_theme_applies_it(qapp: QApplication, restore_look: None) -> None:
+    hints = qapp.styleHints()
+    controller = theme.ThemeController(qapp, environ={"ECS_FIELD_THEME": "dark"})
+    try:
+        assert controller.start() == "dark" and theme.is_dark(qapp.palette())
+    finally:
+        if hasattr(hints, "unsetColorScheme"):  # Qt 6.8+: the pin is app-wide; later tests must not see it
+            hints.unsetColorScheme()
+
+
 def test_pinned_light_wins_over_a_dark_os(
     qapp: QApplication, restore_look: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -307,6 +337,11 @@ def test_an_unticked_check_box_can_be_seen_on_the_dark_window(
     qtbot.addWidget(themed)
     themed.show()
     assert checkbox_outline_contrast(themed) >= MIN_UI_CONTRAST
+    theme.apply_theme(qapp, "light")  # Fusion's light frame is faint too (about 1.6:1)
+    light = QCheckBox("Show all drives")
+    qtbot.addWidget(light)
+    light.show()
+    assert checkbox_outline_contrast(light) >= MIN_UI_CONTRAST
 
 
 def check_boxes_seen(page: QWidget) -> list[str]:

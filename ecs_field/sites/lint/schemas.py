@@ -172,8 +172,10 @@ class _Walk:
                     if key not in value and not (path == () and (key in _SKIP_TOP or key == "metadata")):
                         self.problems.append(("required", path, f"{_field((*path, key))} is required"))
                 for key, item in value.items():
-                    if path == () and key in _SKIP_TOP:
-                        continue
+                    if path == () and (
+                        key in _SKIP_TOP or (key == "metadata" and "metadata" not in (props or {}))
+                    ):
+                        continue  # CRD schemas often leave out metadata: the API server owns it
                     if isinstance(props, dict) and key in props:
                         stack.append((item, props[key], (*path, key)))
                     elif isinstance(extra, dict):

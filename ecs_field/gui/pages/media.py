@@ -48,9 +48,17 @@ from ecs_field.gui.widgets.media_image import (
     NotBootableWarning,
     is_image_file,
 )
+from ecs_field.gui.widgets.media_kickstart import UnattendedSection
 from ecs_field.gui.widgets.media_progress import PHASE_WORDS, format_eta, overall
 from ecs_field.gui.widgets.media_results import WriteResults
-from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, default_runner
+from ecs_field.gui.widgets.media_runner import (
+    RunOutcome,
+    WriteRunner,
+    default_runner,
+    failed_outcome,
+    verify_hint,
+    verify_outcome,
+)
 from ecs_field.gui.widgets.media_speed import SpeedGraph, format_rate
 from ecs_field.gui.widgets.media_style import PALETTE_EVENTS, media_tones
 from ecs_field.media.drives import Drive, DriveWatcher, human_size, list_drives, safety
@@ -97,7 +105,8 @@ class MediaPage(Page):
         self._drive_reload_pending = False
         self._asking = False  # the confirmation dialog is open: the drive list it names stays put
         self._write_verify = True  # the running job reads back (its progress counts two passes)
-        self._write_active = False
+        self._write_active = False  # a write or a comparison runs: the page is locked
+        self._verify_job: Any = None
         # Tests replace this to answer the confirmation dialog.
         self.confirm_hook: Callable[[ConfirmWriteDialog], bool] = lambda dialog: (
             dialog.exec() == QDialog.DialogCode.Accepted
@@ -189,6 +198,7 @@ class MediaPage(Page):
         self.drive_details.setMinimumHeight(48)
         self.drive_details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.drive_list.currentItemChanged.connect(self._show_drive_details)
+        self.drive_list.currentItemChanged.connect(self._update_write_button)
         drive_layout.addWidget(self.drive_details)
         self.override_row = QWidget()
         override_layout = QHBoxLayout(self.override_row)
@@ -221,9 +231,20 @@ class MediaPage(Page):
         self.cancel_button.setToolTip("Stop writing (Esc); a cancelled stick is left unbootable")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_write)
+        self.verify_button = QPushButton("&Verify stick")
+        self.verify_button.setToolTip(
+            "Compare the selected drive with the chosen image, read-only: is this stick still exactly "
+            "what Write puts there (with the unattended install, if ticked)?"
+        )
+        self.verify_button.clicked.connect(self.start_verify)
         self.phase_label = QLabel("Choose an image and a drive.")
+        self.phase_label.setWordWrap(True)
+        self.unattended = UnattendedSection()
+        self.unattended.changed.connect(self._update_write_button)
+        write_layout.addWidget(self.unattended)
         row.addWidget(self.write_button)
         row.addWidget(self.cancel_button)
+        row.addWidget(self.verify_button)
         row.addWidget(self.phase_label, 1)
         write_layout.addLayout(row)
         # Progress and results share one slot of one height: hidden while idle (no empty bar and
@@ -251,15 +272,18 @@ class MediaPage(Page):
         # Tab follows the numbered steps (image, drives, write), not the order widgets were made in.
         chain = [
             self.drop_zone.choose_button,
-            self.download_button,
             self.library,
+            self.download_button,
             self.not_bootable.write_anyway,
             self.show_all,
             self.refresh_button,
             self.drive_list,
             self.confirm_edit,
+            self.unattended.enabled,
+            self.unattended.settings_button,
             self.write_button,
             self.cancel_button,
+            self.verify_button,
         ]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
@@ -272,6 +296,8 @@ class MediaPage(Page):
             self.show_all,
             self.refresh_button,
             self.confirm_edit,
+            self.unattended,
+            self.verify_button,
         ]
         self._restyle()
         self._update_write_button()
@@ -298,7 +324,9 @@ class MediaPage(Page):
         self._restyle_status()
         self.drop_zone._set_highlight(False)
         self.facts.restyle()
+        self.not_bootable.restyle()
         self.results.restyle()
+        self.unattended.restyle()
         if self.drives:
             self._apply_rules()
 
@@ -567,10 +595,21 @@ class MediaPage(Page):
         running = self.writing
         checked = self.drive_list.checked_drives()
         allowed = self.chosen_drives()
+        self.unattended.set_unavailable(self._kickstart_unavailable())
         ready = (
-            self.write_mode() is not None and bool(checked) and len(allowed) == len(checked) and not running
+            self.write_mode() is not None
+            and bool(checked)
+            and len(allowed) == len(checked)
+            and not running
+            and self.unattended.ready()
         )
         self.write_button.setEnabled(ready)
+        self.verify_button.setEnabled(
+            not running
+            and self.write_mode() is not None
+            and self.drive_list.current_path() is not None
+            and self.unattended.ready()
+        )
         count = len(checked)
         self.write_button.setText(f"&Write {count} sticks" if count > 1 else "&Write")
         if running:
@@ -588,9 +627,18 @@ class MediaPage(Page):
             hint = "Tick the drive(s) to write."
         elif len(allowed) != len(checked):
             hint = "A ticked drive is not allowed yet: see its reasons."
+        elif not self.unattended.ready():
+            hint = self.unattended.missing()
         else:
             hint = "Ready. Everything on the ticked drive(s) will be erased."
         self.phase_label.setText(hint)
+
+    def _kickstart_unavailable(self) -> str:
+        """Why the chosen image cannot carry an unattended install ("" when it can, or none is chosen)."""
+        mode = self.write_mode()
+        if self.image_info is None or mode is None or mode == "uefi-fat32":
+            return ""
+        return "Not for this image: a kickstart goes on a FAT32 stick built from an ESXi installer ISO."
 
     def _lock(self, locked: bool) -> None:
         """While writing nothing that decides what is written can change: image, source, drives."""
@@ -605,6 +653,7 @@ class MediaPage(Page):
         if self.image_info is None or self.image_path is None or not drives or mode is None or self.writing:
             return
         anyway = self.image_info.write_mode is None
+        kickstart = self.unattended.state.text() if self.unattended.active() else None
         dialog = ConfirmWriteDialog(
             self.image_path.name,
             "anyway" if anyway else mode,
@@ -612,6 +661,7 @@ class MediaPage(Page):
             drives,
             self,
             warning=self.image_info.refusal if anyway else "",
+            kickstart=self.unattended.describe() if kickstart else "",
         )
         self._asking = True
         try:
@@ -632,6 +682,7 @@ class MediaPage(Page):
             mode=mode,
             allow_non_removable=needs_override,
             confirm_devices=tuple(self.typed_devices()) if needs_override else (),
+            kickstart_path=self._kickstart_file(kickstart) if kickstart else None,
         )
         self._write_verify = bool(getattr(request, "verify", True))
         self._progress.clear()
@@ -654,16 +705,128 @@ class MediaPage(Page):
             return
         self.phase_label.setText("Starting…")
 
+    def _kickstart_file(self, text: str) -> Path:
+        """ks.cfg in a private folder (0700; the file 0600) that lives until the write has ended."""
+        import tempfile
+
+        from ecs_field import storage
+
+        self._drop_kickstart_file()
+        folder = Path(tempfile.mkdtemp(prefix="ecs-field-ks-"))
+        path = folder / "ks.cfg"
+        storage.atomic_write_text(path, text)
+        self._kickstart_dir = folder
+        return path
+
+    def _drop_kickstart_file(self) -> None:
+        import shutil
+
+        folder = getattr(self, "_kickstart_dir", None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+            self._kickstart_dir = None
+
     def cancel_write(self) -> None:
-        self.runner.cancel()
         self.cancel_button.setEnabled(False)
+        if self._verify_job is not None:
+            self._verify_job.cancel()
+            self.phase_label.setText("Stopping the comparison (nothing on the stick changes)…")
+            return
+        self.runner.cancel()
         self.phase_label.setText("Cancelling: the stick is being left without a partition table…")
+
+    # ----------------------------------------------------------------- verify an inserted stick
+    def start_verify(self) -> None:
+        """Compare the selected drive with the chosen image (read-only), as ``ecs-field verify`` does."""
+        path = self.drive_list.current_path()
+        drive = next((d for d in self.drives if d.path == path), None)
+        mode = self.write_mode()
+        image = self.image_path
+        if drive is None or mode is None or image is None or self.writing or not self.unattended.ready():
+            return
+        kickstart = self.unattended.state.text() if self.unattended.active() else None
+        with_ks = f" with the unattended install of {self.unattended.describe()}" if kickstart else ""
+
+        def work(report: Callable[[Progress], None], cancel: CancelToken) -> Any:
+            from ecs_field.media.write.verify import verify_device
+            from ecs_field.media.write.writejob import open_source
+
+            source = open_source(image, mode, kickstart.encode() if kickstart else None)
+            try:
+                return verify_device(
+                    source,
+                    drive.path,
+                    mode=mode,
+                    image_name=image.name,
+                    progress=report,
+                    cancel=cancel,
+                    describe=getattr(source, "describe_offset", None),
+                )
+            finally:
+                source.close()
+
+        def done(outcome: Any) -> None:
+            self._end_verify([verify_outcome(drive, outcome, with_ks)])
+
+        def failed(message: str, hint: str) -> None:
+            self._end_verify([failed_outcome(drive, 5, message, verify_hint(hint), kind="verify")])
+
+        def cancelled() -> None:
+            self._end_verify(
+                [
+                    failed_outcome(
+                        drive, 130, "comparison stopped; nothing on the stick changed", kind="verify"
+                    )
+                ]
+            )
+
+        self._status_note = ""
+        self._progress.clear()
+        self._write_verify = False  # one pass: the comparison
+        self.speed_graph.clear()
+        self.progress_bar.setValue(0)
+        self.results.show_outcomes([])
+        self.activity.setCurrentIndex(0)
+        self.activity.setVisible(True)
+        self._write_active = True
+        self._lock(True)
+        self.write_button.setEnabled(False)
+        self.phase_label.setText(f"Comparing {drive.display_path or drive.path} with {image.name}{with_ks}…")
+        self._verify_job = self.jobs.run(
+            work,
+            name="verify stick",
+            on_success=self.guarded(done),
+            on_failure=self.guarded(failed),
+            on_cancelled=self.guarded(cancelled),
+            on_progress=self.guarded(lambda event: self._on_progress(drive.path, event)),
+        )
+
+    def _end_verify(self, outcomes: list[RunOutcome]) -> None:
+        self._verify_job = None
+        self.last_outcomes = outcomes
+        self._write_active = False
+        self._write_verify = True
+        self._lock(False)
+        self.results.show_outcomes(outcomes)
+        self.activity.setCurrentIndex(1)
+        self.activity.setVisible(True)
+        (outcome,) = outcomes
+        self._status_note = (
+            "Same as the image."
+            if outcome.ok
+            else "Different from the image."
+            if outcome.exit_code == 6
+            else "Not compared."
+        )
+        self._update_write_button()
+        self.phase_label.setText(self._status_note)
+        self._reload_if_pending()
 
     def _on_progress(self, device: str, event: Progress) -> None:
         if not self._alive():
             return
         self._progress[device] = event
-        total = overall(self._progress, self._write_verify)
+        total = overall(self._progress, self._write_verify)  # a comparison alone is one pass
         self.progress_bar.setValue(int(1000 * total.fraction))
         parts = [PHASE_WORDS.get(total.phase, total.phase)]
         if any(e.bytes_total for e in self._progress.values()):
@@ -685,6 +848,7 @@ class MediaPage(Page):
             return
         self.last_outcomes = outcomes
         self._write_active = False
+        self._drop_kickstart_file()
         self._lock(False)
         # A stick that was written is done: untick it, so Write cannot write it twice by accident.
         self.drive_list.uncheck({o.device for o in outcomes if o.ok})

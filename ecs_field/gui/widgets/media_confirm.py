@@ -30,7 +30,9 @@ def mode_sentence(mode: str) -> str:
     return MODE_SENTENCES.get(mode, ANYWAY if mode == "anyway" else f"the image ({mode})")
 
 
-def confirmation_text(image_name: str, mode: str, size: int, drives: list[Drive], warning: str = "") -> str:
+def confirmation_text(
+    image_name: str, mode: str, size: int, drives: list[Drive], warning: str = "", *, kickstart: str = ""
+) -> str:
     """``mode``: "uefi-fat32", "raw", or "anyway" (an image that is not bootable, written byte for byte)."""
     rows = "".join(
         f"<li><b>{esc(d.display_path or d.path)}</b> — {esc(d.label)}, "
@@ -43,9 +45,16 @@ def confirmation_text(image_name: str, mode: str, size: int, drives: list[Drive]
         if warning
         else ""
     )
+    unattended = (
+        f"<p>With an <b>unattended install</b> of <b>{esc(kickstart)}</b>: the stick carries /KS.CFG "
+        "(root password as a hash only) and boots straight into it; the host's install disk is erased "
+        "without a question.</p>"
+        if kickstart
+        else ""
+    )
     return (
         f"<p>Write <b>{esc(image_name)}</b> ({human_size(size)}) as {esc(mode_sentence(mode))} to:</p>"
-        f"<ul>{rows}</ul>{caution}<p><b>Everything on {what} will be erased.</b></p>"
+        f"<ul>{rows}</ul>{caution}{unattended}<p><b>Everything on {what} will be erased.</b></p>"
     )
 
 
@@ -59,6 +68,7 @@ class ConfirmWriteDialog(QDialog):
         parent: QWidget | None = None,
         *,
         warning: str = "",
+        kickstart: str = "",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Erase and write?")
@@ -74,7 +84,7 @@ class ConfirmWriteDialog(QDialog):
         self.icon.setPixmap(icon.pixmap(size_px, size_px))
         self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         row.addWidget(self.icon)
-        self.label = QLabel(confirmation_text(image_name, mode, size, drives, warning))
+        self.label = QLabel(confirmation_text(image_name, mode, size, drives, warning, kickstart=kickstart))
         self.label.setWordWrap(True)
         self.label.setMinimumWidth(500)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

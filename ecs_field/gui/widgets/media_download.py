@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ecs_field.errors import BadInput, EcsFieldError
+from ecs_field.gui.widgets.media_style import media_tones
 from ecs_field.media.library.download import check_url
 from ecs_field.media.library.hashing import normalize_sha256
 
@@ -49,7 +50,7 @@ class DownloadDialog(QDialog):
         note.setWordWrap(True)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #cf222e;")
+        self.error.setStyleSheet(f"color: {media_tones().failed};")
         ok, cancel = QDialogButtonBox.StandardButton.Ok, QDialogButtonBox.StandardButton.Cancel
         buttons = QDialogButtonBox(ok | cancel)
         buttons.button(ok).setText("Download")

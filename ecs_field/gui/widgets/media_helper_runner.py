@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
 
+from ecs_field.errors import BadInput
 from ecs_field.events import CancelToken
 from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, done_outcome, failed_outcome
 from ecs_field.media.drives import Drive
@@ -66,6 +68,17 @@ class HelperRunner(WriteRunner):
         from ecs_field.media.library.store import recheck_image_for_write
         from ecs_field.media.write.helper import HelperOptions, HelperProcess, build_helper
 
+        extra: dict[str, Any] = {}
+        kickstart = getattr(request, "kickstart_path", None)
+        if kickstart is not None:
+            if "kickstart_path" not in {f.name for f in fields(HelperOptions)}:
+                # Never write the stick without the kickstart the person asked for.
+                raise BadInput(
+                    "this version's privileged helper cannot put a kickstart on the stick",
+                    "Nothing was written. Untick “Unattended install”, or start the app as administrator "
+                    "(then it writes without the helper).",
+                )
+            extra["kickstart_path"] = kickstart
         options = HelperOptions(
             mode=request.mode,
             sha256=request.expected_sha256,
@@ -74,6 +87,7 @@ class HelperRunner(WriteRunner):
             confirm_devices=tuple(request.confirm_devices),
             stall_timeout_s=request.stall_timeout_s,
             expected_drives=tuple(drives),
+            **extra,
         )
         # The privileged helper runs as another user with another library: the user's own
         # library record is checked here, before any stick is touched.

@@ -241,12 +241,6 @@ class NotBootableWarning(QFrame):
         super().__init__(parent)
         self.setObjectName("notBootableWarning")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        # Colour and words together: amber panel, a warning sign and a bold title.
-        self.setStyleSheet(
-            "#notBootableWarning { background: #fff8c5; border: 2px solid #bf8700; "
-            "border-radius: 4px; } #notBootableWarning QLabel { color: #24292f; "
-            "background: transparent; }"
-        )
         column = QVBoxLayout(self)
         column.setContentsMargins(8, 6, 8, 6)
         self.title = QLabel("<b>⚠ This image will not make a bootable stick</b>")
@@ -261,13 +255,23 @@ class NotBootableWarning(QFrame):
             "The stick will not start an installer. Only for an image you need on "
             "a stick as it is, e.g. a data or driver bundle."
         )
-        # Dark text on the amber panel in a dark theme too; a style sheet here would hide the box itself.
-        palette = self.write_anyway.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, QColor("#24292f"))
-        self.write_anyway.setPalette(palette)
+        self.restyle()
         self.write_anyway.toggled.connect(self.write_anyway_changed)
         column.addWidget(self.write_anyway)
         self.setVisible(False)
+
+    def restyle(self) -> None:
+        """Colour and words together: the palette's warning box (amber), a sign and a bold title."""
+        box = media_tones().warn_box
+        self.setStyleSheet(
+            f"#notBootableWarning {{ background: {box.bg}; border: 2px solid {box.border}; "
+            f"border-radius: 4px; }} #notBootableWarning QLabel {{ color: {box.fg}; "
+            "background: transparent; }"
+        )
+        # The check box's words in the panel's colour; a style sheet on it would hide the box itself.
+        palette = self.write_anyway.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(box.fg))
+        self.write_anyway.setPalette(palette)
 
     def show_for(self, info: ImageInfo | None) -> None:
         """Show the warning (unticked) for an image auto mode refuses; hide it otherwise."""

@@ -38,8 +38,8 @@ def stick_fraction(event: Progress, verify: bool) -> float:
     if event.phase in ("done", "error"):
         return 1.0
     part = min(1.0, max(0.0, event.fraction))
-    if not verify:
-        return part if event.phase == "write" else (1.0 if event.phase == "flush" else 0.0)
+    if not verify:  # one pass: a write without read-back, or a comparison of an inserted stick
+        return part if event.phase in ("write", "verify") else (1.0 if event.phase == "flush" else 0.0)
     return {"write": part / 2, "flush": 0.5, "verify": 0.5 + part / 2}.get(event.phase, 0.0)
 
 

@@ -25,6 +25,8 @@ def outcome_html(outcome: RunOutcome) -> str:
     tones = media_tones()
     name = esc(outcome.display or outcome.device)
     label = esc(outcome.label) + (f", {human_size(outcome.size_bytes)}" if outcome.size_bytes else "")
+    if outcome.kind == "verify":
+        return verify_html(outcome)
     if outcome.ok:
         colour = tones.passed if outcome.verified else tones.action
         word = "Written and verified" if outcome.verified else "Written, NOT verified"
@@ -57,6 +59,28 @@ def outcome_html(outcome: RunOutcome) -> str:
     return (
         f"<p style='margin:2px 0'><b style='color:{tones.failed}'>✖ {word}</b> · <b>{name}</b> {label}"
         f"<br>{detail}{hint}</p>"
+    )
+
+
+def verify_html(outcome: RunOutcome) -> str:
+    """A comparison: Same (and safe to remove, nothing was written), Different (where), or not compared."""
+    tones = media_tones()
+    name = esc(outcome.display or outcome.device)
+    label = esc(outcome.label) + (f", {human_size(outcome.size_bytes)}" if outcome.size_bytes else "")
+    took = f" · took {format_duration(outcome.seconds)}" if outcome.seconds is not None else ""
+    if outcome.ok:
+        box = tones.ok_box
+        return (
+            f"<p style='margin:2px 0'><b style='color:{tones.passed}'>✔ Same as the image</b> · "
+            f"<b>{name}</b> {label}<br>{esc(outcome.summary)}{took}<br>"
+            f"<span style='color:{box.fg}; background:{box.bg}'>"
+            f"&nbsp;✔ {SAFE}&nbsp;</span> nothing was written: unplug it when you like.</p>"
+        )
+    word = {6: "Different from the image", 130: "Not compared"}.get(outcome.exit_code, "Could not compare")
+    hint = f"<br><i>{esc(page_words(outcome.hint))}</i>" if outcome.hint else ""
+    return (
+        f"<p style='margin:2px 0'><b style='color:{tones.failed}'>✖ {word}</b> · <b>{name}</b> {label}"
+        f"<br>{esc(page_words(outcome.summary))}{hint}</p>"
     )
 
 

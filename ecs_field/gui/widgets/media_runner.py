@@ -40,6 +40,7 @@ class RunOutcome:
     bytes_written: int = 0
     display: str = ""  # the device as people know it (/dev/sdb, \\.\PhysicalDrive2, disk4)
     size_bytes: int = 0
+    kind: str = "write"  # or "verify": a read-only comparison of an inserted stick
 
 
 def result_sentence(drive: Drive, bytes_written: int, sha256: str, verified: bool) -> str:
@@ -57,7 +58,9 @@ def result_sentence(drive: Drive, bytes_written: int, sha256: str, verified: boo
     )
 
 
-def failed_outcome(drive: Drive, exit_code: int, message: str, hint: str = "") -> RunOutcome:
+def failed_outcome(
+    drive: Drive, exit_code: int, message: str, hint: str = "", *, kind: str = "write"
+) -> RunOutcome:
     return RunOutcome(
         drive.path,
         drive.label,
@@ -68,6 +71,7 @@ def failed_outcome(drive: Drive, exit_code: int, message: str, hint: str = "") -
         hint,
         display=drive.display_path or drive.path,
         size_bytes=drive.size_bytes,
+        kind=kind,
     )
 
 
@@ -89,6 +93,53 @@ def done_outcome(
         display=drive.display_path or drive.path,
         size_bytes=drive.size_bytes,
     )
+
+
+def verify_outcome(drive: Drive, outcome: Any, with_kickstart: str = "") -> RunOutcome:
+    """A comparison's result (media.write.verify.VerifyOutcome): same, or where the stick differs."""
+    name = f"{drive.display_path or drive.path} ({drive.label}, {human_size(drive.size_bytes)})"
+    if outcome.same:
+        summary = (
+            f"{name} holds exactly the {outcome.mode} stick of {outcome.image}{with_kickstart}: "
+            f"{human_size(outcome.bytes_total)} compared."
+        )
+        exit_code, hint = 0, ""
+    else:
+        where = f" ({outcome.where})" if outcome.where else ""
+        summary = (
+            f"{name} is not the {outcome.mode} stick of {outcome.image}{with_kickstart}: the first "
+            f"difference is at byte {outcome.first_difference}{where}."
+        )
+        exit_code = 6
+        hint = (
+            "Check it was written from this image (and with the same unattended install, if any); a stick "
+            "that was mounted and changed differs too. Otherwise write it again; if it differs again, "
+            "use another stick."
+        )
+    return RunOutcome(
+        drive.path,
+        drive.label,
+        bool(outcome.same),
+        bool(outcome.same),
+        exit_code,
+        summary,
+        hint,
+        seconds=outcome.seconds,
+        bytes_written=outcome.bytes_compared,
+        display=drive.display_path or drive.path,
+        size_bytes=drive.size_bytes,
+        kind="verify",
+    )
+
+
+def verify_hint(hint: str) -> str:
+    """The core's hint for a stick that could not be read, for a person in the app."""
+    if "sudo" in hint or "Administrator" in hint:
+        return (
+            "Reading a whole drive needs administrator rights: start the app as administrator, or run "
+            "“ecs-field verify IMAGE DEVICE” in a terminal with sudo."
+        )
+    return hint
 
 
 def outcome_from_job(outcome: Any, expected_sha256: str | None) -> RunOutcome:

@@ -3,8 +3,8 @@
 ``lint(root, subpath, inventory)`` reads the repository as Flux applies it (tree.py: what may be
 read; flux.py + kustomize.py: the applied sets), runs every rule family in ``rules/`` over the
 applied objects and returns the findings in a stable order (file, line, severity, rule), so two
-runs over the same tree print the same report. ``lint_cached`` keeps each report in the app's
-cache folder keyed by the tree's commit and file stamps (cache.py).
+runs over the same tree print the same report. The CLI keeps each report in the app's cache
+folder keyed by the tree's commit and file stamps (cache.py, commands/lint.py).
 """
 
 from __future__ import annotations
@@ -140,46 +140,6 @@ def _clip(finding: Finding) -> Finding:
 
 def _cut(text: str) -> str:
     return text if len(text) <= _MAX_TEXT else f"{text[: _MAX_TEXT - 40]}... ({len(text):,} characters)"
-
-
-def lint_cached(root: Path, subpath: str | None = None, inventory: Inventory | None = None) -> LintReport:
-    """``lint`` with the per-commit cache in the app's cache folder (cache.py)."""
-    from ecs_field.sites.lint import cache
-
-    root = Path(root)
-    tree = open_tree(root)
-    digest = cache.key(tree, subpath, inventory)
-    hit = cache.load(digest)
-    if hit is not None:
-        report = _from_cache(str(root), hit)
-        if report is not None:
-            return report
-    report = lint(root, subpath, inventory, tree=tree)
-    cache.store(
-        digest,
-        {
-            **report.to_dict(),
-            "objects": report.objects,
-            "files": report.files,
-            "inventory_used": report.inventory_used,
-        },
-    )
-    return report
-
-
-def _from_cache(root: str, data: dict[str, Any]) -> LintReport | None:
-    try:
-        findings = [Finding(**f) for f in data["findings"]]
-        return LintReport(
-            root=root,
-            findings=findings,
-            objects=int(data["objects"]),
-            files=int(data["files"]),
-            inventory_used=bool(data["inventory_used"]),
-            applied=list(data.get("applied") or []),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 def tree_findings(tree: Tree, path: str, model: AppliedModel) -> list[Finding]:

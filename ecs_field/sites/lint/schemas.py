@@ -46,11 +46,18 @@ _OPAQUE = frozenset({"io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.J
 @lru_cache(maxsize=1)
 def core_definitions() -> tuple[dict[str, Any], dict[tuple[str, str, str], str]] | None:
     """({definition name: schema}, {(group, version, kind): name}) for the host's release."""
+    import importlib.util
+
+    # Only the package's data is used: find it without importing the package (whose import pulls in
+    # jsonschema and friends, ~0.1 s).
     try:
-        import kubernetes_validate  # type: ignore[import-untyped]
-    except ImportError:
+        spec = importlib.util.find_spec("kubernetes_validate")
+    except (ImportError, ValueError):
         return None
-    base = os.path.join(os.path.dirname(kubernetes_validate.__file__), "kubernetes-json-schema")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations:
+        return None
+    base = os.path.join(locations[0], "kubernetes-json-schema")
     wanted = "v{}.{}.0-local-strict".format(*HOST_KUBERNETES_VERSION)
     path = os.path.join(base, wanted, "_definitions.json")
     if not os.path.isfile(path):

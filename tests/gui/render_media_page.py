@@ -9,6 +9,8 @@ main window at 1280x800 and 1024x640, with the themes the app applies (ecs_field
   confirm     the confirmation dialog for that write
   writing     a write in its verify pass (progress events fed to the page; nothing is written)
   done        after success: the per-stick result, the stick unticked
+  unattended  the Unattended install ticked and set (and its dialog, filled in)
+  verify-different  "Verify stick" found the stick differs (a stand-in comparison result)
   refused     a plain data ISO: the "not bootable" warning
 Drives are stand-ins and the write runner is a stand-in that only reports; the images are real
 (built with xorriso). The app's state goes to a temporary folder.
@@ -108,6 +110,46 @@ def render(app: QApplication, out: Path, tone: str, work: Path) -> None:
     wait(lambda: not runner.is_running() and bool(page.last_outcomes))
     wait(lambda: not page._drive_job_running)
     shoot(window, out, f"media-done-{tone}")
+
+    # the unattended install: its dialog filled in, then the section on the page
+    from tests.gui.test_media_page_unattended import HOST, fill
+
+    def settings(dialog: Any) -> bool:
+        fill(dialog, {**HOST, "ntp": "pool.ntp.org", "vlan": "70"})
+        dialog.show()
+        dialog.resize(900, dialog.sizeHint().height())
+        QTest.qWait(150)
+        shoot(dialog, out, f"media-unattended-dialog-{tone}", ((dialog.width(), dialog.height()),))
+        return True
+
+    page.unattended.dialog_hook = settings
+    page.unattended.enabled.setChecked(True)
+    page.drive_list.set_checked("/dev/sdb")
+    shoot(window, out, f"media-unattended-{tone}")
+    from ecs_field.gui.widgets.media_runner import verify_outcome
+    from ecs_field.media.write.verify import VerifyOutcome
+
+    page._end_verify(
+        [
+            verify_outcome(
+                page.drives[0],
+                VerifyOutcome(
+                    "esxi.iso",
+                    "/dev/sdb",
+                    "uefi-fat32",
+                    size,
+                    1_048_576 * 3 + 17,
+                    False,
+                    1_048_576 * 3 + 17,
+                    "/KS.CFG",
+                    1.2,
+                ),
+                " with the unattended install of esx01.depot7.example (10.7.0.10/24)",
+            )
+        ]
+    )
+    shoot(window, out, f"media-verify-different-{tone}")
+    page.unattended.enabled.setChecked(False)
 
     page.open_path(data_iso(iso_root))
     wait(

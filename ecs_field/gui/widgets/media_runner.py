@@ -98,16 +98,17 @@ def done_outcome(
 def verify_outcome(drive: Drive, outcome: Any, with_kickstart: str = "") -> RunOutcome:
     """A comparison's result (media.write.verify.VerifyOutcome): same, or where the stick differs."""
     name = f"{drive.display_path or drive.path} ({drive.label}, {human_size(drive.size_bytes)})"
+    stick = {"uefi-fat32": "FAT32 (UEFI) stick", "raw": "byte-for-byte copy"}.get(outcome.mode, "stick")
     if outcome.same:
         summary = (
-            f"{name} holds exactly the {outcome.mode} stick of {outcome.image}{with_kickstart}: "
+            f"{name} holds exactly the {stick} of {outcome.image}{with_kickstart}: "
             f"{human_size(outcome.bytes_total)} compared."
         )
         exit_code, hint = 0, ""
     else:
         where = f" ({outcome.where})" if outcome.where else ""
         summary = (
-            f"{name} is not the {outcome.mode} stick of {outcome.image}{with_kickstart}: the first "
+            f"{name} is not the {stick} of {outcome.image}{with_kickstart}: the first "
             f"difference is at byte {outcome.first_difference}{where}."
         )
         exit_code = 6

@@ -173,6 +173,7 @@ _STDERR_START = (
 )
 # The same messages when they cut into a stdout line: only the tool prefixes, which no dump
 # contains mid-line.
+_SPLICE_MARKERS = ("pcilib: ", "lspci: ", "lsusb: ", "setpci: ", "Couldn't open", "can't get")
 _SPLICE = re.compile(
     r"(?:pcilib|lspci|lsusb|setpci): |Couldn't open device, |can't get (?:device qualifier|debug descriptor)"
 )
@@ -181,9 +182,15 @@ _SPLICE = re.compile(
 _DMI_HEADER = re.compile(r"^\s*# dmidecode \d")
 
 
+def _may_be_prompt(line: str) -> bool:
+    # Cheap test first: every prompt form above has one of these; most dump lines have none.
+    first = line.lstrip()[:1]
+    return first in ("$", "#", "%", ">", "[") or "@" in line or ":\\" in line or "sh-" in line
+
+
 def command_of(line: str) -> str | None:
     """The command of a prompt line ("" for a bare prompt), or None when it is not one."""
-    if _DMI_HEADER.match(line):
+    if not _may_be_prompt(line) or _DMI_HEADER.match(line):
         return None  # dmidecode's own first line, not a root prompt running "dmidecode"
     match = _PROMPT.match(line) or _BARE_PROMPT.match(line)
     if not match:
@@ -229,7 +236,7 @@ def clean_lines(text: str) -> CleanText:
             noise.add(index + 1, f"error message of a tool skipped: {stripped[:80]!r}")
             index += 1
             continue
-        splice = _SPLICE.search(line)
+        splice = _SPLICE.search(line) if any(m in line for m in _SPLICE_MARKERS) else None
         if splice and line[: splice.start()].strip():
             # stdout's line continues on the next line, after the stderr message's newline.
             following = lines[index + 1] if index + 1 < len(lines) else ""
@@ -296,8 +303,15 @@ _OPENERS = {"dmidecode": re.compile(r"^# dmidecode \d")}
 _INDENT = re.compile(r"^[ \t]*")
 
 
+# First characters a first-level line of a known output can start with: most lines of a dump or
+# of garbage are rejected by this one set lookup instead of six regular expressions.
+_FIRST_CHARS = frozenset("0123456789abcdefABCDEF" + "BHGS#Np")
+
+
 def family_of(line: str) -> str | None:
     stripped = line.strip()
+    if not stripped or stripped[0] not in _FIRST_CHARS:
+        return None
     for name, pattern in _FAMILIES:
         if pattern.match(stripped):
             return name
@@ -328,65 +342,66 @@ def split_sections(clean: CleanText) -> list[Section]:
     device line after lsusb lines, a dmidecode "Handle" after lspci lines ...).
     """
     lines = clean.lines
+    families = [family_of(line) for line in lines]
     sections: list[Section] = []
     start = 0
     family: str | None = None
     command = ""
+    has_records = False  # the current section holds a dmidecode "Handle" line
 
     def close(end: int) -> None:
         if any(line.strip() for line in lines[start:end]):
             sections.append(
                 _section(
-                    lines,
+                    lines[start:end],
+                    families[start:end],
                     start,
-                    end,
                     family=family,
                     command=command,
-                    ends_with_newline=clean.ends_with_newline,
+                    last=end == len(lines) and not clean.ends_with_newline,
                 )
             )
 
-    for index, line in enumerate(lines):
+    for index, kind in enumerate(families):
         if index in clean.commands:
             close(index)
-            start, family, command = index + 1, None, clean.commands[index]
+            start, family, command, has_records = index + 1, None, clean.commands[index], False
             continue
-        if not line.strip():
-            continue
-        kind = family_of(line)
-        opener = kind in _OPENERS and _OPENERS[kind].match(line.strip()) and family is not None
         if kind is None:
             continue
+        stripped = lines[index].strip()
+        opener = kind in _OPENERS and _OPENERS[kind].match(stripped) and family is not None
         if family is None:
             family = kind
-        elif kind != family or (opener and _has_records(lines, start, index)):
+        elif kind != family or (opener and has_records):
             close(index)
-            start, family, command = index, kind, ""
+            start, family, command, has_records = index, kind, "", False
+        if kind == "dmidecode" and stripped.startswith("Handle 0x"):
+            has_records = True
     close(len(lines))
     return sections
 
 
-def _has_records(lines: list[str], start: int, end: int) -> bool:
-    return any(line.lstrip().startswith("Handle 0x") for line in lines[start:end])
-
-
 def _section(
-    lines: list[str], start: int, end: int, *, family: str | None, command: str, ends_with_newline: bool
+    body: list[str], families: list[str | None], start: int, *, family: str | None, command: str, last: bool
 ) -> Section:
-    body = lines[start:end]
-    # Pasted into a document or a mail, whole outputs get indented: strip the indentation their
-    # first-level lines share, so the parsers see the tool's own layout.
-    # The tools print these first-level lines (device, "Bus", "Handle") at column 0, so they lose
-    # any indentation; the other lines lose the indentation most first-level lines had (one damaged
-    # line, say by a stderr message spliced into its indentation, must not change the rest).
-    indents = Counter(_INDENT.match(line).group(0) for line in body if line.strip() and family_of(line))  # type: ignore[union-attr]
+    end = start + len(body)
+    # Pasted into a document or a mail, whole outputs get indented. The tools print first-level
+    # lines (device, "Bus", "Handle") at column 0, so those lose any indentation; the other lines
+    # lose the indentation most first-level lines had (one damaged line, say by a stderr message
+    # spliced into its indentation, must not change the rest).
+    indents = Counter(
+        _INDENT.match(line).group(0)  # type: ignore[union-attr]
+        for line, kind in zip(body, families, strict=True)
+        if kind
+    )
     indent = indents.most_common(1)[0][0] if indents else ""
     if indents and (indent or len(indents) > 1):
         body = [
-            line.lstrip() if family_of(line) else line[len(indent) :] if line.startswith(indent) else line
-            for line in body
+            line.lstrip() if kind else line[len(indent) :] if line.startswith(indent) else line
+            for line, kind in zip(body, families, strict=True)
         ]
     text = "\n".join(body)
-    if end == len(lines) and not ends_with_newline:
+    if last:
         return Section(start, end, family, text, command)
     return Section(start, end, family, text + "\n", command)

@@ -108,7 +108,7 @@ def decode(data: bytes) -> str:
 def _json_kind(text: str) -> str | None:
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(document, dict) and document.get("schema") == SCHEMA:
         return "inventory-json"

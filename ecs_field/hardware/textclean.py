@@ -56,7 +56,8 @@ codecs.register_error("ecs-field-cp1252", _cp1252_fallback)
 
 
 def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
+    newlines = data.count(b"\n", 0, offset)
+    return (newlines if newlines else data.count(b"\r", 0, offset)) + 1  # old Mac files end lines with CR
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

@@ -233,3 +233,32 @@ def test_unattended_stick_written_then_verified_with_its_kickstart(qtbot: Any, t
         (checked,) = page.last_outcomes
         assert checked.ok, checked.summary
         assert "with the unattended install of esx01.depot7.example" in checked.summary
+
+
+def test_a_stick_that_cannot_be_read_is_said_in_the_pages_words(
+    qtbot: Any, tmp_path: Path, listing: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecs_field.errors import DeviceError
+    from ecs_field.media.write import verify as core_verify
+    from ecs_field.media.write import writejob
+
+    def refused(*_args: Any, **_kwargs: Any) -> Any:
+        raise DeviceError(
+            "No permission to read /dev/sdb",
+            "Reading a whole drive needs administrator rights: "
+            "run it with sudo (Linux, macOS) or as Administrator.",
+        )
+
+    monkeypatch.setattr(core_verify, "verify_device", refused)
+    monkeypatch.setattr(
+        writejob, "open_source", lambda *_a, **_k: type("S", (), {"close": lambda self: None})()
+    )
+    page, _ = ready_page(qtbot, tmp_path)
+    page.drive_list.setCurrentItem(page.drive_list.item_for("/dev/sdb"))
+    page.start_verify()
+    assert page.writing and not page.library.isEnabled()  # locked while it compares
+    qtbot.waitUntil(lambda: not page.writing, timeout=5000)
+    shown = page.result_label.text()
+    assert "Could not compare" in shown and "No permission to read /dev/sdb" in shown
+    assert "start the app as administrator" in shown and "run it with sudo" not in shown
+    assert page.library.isEnabled() and page.phase_label.text() == "Not compared."

@@ -605,8 +605,11 @@ def _apply_times(
 
 
 def _newest(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
-    dated = [(parse_time(str(e["time"])), e) for e in entries]
-    dated = [(t, e) for t, e in dated if t is not None]
+    dated: list[tuple[dt.datetime, dict[str, Any]]] = []
+    for entry in entries:
+        moment = parse_time(str(entry["time"]))
+        if moment is not None:
+            dated.append((moment, entry))
     if not dated:
         return None
     return max(dated, key=lambda pair: pair[0])[1]

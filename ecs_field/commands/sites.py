@@ -16,7 +16,6 @@ from typing import Any
 from ecs_field.commands.output import print_json, say
 from ecs_field.errors import BadInput
 from ecs_field.events import Progress
-from ecs_field.sites.findings import Finding
 from ecs_field.sites.registry import Host, Registry, Site, local_repo_path
 
 

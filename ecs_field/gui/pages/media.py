@@ -107,6 +107,8 @@ class MediaPage(Page):
         self._write_verify = True  # the running job reads back (its progress counts two passes)
         self._write_active = False  # a write or a comparison runs: the page is locked
         self._verify_job: Any = None
+        self._connected_runner: WriteRunner | None = None
+        self._kickstart_dir: Path | None = None  # the ks.cfg of the running write, removed after it
         # Tests replace this to answer the confirmation dialog.
         self.confirm_hook: Callable[[ConfirmWriteDialog], bool] = lambda dialog: (
             dialog.exec() == QDialog.DialogCode.Accepted
@@ -304,8 +306,8 @@ class MediaPage(Page):
 
     def set_runner(self, runner: WriteRunner) -> None:
         """Who writes (tests and the render script put a stand-in here)."""
-        if getattr(self, "_connected_runner", None) is not None:
-            old = self._connected_runner
+        old = self._connected_runner
+        if old is not None:
             old.progress.disconnect(self._on_progress)
             old.finished.disconnect(self._on_finished)
         self.runner = runner
@@ -721,7 +723,7 @@ class MediaPage(Page):
     def _drop_kickstart_file(self) -> None:
         import shutil
 
-        folder = getattr(self, "_kickstart_dir", None)
+        folder = self._kickstart_dir
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
             self._kickstart_dir = None

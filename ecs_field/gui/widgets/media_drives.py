@@ -70,7 +70,7 @@ class ReasonDelegate(QStyledItemDelegate):
             return super().sizeHint(option, index)
         width = self._text_rect_width(index)
         text = str(index.data() or "")
-        bound = QFontMetrics(option.font).boundingRect(QRect(0, 0, width, 100_000), _WRAP, text)  # type: ignore[attr-defined]
+        bound = QFontMetrics(option.font).boundingRect(QRect(0, 0, width, 100_000), _WRAP, text)
         # Width 1: a reason spans the row, it must not widen the Device column (ResizeToContents).
         return QSize(1, bound.height() + 2 * _REASON_PAD)
 
@@ -80,16 +80,16 @@ class ReasonDelegate(QStyledItemDelegate):
         if not index.parent().isValid():
             super().paint(painter, option, index)
             return
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        palette = option.palette  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        palette = option.palette
         painter.save()
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+        if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(rect, palette.highlight())
             painter.setPen(palette.highlightedText().color())
         else:
             brush = index.data(Qt.ItemDataRole.ForegroundRole)
             painter.setPen(brush.color() if isinstance(brush, QBrush) else palette.text().color())
-        painter.setFont(option.font)  # type: ignore[attr-defined]
+        painter.setFont(option.font)
         inner = rect.adjusted(_REASON_PAD, _REASON_PAD, -_REASON_PAD, -_REASON_PAD)
         # the width sizeHint wrapped for (the columns may be a little wider than the viewport)
         inner.setWidth(min(inner.width(), self._text_rect_width(index)))

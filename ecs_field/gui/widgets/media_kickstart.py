@@ -72,7 +72,8 @@ class KickstartState:
     _defaults: dict[str, RawSettings] = field(default_factory=dict, repr=False, compare=False)
 
     def raw(self) -> RawSettings:
-        raw = RawSettings(**{name: self.values.get(name) or None for name in FIELD_WORDS})
+        typed: dict[str, Any] = {name: self.values.get(name) or None for name in FIELD_WORDS}
+        raw = RawSettings(**typed)
         if self.site:
             if self.site not in self._defaults:  # read sites.yaml once per site, not per keystroke
                 self._defaults[self.site] = site_defaults(self.site)
@@ -239,9 +240,9 @@ class KickstartDialog(QDialog):
             )
         elif not self.password_state.text():
             self._say_password(tones.muted, "Not set yet: the stick needs one.")
-        text = self.state.text()
-        if text is not None:
-            self.preview.setPlainText(text)
+        kickstart = self.state.text()
+        if kickstart is not None:
+            self.preview.setPlainText(kickstart)
         elif settings is None:
             self.preview.setPlainText("# Fill in the fields marked ✖ to see ks.cfg here.")
         else:

@@ -24,7 +24,6 @@ from typing import Any, TextIO
 from ecs_field.commands.output import print_json, say, table
 from ecs_field.errors import BadInput, Cancelled, EcsFieldError, SafetyRefusal
 from ecs_field.events import CancelToken, Progress
-from ecs_field.media import history
 from ecs_field.media.drives import Drive, find_drive, human_size, safety
 from ecs_field.media.write.fingerprint import ImageFingerprint
 from ecs_field.media.write.kickstart_stick import refuse_raw
@@ -194,6 +193,34 @@ def cancel_on_signals(cancel: CancelToken) -> Iterator[None]:
             signal.signal(sig, previous)
 
 
+class _DriveLookup:
+    """The drives looked up in a thread while the image and kickstart are checked: one look-up per
+    run before the write, and it costs nothing on the critical path (lsblk/udev wait, not compute)."""
+
+    def __init__(self, devices: list[str]) -> None:
+        if len(set(devices)) != len(devices):
+            raise BadInput("the same DEVICE is named twice", "Name each stick once.")
+        self.drives: list[Drive] | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(devices,), name="ecs-drive-lookup",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self, devices: list[str]) -> None:
+        try:
+            self.drives = _resolve_drives(devices)
+        except BaseException as exc:  # handed to the caller in result()
+            self.error = exc
+
+    def result(self) -> tuple[list[Drive], float]:
+        """The drives (or the look-up's error) and when the look-up finished (time.monotonic())."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.drives is not None
+        return self.drives, time.monotonic()
+
+
 def _resolve_drives(devices: list[str]) -> list[Drive]:
     if len(set(devices)) != len(devices):
         raise BadInput("the same DEVICE is named twice", "Name each stick once.")
@@ -266,6 +293,7 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     if args.confirm_device and not args.allow_non_removable:
         raise BadInput("--confirm-device only goes with --allow-non-removable",
                        "Add --allow-non-removable, or drop --confirm-device for a removable stick.")
+    lookup = _DriveLookup(args.devices)
     request = WriteRequest(
         image_path=image, mode=args.mode, expected_sha256=args.sha256, verify=not args.no_verify,
         allow_non_removable=args.allow_non_removable, confirm_devices=tuple(args.confirm_device or ()),
@@ -285,8 +313,8 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         size = source.size_bytes
     finally:
         source.close()
-    drives = _resolve_drives(args.devices)
-    looked_up_at: float | None = time.monotonic()
+    drives, finished = lookup.result()
+    looked_up_at: float | None = finished
     if args.expect_drive:
         # From the app (helper): each device must still be the drive the user confirmed there.
         chosen = {d.path: d for d in map(safety.decode_identity, args.expect_drive)}
@@ -346,6 +374,8 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 
 
 def run_history(args: argparse.Namespace) -> int:
+    from ecs_field.media import history
+
     records = history.load_history()
     if args.json:
         print_json({"schema": history.SCHEMA, "records": [r.to_dict() for r in records]})

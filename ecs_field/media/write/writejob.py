@@ -25,10 +25,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecs_field.errors import BadInput, Cancelled, EcsFieldError, SafetyRefusal
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
-from ecs_field.media import history
 from ecs_field.media.drives import Drive, safety
 from ecs_field.media.image.source import FileSource, ImageSource
 from ecs_field.media.library.store import recheck_image_for_write
@@ -36,7 +36,22 @@ from ecs_field.media.write.fingerprint import ImageFingerprint
 from ecs_field.media.write.kickstart_stick import StickKickstart, load_kickstart, refuse_raw
 from ecs_field.media.write.writer import ChecksumMismatch, WriteResult, write_image
 
+if TYPE_CHECKING:
+    from ecs_field.media import history
+
 log = logging.getLogger(__name__)
+
+
+def _prefetch_history() -> None:
+    """Import the history module (and its storage, YAML) on the side while the stick is written: it
+    is needed only for the record at the end, and a write waits on the device, not the CPU."""
+    import importlib
+
+    def load() -> None:
+        with contextlib.suppress(Exception):  # the record step imports it again and reports errors
+            importlib.import_module("ecs_field.media.history")
+
+    threading.Thread(target=load, name="ecs-prefetch-history", daemon=True).start()
 
 MODES = ("auto", "raw", "uefi-fat32")
 
@@ -211,6 +226,8 @@ def _record(
     request: WriteRequest, mode: str, drive: Drive, *, started: float, outcome: DriveOutcome,
     image_sha256: str | None,
 ) -> history.WriteRecord:
+    from ecs_field.media import history
+
     result, error = outcome.result, outcome.error
     if error is None:
         status = history.VERIFIED if result and result.verified else history.NOT_VERIFIED
@@ -274,6 +291,7 @@ def write_to_drive(
     ``keep_record=False`` builds the history record without saving it: the elevated helper hands it
     to the app, which saves it in the user's own history (not root's).
     """
+    _prefetch_history()
     cancel = cancel or CancelToken()
     tracker = progress if isinstance(progress, _ErrorTracker) else _ErrorTracker(progress)
     progress = tracker
@@ -340,6 +358,8 @@ def write_to_drive(
         outcome.record = _record(request, resolved, outcome.drive, started=started, outcome=outcome,
                                  image_sha256=image_sha256)
         try:
+            from ecs_field.media import history
+
             warning = history.append_record(outcome.record) if keep_record else None
         except (OSError, EcsFieldError) as exc:  # a full disk must not turn a good write into a failure
             warning = f"the write record could not be saved: {exc}"

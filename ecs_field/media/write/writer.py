@@ -123,6 +123,8 @@ class _Shared:
     position: int = 0  # device offset being worked on, for stall messages
     failure: BaseException | None = None
     stop: threading.Event = field(default_factory=threading.Event)
+    # Set when a worker thread ends (or fails): the supervisor wakes at once, not at its next tick.
+    ended: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail(self, exc: BaseException) -> None:
@@ -130,6 +132,7 @@ class _Shared:
             if self.failure is None:
                 self.failure = exc
         self.stop.set()
+        self.ended.set()
 
 
 def _source_file(source: ImageSource) -> Path | None:
@@ -308,6 +311,8 @@ class _Writer:
                 pass
             except BaseException as exc:
                 self.shared.fail(exc)
+            finally:
+                self.shared.ended.set()
 
         thread = threading.Thread(target=run, name=f"ecs-writer-{name}", daemon=True)
         thread.start()
@@ -319,7 +324,10 @@ class _Writer:
         last_bytes, last_change = -1, time.monotonic()
         next_emit = time.monotonic() + PROGRESS_INTERVAL_S
         while any(t.is_alive() for t in threads):
-            s.stop.wait(0.05)
+            if s.ended.wait(0.05):
+                s.ended.clear()
+                for t in threads:  # a thread that just ended may need a moment to be "not alive"
+                    t.join(timeout=0.005)
             now = time.monotonic()
             if s.failure is not None:
                 break

@@ -421,6 +421,11 @@ def main() -> None:
         )
         bench_status(repo_path, args.manifests)
         bench_lint_cli(repo_path)
+        # SITES-STATE: status, sites list and sites add as whole CLI runs (tests/bench/sites_cli.py)
+        import sites_cli
+
+        sites_cli.bench_status_cli(repo_path, host_snapshot(SiteRepo(repo_path), args.manifests), HOME)
+        sites_cli.bench_sites_cli(args.sites, repo_path, HOME)
         bench_overview(args.sites, repo_path)
         bench_gui(repo_path)
     finally:

@@ -7,11 +7,8 @@ they sit on (the palette's window or base colour, or the box's own background) u
 2.x contrast ratio: >= 4.5:1 for text. Check boxes are the exception: their outline is sampled
 from the rendered pixels, against the window or list colour (>= 3:1, WCAG 1.4.11). The Boot
 media page is rendered too; its fixed colours are another helper's to switch, so what fails
-there is marked xfail ("media page colours: lead to switch"). Left on 2026-12-04 (7c74b0a):
-  media_download.py   the error line "color: #cf222e" (dark: 2.9:1 on the window) -> tones.failed
-  media_image.py      NotBootableWarning: background #fff8c5, border #bf8700, text #24292f (also
-                      the "Write anyway" palette) -> tones.warn_box (bg, border, fg): a light
-                      banner on a dark window today, readable but glaring
+there is marked xfail ("media page colours: lead to switch"). Since 1a0c635 every media colour
+comes from the theme (media_style.py), so no media check is marked: each must pass in both themes.
 """
 
 from __future__ import annotations
@@ -683,10 +680,8 @@ MEDIA_CHECKS: dict[str, tuple[Callable[[Any], list[Pair]], tuple[str, ...]]] = {
         lambda p: label_pairs("notes", p.facts.fields["notes"], window_of(p)), ()),
     "write results": (lambda p: html_pairs("result", p.result_label.text(), window_of(p)), ()),
     "not-bootable warning text": (warning_pairs, ()),
-    # still fixed colours in the media files (see the module docstring):
-    "download dialog error (media_download.py #cf222e)": (download_error_pairs, ("dark",)),
-    "not-bootable panel (media_image.py #fff8c5 on a dark window)": (
-        warning_panel_matches_the_window, ("dark",)),
+    "download dialog error": (download_error_pairs, ()),
+    "not-bootable panel is a tint of the window": (warning_panel_matches_the_window, ()),
 }  # fmt: skip
 
 

@@ -291,7 +291,8 @@ def bench_lint_cli(repo_path: Path, runs: int = 5) -> dict[str, float]:
     ):
         verdict = "OK" if cpu <= target * floor[0] else "MISSED"
         print(
-            f"lint {name}: cpu {cpu:.3f} s = {cpu / floor[0]:.2f}x, wall {wall:.3f} s = {wall / floor[1]:.2f}x "
+            f"lint {name}: cpu {cpu:.3f} s = {cpu / floor[0]:.2f}x, "
+            f"wall {wall:.3f} s = {wall / floor[1]:.2f}x "
             f"(target <= {target}x: {verdict} by cpu)"
         )
     return {"floor": floor[0], "cold": cold[0], "warm": warm[0]}

@@ -544,8 +544,8 @@ def _postbuild(s: AppliedSet, model: AppliedModel) -> Iterator[Finding]:
         for path, text in _strings(obj.body):
             if "${" not in text:
                 continue
-            for match in _VAR.finditer(text):
-                expr = match.group(1)
+            for found in _VAR.finditer(text):
+                expr = found.group(1)
                 name = re.split(r":?[-=+?]", expr, maxsplit=1)[0]
                 has_default = len(name) != len(expr)
                 if not _VAR_NAME.match(name):

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from ecs_field.sites.findings import Finding
+from ecs_field.sites.findings import Finding, Severity
 from ecs_field.sites.lint.rules.base import LintContext, at
 from ecs_field.sites.lint.rules.known import HOST_KUBERNETES_VERSION
 from ecs_field.sites.repo.manifests import K8sObject
@@ -96,7 +96,7 @@ def shipped_crds() -> dict[tuple[str, str, str], dict[str, Any]]:
         path = resource_path("schemas", "vm-operator", "crd-schemas.json")
         with open(path, "rb") as handle:
             doc = json.load(handle)
-    except Exception:  # noqa: BLE001 - missing data only means "not checked"
+    except (OSError, ValueError, LookupError):  # missing data only means "not checked"
         return out
     group = doc.get("group", "")
     for kind, versions in (doc.get("kinds") or {}).items():
@@ -154,10 +154,8 @@ class _Walk:
             if self.nodes > _MAX_NODES:
                 return
             schema = self.resolve(schema)
-            if (
-                not schema
-                or schema.get("x-kubernetes-preserve-unknown-fields") is True
-                and "properties" not in schema
+            if not schema or (
+                schema.get("x-kubernetes-preserve-unknown-fields") is True and "properties" not in schema
             ):
                 continue
             if not _type_ok(value, schema):
@@ -221,9 +219,9 @@ def _type_ok(value: Any, schema: dict[str, Any]) -> bool:
             isinstance(options, list)
             and options
             and all(isinstance(o, dict) and "type" in o for o in options)
+            and not any(_type_ok(value, o) for o in options)
         ):
-            if not any(_type_ok(value, o) for o in options):
-                return False
+            return False
     wanted = schema.get("type")
     if wanted is None:
         return True
@@ -308,7 +306,7 @@ def _findings(obj: K8sObject, walk: _Walk, *, custom: bool) -> Iterator[Finding]
     )
     for problem, path, message in walk.problems:
         if problem == "unknown":
-            severity = "warning" if custom else "error"
+            severity: Severity = "warning" if custom else "error"
             hint = (
                 "The API server drops it (or refuses it with strict validation): check the spelling "
                 "and the indentation."

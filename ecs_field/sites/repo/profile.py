@@ -234,13 +234,15 @@ def parse_profile(
     try:
         document = json.loads(text, parse_int=_bounded_int)
     except _HugeNumber as huge:
-        at = text.find(huge.token)
-        line = first_line + text.count("\n", 0, max(at, 0)) if first_line is not None else fallback_line
+        where = text.find(huge.token)
+        number_line = (
+            first_line + text.count("\n", 0, max(where, 0)) if first_line is not None else fallback_line
+        )
         return None, [
             ProfileIssue(
                 "profile-number",
                 "error",
-                line,
+                number_line,
                 f"spec.profile holds a number {len(huge.token)} digits long; the host cannot read it",
                 "Profile numbers are ports, sizes and counts: fix the value.",
             )

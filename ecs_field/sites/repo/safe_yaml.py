@@ -304,36 +304,36 @@ class _Builder:
                         or (text[0] in _WORD_FIRST and text not in _IMPLICIT_WORDS)
                     )
                 ):
-                    parent = stack[-1]
-                    line = event.start_mark.line + 1
-                    if parent.is_map:
-                        key = parent.key
+                    top = stack[-1]
+                    at = event.start_mark.line + 1  # type: ignore[union-attr]
+                    if top.is_map:
+                        key = top.key
                         if key is _NO_KEY:
-                            parent.key = text
-                            parent.key_line = line
+                            top.key = text
+                            top.key_line = at
                             continue
-                        if key != _MERGE and key not in parent.value and len(stack) < MAX_DEPTH:
+                        if key != _MERGE and key not in top.value and len(stack) < MAX_DEPTH:
                             self.nodes += 1
                             if self.nodes > MAX_NODES:
-                                self._count(0, line)
-                            path = (*parent.path, key)
-                            lines[path] = parent.key_line
+                                self._count(0, at)
+                            fast_path = (*top.path, key)
+                            lines[fast_path] = top.key_line
                             if event.style == "|":
-                                block_starts[path] = line + 1
-                            parent.value[key] = text
-                            parent.size += 1
-                            parent.key = _NO_KEY
+                                block_starts[fast_path] = at + 1
+                            top.value[key] = text
+                            top.size += 1
+                            top.key = _NO_KEY
                             continue
                     elif len(stack) < MAX_DEPTH:
                         self.nodes += 1
                         if self.nodes > MAX_NODES:
-                            self._count(0, line)
-                        path = (*parent.path, len(parent.value))
-                        lines[path] = line
+                            self._count(0, at)
+                        fast_path = (*top.path, len(top.value))
+                        lines[fast_path] = at
                         if event.style == "|":
-                            block_starts[path] = line + 1
-                        parent.value.append(text)
-                        parent.size += 1
+                            block_starts[fast_path] = at + 1
+                        top.value.append(text)
+                        top.size += 1
                         continue
             if isinstance(event, DocumentEndEvent):
                 break

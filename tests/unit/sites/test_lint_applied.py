@@ -305,7 +305,9 @@ def test_unknown_kustomization_field_and_missing_patch(tmp_path: Path) -> None:
     write(
         root,
         {
-            "kustomization.yaml": "resources:\n  - cm.yaml\nresource:\n  - other.yaml\npatches:\n  - path: fix.yaml\n",
+            "kustomization.yaml": (
+                "resources:\n  - cm.yaml\nresource:\n  - other.yaml\npatches:\n  - path: fix.yaml\n"
+            ),
             "cm.yaml": cm("settings"),
         },
     )

@@ -159,7 +159,9 @@ def test_deprecated_and_removed_apis_name_the_release(tmp_path: Path) -> None:
         "  name: a\n  namespace: default\nspec:\n  url: https://example.invalid/charts\n",
         "pdb.yaml": "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: a\n"
         "  namespace: default\nspec:\n  maxUnavailable: 1\n",
-        "flow.yaml": "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata:\n  name: a\n",
+        "flow.yaml": (
+            "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata:\n  name: a\n"
+        ),
     }
     found = lint_files(tmp_path, files)
     by_file = {f.file: f for f in found if f.rule in ("deprecated-api", "removed-api")}
@@ -297,7 +299,8 @@ _yaml_chunk = st.sampled_from(
         "apiVersion: v1\n", "kind: Secret\n", "kind: Kustomization\n", "metadata:\n", "  name: a\n",
         "  namespace: default\n", "spec:\n", "  path: ./\n", "  targetNamespace: x\n", "data:\n",
         "  password: cGFzcw==\n", "---\n", "- - - [\n", "{a: &x [*x]}\n", "key: ${VAR}\n",
-        "  image: nginx\n", "apiVersion: kustomize.toolkit.fluxcd.io/v1\n", "  sourceRef: {name: flux-system}\n",
+        "  image: nginx\n", "apiVersion: kustomize.toolkit.fluxcd.io/v1\n",
+        "  sourceRef: {name: flux-system}\n",
         "\t\n", "!!binary AAAA\n", "n: 0x" + "f" * 30 + "\n", "  dependsOn: [{name: a}]\n",
     ]
 )  # fmt: skip

@@ -4,8 +4,10 @@ YAML / kustomization reading (Hypothesis: no traceback, no hang, whatever the fi
 from __future__ import annotations
 
 import base64
+import importlib.util
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -195,6 +197,13 @@ spec:
   storageClass: 5
 """
     found = lint_files(tmp_path, {"apps/web.yaml": deploy, "vms/vm.yaml": vm})
+    # vm-operator: the CRD schemas shipped in resources/schemas/vm-operator.
+    assert ("error", "vms/vm.yaml", 13) in hits(found, "schema-type")
+    assert ("warning", "vms/vm.yaml", 12) in hits(found, "schema-unknown-field")
+    if importlib.util.find_spec("kubernetes_validate") is None:
+        # Without the package that ships the Kubernetes schemas: said once, never silently skipped.
+        assert [f.severity for f in found if f.rule == "schema-not-checked"] == ["info"]
+        return
     assert hits(found, "schema-type") == [("error", "apps/web.yaml", 7), ("error", "vms/vm.yaml", 13)]
     assert hits(found, "schema-unknown-field") == [
         ("error", "apps/web.yaml", 17),
@@ -203,6 +212,21 @@ spec:
     unknown = next(f for f in found if f.rule == "schema-unknown-field" and f.file == "apps/web.yaml")
     assert "spec.template.spec.containers[0].imagePolicy" in unknown.message
     assert "Kubernetes 1.30" in unknown.message
+
+
+def test_without_the_schema_package_core_kinds_are_not_checked_and_it_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecs_field.sites.lint import schemas
+
+    monkeypatch.setattr(schemas, "core_definitions", lambda: None)
+    deploy = DEPLOY.format(image="nginx:1.27").replace("  selector:", "  replicas: two\n  selector:")
+    found = lint_files(tmp_path, {"apps/web.yaml": deploy})
+    assert hits(found, "schema-type") == []
+    note = [f for f in found if f.rule == "schema-not-checked"]
+    assert [(f.severity, f.file) for f in note] == [("info", "")]
+    assert "1 Kubernetes object(s) not checked" in note[0].message
+    assert "kubernetes-validate" in note[0].hint
 
 
 def test_flux_kinds_checked_against_the_crds_in_flux_system(tmp_path: Path) -> None:

@@ -216,23 +216,17 @@ def resolve_token(url: str, token_env: str | None = None) -> _Token:
 
     Keyring entry: service "ecs-field", user = the URL's host name.
     """
+    from ecs_field.tokens import from_env, from_keyring
+
     host = urlsplit(url).hostname or ""
     if token_env:
-        value = os.environ.get(token_env, "").strip()
-        if not value:
-            raise BadInput(
-                f"--token-env {token_env}: the environment variable {token_env} is not set or empty.",
-                f"Set it first (e.g. read -s {token_env}; export {token_env}) or leave out --token-env "
-                f"to use the keyring entry (service {KEYRING_SERVICE!r}, user {host!r}).",
-            )
+        value = from_env(
+            token_env, what=f"--token-env {token_env}: the environment variable",
+            hint=f"Set it first (e.g. read -s {token_env}; export {token_env}) or leave out --token-env "
+            f"to use the keyring entry (service {KEYRING_SERVICE!r}, user {host!r}).",
+        )
         return _Token(value, f"the token from environment variable {token_env}")
-    try:
-        import keyring
-
-        value = keyring.get_password(KEYRING_SERVICE, host) or ""
-    except Exception as exc:  # no backend, locked store, D-Bus trouble: all mean "no token"
-        log.debug("keyring lookup failed: %s", type(exc).__name__)
-        value = ""
+    value = from_keyring(KEYRING_SERVICE, host) or ""
     if value.strip():
         return _Token(value.strip(), f"the token in the keyring (service {KEYRING_SERVICE!r}, user {host!r})")
     return _Token(

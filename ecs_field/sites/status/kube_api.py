@@ -109,32 +109,19 @@ def resolve_token(
 
 
 def _from_env(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise BadInput(
-            f"the environment variable {name} is not set or empty",
-            f"Export the host API token first, e.g. `export {name}=...`, or store it in the "
-            f"keyring (service {KEYRING_SERVICE!r}).",
-        )
-    return value
+    from ecs_field.tokens import from_env
+
+    return from_env(
+        name,
+        hint=f"Export the host API token first, e.g. `export {name}=...`, or store it in the "
+        f"keyring (service {KEYRING_SERVICE!r}).",
+    )
 
 
 def _from_keyring(service: str, user: str) -> str | None:
-    if not user:
-        return None
-    try:
-        import keyring
-        from keyring.errors import KeyringError
+    from ecs_field.tokens import from_keyring
 
-        try:
-            stored: str | None = keyring.get_password(service, user)
-        except KeyringError as exc:
-            log.info("keyring unavailable for %s: %s", user, type(exc).__name__)
-            return None
-    except Exception as exc:  # a broken keyring backend must not stop an offline tool
-        log.info("keyring lookup failed for %s: %s", user, type(exc).__name__)
-        return None
-    return stored or None
+    return from_keyring(service, user)
 
 
 class KubeClient:

@@ -94,6 +94,17 @@ class GitReader:
         out = self._run("rev-list", "--count", f"{self._arg(old)}..{self._arg(new)}", "--")
         return int((out or "0").strip() or 0)
 
+    def left_right(self, a: str, b: str) -> tuple[int, int] | None:
+        """(commits only in ``a``, commits only in ``b``) in one git call; None if either is unknown."""
+        first, second = _plain(a), _plain(b)
+        if not first or not second:
+            return None
+        out = self._run("rev-list", "--left-right", "--count", f"{first}...{second}", "--", check=False)
+        parts = (out or "").split()
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            return None
+        return int(parts[0]), int(parts[1])
+
     def commits_between(self, old: str, new: str, limit: int | None = 500) -> list[Commit]:
         args = ["log", f"--format={_LOG_FORMAT}", "--name-only", "--no-renames"]
         if limit is not None:

@@ -340,20 +340,20 @@ def _relation(
     short = applied.sha[:8]
     if head_sha is None:
         return "unknown", "The local repository has no commits."
-    full = repo.resolve(applied.sha)
-    if full is None:
+    counts = _counts(repo, applied.sha, head_sha)
+    if counts is None:
         return "unknown", (
             f"The applied commit {short} is not in the local clone. Pull the site repository "
             "(the host may be ahead of it)."
         )
+    full, ahead, behind = counts
     ref_note = ""
     if applied.ref and repo.branch and _short_ref(applied.ref) != repo.branch:
         ref_note = f" The host follows {_short_ref(applied.ref)}; the local branch is {repo.branch}."
-    if full == head_sha:
+    if ahead == 0 and behind == 0:
         return "in-sync", f"The host applied {short}, the local HEAD.{ref_note}"
-    if repo.is_ancestor(full, head_sha):
-        count = repo.count_between(full, head_sha)
-        status.commits_behind = count
+    if ahead == 0:
+        status.commits_behind = behind
         commits = repo.commits_between(full, head_sha, limit=PENDING_LIMIT)
         status.pending = [
             {
@@ -363,22 +363,39 @@ def _relation(
             }
             for c in commits
         ]
-        what = "1 commit of the local branch is" if count == 1 else f"{count} commits of the local branch are"
+        what = (
+            "1 commit of the local branch is" if behind == 1 else f"{behind} commits of the local branch are"
+        )
         return "behind", f"The host applied {short}; {what} not applied yet.{ref_note}"
-    if repo.is_ancestor(head_sha, full):
-        status.commits_ahead = repo.count_between(head_sha, full)
+    if behind == 0:
+        status.commits_ahead = ahead
         return "ahead", (
             f"The host applied {short}, {status.commits_ahead} commit(s) newer than the local "
             f"branch. Pull to see what runs.{ref_note}"
         )
     # Both sides have commits the other lacks: count each, so the technician sees how far apart.
-    status.commits_ahead = repo.count_between(head_sha, full)
-    status.commits_behind = repo.count_between(full, head_sha)
+    status.commits_ahead, status.commits_behind = ahead, behind
     return "diverged", (
         f"The host applied {short}, which is neither before nor after the local HEAD "
         f"(force-push or another branch): the host has {status.commits_ahead} commit(s) the local "
         f"branch lacks, the local branch {status.commits_behind} the host lacks.{ref_note}"
     )
+
+
+def _counts(repo: RepoLike, applied: str, head: str) -> tuple[str, int, int] | None:
+    """(applied commit, commits only the host has, commits only the local branch has); None when
+    the applied commit is not in the clone. One `git rev-list --left-right --count` when the
+    repository reader offers it (status.gitread), else the generic questions."""
+    left_right = getattr(repo, "left_right", None)
+    if left_right is not None:
+        found = left_right(applied, head)
+        return None if found is None else (applied, found[0], found[1])
+    full = repo.resolve(applied)
+    if full is None:
+        return None
+    if full == head:
+        return full, 0, 0
+    return full, repo.count_between(head, full), repo.count_between(full, head)
 
 
 def _failure(kustomization: dict[str, Any], snapshot: Snapshot) -> str:

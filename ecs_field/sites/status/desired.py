@@ -136,7 +136,10 @@ def _documents(path: str) -> list[tuple[Any, int]]:
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
             return []  # FIFOs, devices, links, huge files: never opened here
         with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            # read(size + 1), not read(MAX + 1): the latter allocates 5 MB per file first.
+            data = handle.read(st.st_size + 1)
+        if len(data) > MAX_FILE_BYTES:  # it grew since the stat
+            return []
     except OSError:
         return []
     if b"\x00" in data[:8192]:

@@ -74,7 +74,7 @@ def _read_bounded(file: Path) -> bytes:
         )
     try:
         with file.open("rb") as handle:
-            data = handle.read(MAX_JSON_BYTES + 1)
+            data = handle.read(st.st_size + 1)  # not MAX + 1: that would allocate 64 MB first
     except OSError as exc:
         raise BadInput(f"{file}: cannot read ({exc.strerror})", "Check the file's permissions.") from None
     if len(data) > MAX_JSON_BYTES:

@@ -199,34 +199,59 @@ class _Walk:
                     stack.extend((item, items, (*path, i)) for i, item in enumerate(value))
 
 
-_JSON_TYPES = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
 }
+_ANY = object()
+# id(schema) -> (allowed Python types or _ANY, the schema itself): schemas live as long as the
+# process (cached definitions) or the run (the repository's CRDs), so the id stays valid while the
+# entry keeps the schema alive.
+_type_cache: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def _allowed(schema: dict[str, Any]) -> Any:
+    """The Python types a value of ``schema`` may have (``bool`` only when "boolean" is named)."""
+    if schema.get("x-kubernetes-int-or-string") or schema.get("format") == "int-or-string":
+        return (str, int)
+    names: list[str] = []
+    wanted = schema.get("type")
+    if wanted is not None:
+        names = [n for n in (wanted if isinstance(wanted, list) else [wanted]) if isinstance(n, str)]
+    else:
+        for combo in ("oneOf", "anyOf"):
+            options = schema.get(combo)
+            if (
+                isinstance(options, list)
+                and options
+                and all(isinstance(o, dict) and "type" in o for o in options)
+            ):
+                for option in options:
+                    kind = option["type"]
+                    names += kind if isinstance(kind, list) else [kind]
+    if not names or any(n not in _PY_TYPES for n in names):
+        return _ANY
+    return tuple(t for n in names for t in _PY_TYPES[n])
 
 
 def _type_ok(value: Any, schema: dict[str, Any]) -> bool:
-    if schema.get("x-kubernetes-int-or-string") or schema.get("format") == "int-or-string":
-        return isinstance(value, str | int) and not isinstance(value, bool)
-    for combo in ("oneOf", "anyOf"):
-        options = schema.get(combo)
-        if (
-            isinstance(options, list)
-            and options
-            and all(isinstance(o, dict) and "type" in o for o in options)
-            and not any(_type_ok(value, o) for o in options)
-        ):
-            return False
-    wanted = schema.get("type")
-    if wanted is None:
+    entry = _type_cache.get(id(schema))
+    if entry is None or entry[1] is not schema:
+        if len(_type_cache) > 50_000:
+            _type_cache.clear()
+        entry = (_allowed(schema), schema)
+        _type_cache[id(schema)] = entry
+    allowed = entry[0]
+    if allowed is _ANY:
         return True
-    names = wanted if isinstance(wanted, list) else [wanted]
-    return any(_JSON_TYPES.get(n, lambda v: True)(value) for n in names)
+    if isinstance(value, bool):  # bool is an int in Python, not in JSON
+        return bool in allowed
+    return isinstance(value, allowed)
 
 
 def _expected(schema: dict[str, Any]) -> str:

@@ -50,8 +50,10 @@ class K8sObject:
     prefix: tuple[Any, ...] = ()  # path of the object inside its document (items of a List)
     _doc: safe_yaml.Document | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def group(self) -> str:
+        # cached_property writes the instance __dict__ directly, so it works on a frozen dataclass;
+        # rules ask for the group of every object many times.
         return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""
 
     @property

@@ -92,7 +92,7 @@ _LSPCI_IDS = re.compile(
 _LSPCI_VERBOSE = re.compile(r"^\t(?:Subsystem|Control|Kernel driver in use|Flags|Status):", re.MULTILINE)
 _LSUSB_LINE = re.compile(r"^Bus \d{3} Device \d{3}: ID [0-9a-fA-F]{4}:[0-9a-fA-F]{4}", re.MULTILINE)
 _DMI = re.compile(r"^Handle 0x[0-9A-Fa-f]{4}, DMI type \d+", re.MULTILINE)
-_PCI_RECORD = re.compile(r"^\s*Vendor ID: 0x[0-9a-fA-F]{4}\s*$", re.MULTILINE)
+_PCI_RECORD = re.compile(r"^[ \t]*Vendor ID: 0x[0-9a-fA-F]{4}[ \t]*$", re.MULTILINE)
 _CPUINFO = re.compile(r"^processor\s*:\s*\d+\s*$", re.MULTILINE)
 _CPUINFO_FIELD = re.compile(r"^(?:model name|flags|vendor_id)\s*:", re.MULTILINE)
 # Exceptions a parser may raise on input it does not expect. They are turned into BadInput /
@@ -119,8 +119,25 @@ def _json_kind(text: str) -> str | None:
     return None
 
 
+_BLANK_RUN = re.compile(r"\n(?:[ \t\f\v]*\n)+")
+# The kinds whose parsers read line by line and report line numbers; the others get their text
+# with runs of blank lines collapsed (see compact_blank_runs).
+_LINE_PARSED = frozenset(("lspci-nn", "lspci-vvnn", "lsusb", "lsusb-v", "dmidecode", "cpuinfo"))
+
+
+def compact_blank_runs(text: str) -> str:
+    """Runs of blank lines -> one blank line.
+
+    Patterns written as ``^\\s*...`` with MULTILINE rescan a whole run of blank lines from every
+    line start in it: quadratic, and a file whose noise lines were blanked (or 500,000 empty
+    lines) would never finish. Detection does not depend on how many blank lines there are.
+    """
+    return _BLANK_RUN.sub("\n\n", text)
+
+
 def sniff_kind(text: str) -> str | None:
     """The kind of dump ``text`` is, or None."""
+    text = compact_blank_runs(text)
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         kind = _json_kind(stripped)
@@ -357,8 +374,9 @@ def _read_dump(text: str, path: Path, warnings: list[InputWarning]) -> Inventory
         if kind is None:
             skipped.append((section, _why_unread(section)))
             continue
+        body = section.text if kind in _LINE_PARSED else compact_blank_runs(section.text)
         try:
-            part = parse_text(section.text, kind, path.name)
+            part = parse_text(body, kind, path.name)
         except ParseError as exc:
             first_error = first_error or (exc, kind, section.start)
             line = f"line {exc.line + section.start}: " if exc.line else ""

@@ -114,12 +114,21 @@ class Throttle:
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+    return run(command, env)[0]
+
+
+def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall time and peak RSS (bytes) of one command, waited for with os.wait4 to get its rusage."""
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stderr is not None
+    err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return elapsed
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{err[-2000:]}")
+    return elapsed, usage.ru_maxrss * 1024
 
 
 def dd_round(image: Path, device: str, size: int, wrap: Throttle | None) -> tuple[float, float]:
@@ -143,7 +152,7 @@ def cli_env(home: Path) -> dict[str, str]:
     return env
 
 
-def ours_round(image: Path, device: str, home: Path, wrap: Throttle | None) -> float:
+def ours_round(image: Path, device: str, home: Path, wrap: Throttle | None) -> tuple[float, int]:
     command = [
         sys.executable,
         "-m",
@@ -160,7 +169,7 @@ def ours_round(image: Path, device: str, home: Path, wrap: Throttle | None) -> f
     ]
     if wrap:
         command = wrap.wrap(command)
-    return timed(command, cli_env(home))
+    return run(command, cli_env(home))
 
 
 def scenario(name: str, image: Path, size: int, rounds: int, throttled: bool) -> tuple[float, float]:
@@ -177,10 +186,12 @@ def scenario(name: str, image: Path, size: int, rounds: int, throttled: bool) ->
             floors: list[float] = []
             cached: list[float] = []
             first = 0.0
+            peak = 0
             for r in range(rounds + 1):
                 w, v = dd_round(image, loop, size, throttle)
                 floors.append(w + v)
-                ours = ours_round(image, loop, home, throttle)
+                ours, rss = ours_round(image, loop, home, throttle)
+                peak = max(peak, rss)
                 kind = "first write: image hashed beside the writer" if r == 0 else "hash cached"
                 if r == 0:
                     first = ours
@@ -195,7 +206,8 @@ def scenario(name: str, image: Path, size: int, rounds: int, throttled: bool) ->
             steady = statistics.median(cached)
             print(
                 f"{name}: floor (dd, median of {len(floors)}) {floor:.2f} s; ecs-field write, hash cached "
-                f"(median of {len(cached)}) {steady:.2f} s; first write {first:.2f} s"
+                f"(median of {len(cached)}) {steady:.2f} s; first write {first:.2f} s; "
+                f"peak RSS of the CLI {peak / 1e6:.0f} MB (target < 150 MB)"
             )
             return steady / floor, first / floor
         finally:

@@ -151,9 +151,12 @@ def test_an_incomplete_unattended_install_blocks_write_and_says_what_is_missing(
     assert "Unattended install: fix Address/prefix, Gateway, DNS servers" in page.phase_label.text()
 
 
-def test_a_raw_image_cannot_carry_a_kickstart(qtbot: Any, tmp_path: Path, listing: Listing) -> None:
-    page, _ = ready_page(qtbot, tmp_path, write_mode="raw")
-    assert not page.unattended.enabled.isEnabled()
+@pytest.mark.parametrize("mode", ["raw", None])  # a hybrid ISO or disk image; an image that will not boot
+def test_an_image_written_byte_for_byte_cannot_carry_a_kickstart(
+    qtbot: Any, tmp_path: Path, listing: Listing, mode: str | None
+) -> None:
+    page, _ = ready_page(qtbot, tmp_path, write_mode=mode)
+    assert not page.unattended.enabled.isEnabled() and not page.unattended.active()
     assert "FAT32 stick built from an ESXi installer ISO" in page.unattended.summary.text()
 
 

@@ -637,8 +637,8 @@ class MediaPage(Page):
 
     def _kickstart_unavailable(self) -> str:
         """Why the chosen image cannot carry an unattended install ("" when it can, or none is chosen)."""
-        mode = self.write_mode()
-        if self.image_info is None or mode is None or mode == "uefi-fat32":
+        # an image that is not bootable can only go on byte for byte ("Write anyway"): no kickstart either
+        if self.image_info is None or self.image_info.write_mode == "uefi-fat32":
             return ""
         return "Not for this image: a kickstart goes on a FAT32 stick built from an ESXi installer ISO."
 

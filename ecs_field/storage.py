@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +32,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
     """Write via a temporary file and rename. ``durable=False`` skips the fsyncs: for caches,
     where a crash may lose the new file but never leaves a half-written one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -46,6 +46,21 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
         raise
     if durable:
         _fsync_dir(path.parent)
+
+
+_temp_counter = itertools.count()
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new, exclusively created temporary file next to ``path`` (as tempfile.mkstemp does,
+    without importing tempfile and random: every CLI start pays for those)."""
+    while True:
+        name = f".{path.name}.{os.getpid()}.{next(_temp_counter)}.{time.monotonic_ns() % 1_000_000}.tmp"
+        tmp = str(path.with_name(name))
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), tmp
+        except FileExistsError:
+            continue
 
 
 def _fsync_dir(folder: Path) -> None:

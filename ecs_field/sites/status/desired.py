@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
 import re
 import stat
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -38,7 +38,7 @@ from ecs_field.errors import BadInput
 
 log = logging.getLogger(__name__)
 
-CACHE_SCHEMA = "ecs-field/status-desired@2"
+CACHE_SCHEMA = "ecs-field/status-desired@3"
 YAML_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 5 * 1024 * 1024  # as repo/safe_yaml
 KUSTOMIZE_CONFIG_GROUP = "kustomize.config.k8s.io"
@@ -65,13 +65,14 @@ class DesiredRow:
 def desired_rows(root: Path, subpath: str | None, *, commit: str | None = None) -> list[DesiredRow]:
     """Rows of every object under ``root/subpath``; cached per ``commit`` (give it only for a clean tree)."""
     cache_file = _cache_file(root, subpath, commit) if commit else None
+    where = _where(root, subpath)
     if cache_file is not None:
-        cached = _read_cache(cache_file, commit or "")
+        cached = _read_cache(cache_file, commit or "", where)
         if cached is not None:
             return cached
     rows = list(_scan(root, subpath))
     if cache_file is not None:
-        _write_cache(cache_file, commit or "", rows)
+        _write_cache(cache_file, commit or "", where, rows)
     return rows
 
 
@@ -347,23 +348,33 @@ def cache_folder() -> Path:
     return paths.cache_dir() / "status"
 
 
+def _where(root: Path, subpath: str | None) -> str:
+    return f"{Path(root).resolve()}\0{subpath or ''}"
+
+
 def _cache_file(root: Path, subpath: str | None, commit: str) -> Path:
-    where = f"{Path(root).resolve()}\0{subpath or ''}".encode()
-    return cache_folder() / f"desired-{commit[:40]}-{hashlib.sha256(where).hexdigest()[:16]}.json"
+    # zlib's checksum only names the file (hashlib costs 7 ms to import); the document itself
+    # records the folder and path it is for, and _read_cache checks them.
+    where = zlib.crc32(_where(root, subpath).encode())
+    return cache_folder() / f"desired-{commit[:40]}-{where:08x}.json"
 
 
-def _read_cache(path: Path, commit: str) -> list[DesiredRow] | None:
+def _read_cache(path: Path, commit: str, where: str) -> list[DesiredRow] | None:
     try:
         raw = path.read_bytes()
         document = json.loads(raw)
-        if document.get("schema") != CACHE_SCHEMA or document.get("commit") != commit:
+        if (
+            document.get("schema") != CACHE_SCHEMA
+            or document.get("commit") != commit
+            or document.get("where") != where
+        ):
             return None
         return [DesiredRow(*row) for row in document["rows"]]
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # a cache: anything wrong means "read the files again"
 
 
-def _write_cache(path: Path, commit: str, rows: list[DesiredRow]) -> None:
+def _write_cache(path: Path, commit: str, where: str, rows: list[DesiredRow]) -> None:
     try:
         storage.atomic_write_text(
             path,
@@ -371,6 +382,7 @@ def _write_cache(path: Path, commit: str, rows: list[DesiredRow]) -> None:
                 {
                     "schema": CACHE_SCHEMA,
                     "commit": commit,
+                    "where": where,
                     "rows": [[r.kind, r.group, r.name, r.namespace, r.desired, r.file, r.line] for r in rows],
                 }
             ),

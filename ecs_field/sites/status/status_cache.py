@@ -15,11 +15,11 @@ and the format version. A dirty work tree is never cached. The snapshot's age, s
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
 import subprocess
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,11 +100,12 @@ def status_key(
         "subpath": subpath or "",
         "stale_after_s": stale_after_s,
     }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return json.dumps(parts, sort_keys=True)  # the key is its own text: compared whole on reading
 
 
 def _path(key: str) -> Path:
-    return paths.cache_dir() / "status" / f"status-{key[:32]}.json"
+    # A checksum only names the file; load() compares the whole key stored inside.
+    return paths.cache_dir() / "status" / f"status-{zlib.crc32(key.encode()):08x}.json"
 
 
 def load(key: str) -> dict[str, Any] | None:

@@ -272,6 +272,8 @@ def _read_bytes(path: Path) -> bytes:
         raise BadInput(
             f"{path}: cannot be read ({exc.strerror or exc})", "Check the file's permissions."
         ) from None
+    except ValueError:  # a NUL character in the name
+        raise BadInput(f"{str(path)!r}: not a usable file name", "Check the path.") from None
     if stat.S_ISDIR(info.st_mode):
         raise BadInput(f"{path}: is a folder, not a file", ACCEPTED_HINT)
     if not stat.S_ISREG(info.st_mode):

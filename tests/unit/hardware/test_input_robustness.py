@@ -516,3 +516,8 @@ def test_long_runs_of_skipped_or_blank_lines_stay_linear(tmp_path: Path) -> None
     assert nic_ids(inv) == ["8086:15fa"]
     assert time.monotonic() - started < 15
     assert len(inv.input_warnings) <= 10
+
+
+def test_a_nul_in_the_file_name_is_bad_input() -> None:
+    with pytest.raises(BadInput, match="not a usable file name"):
+        load_inputs([Path("box\x00.txt")])

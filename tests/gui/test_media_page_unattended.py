@@ -113,6 +113,22 @@ def test_site_defaults_fill_what_is_not_typed(qtbot: Any, tmp_path: Path) -> Non
     assert "--hostname=esx-depot-7.corp.example" in preview
 
 
+def test_the_site_selected_on_the_sites_page_gives_the_defaults(qtbot: Any, tmp_path: Path) -> None:
+    from ecs_field.gui.main_window import MainWindow
+    from ecs_field.sites.registry import Registry, Site
+
+    Registry.load().add(Site("depot-9", str(tmp_path / "repo"), install={"gateway": "10.9.0.1"}))
+    window = MainWindow()
+    qtbot.addWidget(window, before_close_func=lambda w: [p.shutdown() for p in w.pages])
+    window.page("sites").current = "depot-9"
+    section = window.page("media").unattended
+    seen: list[Any] = []
+    section.dialog_hook = lambda dialog: seen.append(dialog) or False  # look, then Cancel
+    section.edit()
+    assert seen[0].site.currentData() == "depot-9"
+    assert "10.9.0.1 (from depot-9)" in seen[0].fields["gateway"].placeholderText()
+
+
 def test_write_carries_the_kickstart_and_the_confirmation_says_so(
     qtbot: Any, tmp_path: Path, listing: Listing
 ) -> None:

@@ -243,6 +243,7 @@ class MediaPage(Page):
         self.phase_label.setWordWrap(True)
         self.unattended = UnattendedSection()
         self.unattended.changed.connect(self._update_write_button)
+        self.unattended.selected_site = self._selected_site
         write_layout.addWidget(self.unattended)
         row.addWidget(self.write_button)
         row.addWidget(self.cancel_button)
@@ -634,6 +635,15 @@ class MediaPage(Page):
         else:
             hint = "Ready. Everything on the ticked drive(s) will be erased."
         self.phase_label.setText(hint)
+
+    def _selected_site(self) -> str:
+        """The site selected on this window's Sites page, if any: its install defaults fill the fields."""
+        window = self.window()
+        try:
+            sites = window.page("sites")  # type: ignore[attr-defined]
+        except (AttributeError, KeyError):
+            return ""
+        return str(getattr(sites, "current", None) or "")
 
     def _kickstart_unavailable(self) -> str:
         """Why the chosen image cannot carry an unattended install ("" when it can, or none is chosen)."""

@@ -138,13 +138,15 @@ def _site_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from ecs_field.sites.registry import repos_dir
     from ecs_field.sites.status.fleet import fleet_counts, site_overview
 
     registry = Registry.load()
     overview = {row.name: row for row in site_overview(registry.names())}
     rows = []
+    repos = repos_dir()
     for site in registry.sites:
-        local = local_repo_path(site)
+        local = local_repo_path(site, repos)
         state = overview[site.name]
         rows.append(
             {

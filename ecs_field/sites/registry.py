@@ -299,8 +299,9 @@ def repos_dir() -> Path:
     return paths.data_dir() / "repos"
 
 
-def local_repo_path(site: Site) -> Path:
-    """Where the site's files are: the folder as given, or our clone of a URL."""
+def local_repo_path(site: Site, repos: Path | None = None) -> Path:
+    """Where the site's files are: the folder as given, or our clone of a URL (under ``repos``,
+    default repos_dir(); pass it when asking for many sites: repos_dir() creates the folder)."""
     if site.is_remote:
-        return repos_dir() / site.name
+        return (repos or repos_dir()) / site.name
     return Path(site.repo).expanduser()

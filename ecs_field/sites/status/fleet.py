@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecs_field import storage
+from ecs_field import paths, storage
 from ecs_field.errors import EcsFieldError
 from ecs_field.sites.status.snapshot import SnapshotStore, parse_time, utc_now
 
@@ -57,8 +57,11 @@ class SiteOverview:
         }
 
 
+SUMMARY_FILE = "status-summary.json"
+
+
 def summary_path(site: str) -> Path:
-    return SnapshotStore(site).folder / "status-summary.json"
+    return SnapshotStore(site).folder / SUMMARY_FILE
 
 
 def save_summary(site: str, status: Any) -> None:
@@ -109,9 +112,10 @@ def site_overview(
 ) -> list[SiteOverview]:
     now = utc_now()
     rows = []
+    root = paths.data_dir() / "snapshots"  # once: data_dir() creates the folder on every call
     for name in names:
         problems: list[str] = []
-        store = SnapshotStore(name)
+        store = SnapshotStore(name, root=root)
         info = store.info()
         taken = info[0] if info else None
         taken_time = parse_time(taken) if taken else None
@@ -120,7 +124,9 @@ def site_overview(
         summary: dict[str, Any] = {}
         try:
             summary = (
-                storage.load_json_document(summary_path(name), SUMMARY_SCHEMA, validate=_validate_summary)
+                storage.load_json_document(
+                    store.folder / SUMMARY_FILE, SUMMARY_SCHEMA, validate=_validate_summary
+                )
                 or {}
             )
         except EcsFieldError as exc:  # corrupt (set aside) or unusable path: the site shows "unknown"

@@ -186,8 +186,24 @@ def test_the_helper_never_drops_a_kickstart(tmp_path: Path) -> None:
     ks = tmp_path / "ks.cfg"
     ks.write_text("vmaccepteula\n")
     request = WriteRequest(image_path=tmp_path / "x.iso", mode="uefi-fat32", kickstart_path=ks)
+    runner = HelperRunner(elevated=True)
+    assert not runner.carries_kickstart
     with pytest.raises(BadInput, match="cannot put a kickstart"):
-        HelperRunner(elevated=True)._run(request, stand_in_drives()[:1], CancelToken())
+        runner._run(request, stand_in_drives()[:1], CancelToken())
+
+
+def test_the_section_says_when_the_runner_cannot_carry_a_kickstart(
+    qtbot: Any, tmp_path: Path, listing: Listing
+) -> None:
+    from ecs_field.gui.widgets.media_helper_runner import HelperRunner
+    from ecs_field.media.write.helper import HelperOptions
+
+    if "kickstart_path" in {f.name for f in fields(HelperOptions)}:
+        pytest.skip("the helper carries kickstarts now")
+    page, _ = ready_page(qtbot, tmp_path)
+    page.set_runner(HelperRunner(elevated=True))
+    assert not page.unattended.enabled.isEnabled()
+    assert "started as administrator" in page.unattended.summary.text()
 
 
 # -- real sticks (loop devices) ---------------------------------------------------------------------------

@@ -315,6 +315,8 @@ class MediaPage(Page):
         runner.progress.connect(self._on_progress)
         runner.finished.connect(self._on_finished)
         self._connected_runner = runner
+        if hasattr(self, "unattended"):  # built: what the new runner can carry may differ
+            self._update_write_button()
 
     # ----------------------------------------------------------------- palette
     def changeEvent(self, event: QEvent) -> None:
@@ -647,6 +649,11 @@ class MediaPage(Page):
 
     def _kickstart_unavailable(self) -> str:
         """Why the chosen image cannot carry an unattended install ("" when it can, or none is chosen)."""
+        if not self.runner.carries_kickstart:
+            return (
+                "Needs the app started as administrator: the write helper behind the password prompt "
+                "cannot carry a kickstart yet."
+            )
         # an image that is not bootable can only go on byte for byte ("Write anyway"): no kickstart either
         if self.image_info is None or self.image_info.write_mode == "uefi-fat32":
             return ""

@@ -64,6 +64,12 @@ class HelperRunner(WriteRunner):
         super().__init__(parent)
         self._elevated = elevated
 
+    @property
+    def carries_kickstart(self) -> bool:
+        from ecs_field.media.write.helper import HelperOptions
+
+        return "kickstart_path" in {f.name for f in fields(HelperOptions)}
+
     def _run(self, request: Any, drives: list[Drive], cancel: CancelToken) -> list[RunOutcome]:
         from ecs_field.media.library.store import recheck_image_for_write
         from ecs_field.media.write.helper import HelperOptions, HelperProcess, build_helper
@@ -71,7 +77,7 @@ class HelperRunner(WriteRunner):
         extra: dict[str, Any] = {}
         kickstart = getattr(request, "kickstart_path", None)
         if kickstart is not None:
-            if "kickstart_path" not in {f.name for f in fields(HelperOptions)}:
+            if not self.carries_kickstart:
                 # Never write the stick without the kickstart the person asked for.
                 raise BadInput(
                     "this version's privileged helper cannot put a kickstart on the stick",

@@ -179,6 +179,7 @@ _WANTED = frozenset(
         ("spec", "hardware", "memory"),
     }
 )
+_PREFIXES = frozenset(path[:i] for path in _WANTED for i in range(1, len(path)))
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 
 
@@ -187,54 +188,66 @@ def _fast_documents(text: str) -> list[tuple[Any, int]]:
 
     Only called for files without anchors, aliases or tags (see _fast_ok), so every scalar is
     plain data. A plain null is None; every other scalar stays text, as Kubernetes reads names.
+    A frame is [is_map, path or None, key or None]; path is None below the wanted prefixes, where
+    nothing is kept and no path is built.
     """
     loader = _CLOADER(text)
+    check, get = loader.check_event, loader.get_event
+    scalar, map_start, seq_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    doc_start, doc_end = yaml.DocumentStartEvent, yaml.DocumentEndEvent
+    wanted, prefixes = _WANTED, _PREFIXES
     documents: list[tuple[Any, int]] = []
     try:
-        stack: list[list[Any]] = []  # [is_map, path, key or None]
+        stack: list[list[Any]] = []
         value: dict[str, Any] | None = None
         line = 1
-        while loader.check_event():
-            event = loader.get_event()
-            kind = type(event)
-            if kind is yaml.ScalarEvent:
+        while check():
+            event = get()
+            kind = event.__class__
+            if kind is scalar:
                 if not stack:  # a document that is a bare scalar: not an object
                     value = None
                     continue
                 frame = stack[-1]
-                if frame[0] and frame[2] is None:
+                if not frame[0]:
+                    continue  # an item of a list: never wanted
+                key = frame[2]
+                if key is None:
                     frame[2] = event.value
                     continue
-                path = (*frame[1], frame[2]) if frame[0] else None
-                if frame[0]:
-                    frame[2] = None
-                if path in _WANTED and value is not None:
-                    plain_null = event.implicit[0] and event.value in _NULLS
-                    _put(value, path, None if plain_null else event.value)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                is_map = kind is yaml.MappingStartEvent
+                frame[2] = None
+                if frame[1] is not None and value is not None:
+                    path = (*frame[1], key)
+                    if path in wanted:
+                        plain_null = event.implicit[0] and event.value in _NULLS
+                        _put(value, path, None if plain_null else event.value)
+            elif kind is map_start or kind is seq_start:
+                is_map = kind is map_start
                 if not stack:
                     value = {} if is_map else None
                     line = event.start_mark.line + 1  # the root node's line, as the bounded loader
                     stack.append([is_map, (), None])
                     continue
                 frame = stack[-1]
+                path = None
                 if frame[0]:
-                    if frame[2] is None:
+                    key = frame[2]
+                    if key is None:
                         raise _NeedFullLoad  # a collection as a key: let the full loader judge it
-                    path = (*frame[1], frame[2])
-                    if path == ("items",):
-                        raise _NeedFullLoad
                     frame[2] = None
-                else:
-                    path = (*frame[1], "[]")
+                    if frame[1] is not None:
+                        if key == "items" and not frame[1]:
+                            raise _NeedFullLoad  # a List: its items are objects of their own
+                        candidate = (*frame[1], key)
+                        path = candidate if candidate in prefixes else None
                 stack.append([is_map, path, None])
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            elif kind is map_end or kind is seq_end:
                 stack.pop()
-            elif kind is yaml.DocumentStartEvent:
+            elif kind is doc_start:
                 line = event.start_mark.line + 1
                 value, stack = None, []
-            elif kind is yaml.DocumentEndEvent:
+            elif kind is doc_end:
                 documents.append((value, line))
     finally:
         loader.dispose()

@@ -304,6 +304,14 @@ def nic_checks(
         _speed_check(usable, catalog, checks, labels)
     for nic in nics:
         checks.append(_nic_check(nic, release, bool(usable), facts))
+    nic_check = next((c for c in checks if c.id == "nic-usable"), None)
+    if not usable and nic_check is not None and nic_check.not_checked:
+        # The input does not list the NICs: say "if", never that the box has none.
+        reason = (
+            f"The NIC list was not checked (no input lists the adapters): if the box has no NIC "
+            f"{release.name} can use, add one of these."
+        )
+        recommendations = [dataclasses.replace(r, reason=reason) for r in recommendations]
     return recommendations
 
 

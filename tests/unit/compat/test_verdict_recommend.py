@@ -179,3 +179,22 @@ def test_any_inventory_gives_a_consistent_verdict(inv: Inventory, release: str) 
             assert not any(w.kind == "truncated" for w in inv.input_warnings)
     format_human(verdict)
     render_html(doc)
+
+
+def test_recommendations_never_claim_a_box_has_no_nic_when_no_input_lists_them() -> None:
+    from pathlib import Path
+
+    from ecs_field.compat.catalog import load_catalog
+    from ecs_field.compat.verdict import evaluate
+    from ecs_field.hardware.importer import load_inputs
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "hardware"
+    catalog = load_catalog()
+    inventory = load_inputs([fixtures / "rtl8125-minipc-dmidecode.txt"], catalog.usb_nic_ids())
+    verdict = evaluate(inventory, catalog)
+    nic = next(c for c in verdict.checks if c.id == "nic-usable")
+    assert nic.not_checked
+    assert verdict.recommendations
+    for item in verdict.recommendations:
+        assert item.reason.startswith("The NIC list was not checked")
+        assert "if the box has no NIC" in item.reason

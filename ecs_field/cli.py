@@ -32,7 +32,7 @@ COMMANDS: dict[str, str] = {
     "kickstart": "ecs_field.commands.kickstart",
     "images": "ecs_field.commands.images",
     "sites": "ecs_field.commands.sites",
-    "lint": "ecs_field.commands.sites",
+    "lint": "ecs_field.commands.lint",
     "snapshot": "ecs_field.commands.status",
     "status": "ecs_field.commands.status",
 }

@@ -76,15 +76,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     pull.add_argument("name", metavar="NAME")
     pull.set_defaults(handler=run_pull)
 
-    # `lint` lives in commands/lint.py (it answers from its cache without the registry's imports);
-    # registered here only while the CLI's command table still points `lint` at this module.
-    from ecs_field.cli import COMMANDS
-
-    if COMMANDS.get("lint") == __name__:
-        from ecs_field.commands import lint as lint_command
-
-        lint_command.register(subparsers)
-
 
 # ---------------------------------------------------------------------------------------------- sites
 

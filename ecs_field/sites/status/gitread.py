@@ -71,6 +71,10 @@ class GitReader:
     def is_dirty(self) -> bool:
         return bool(self._state and self._state.dirty)
 
+    def files_are_head(self) -> bool:
+        """No uncommitted change and no untracked manifest: the files on disk are HEAD's."""
+        return bool(self._state and self._state.files_are_head)
+
     def ahead_behind(self) -> tuple[int, int] | None:
         if self._state is None or not self._state.upstream:
             return None

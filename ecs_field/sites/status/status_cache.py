@@ -5,10 +5,11 @@ for the snapshot's age. So the computed document is kept in the cache folder und
 everything it depends on, and a warm run costs one ``git status`` (which also tells whether the
 work tree is clean) plus reading one JSON file: no Git library, no manifests, no comparison.
 
+A work tree with uncommitted changes, or with untracked manifests (or folders), is never cached.
 The key: the repository's HEAD commit, branch, upstream and ahead/behind counts, the times of
 ``FETCH_HEAD`` and ``packed-refs`` (a fetch may bring the applied commit into the clone), the
 identity (inode, size, mtime) of the cached snapshot file, the manifests path, the stale limit
-and the format version. A dirty work tree is never cached. The snapshot's age, staleness and
+and the format version. The snapshot's age, staleness and
 "dated in the future" flag are recomputed on every run from its time.
 """
 
@@ -40,14 +41,20 @@ class GitState:
     branch: str
     upstream: str
     ahead_behind: str
-    dirty: bool
+    dirty: bool  # tracked files changed (what `status` reports as "uncommitted changes")
+    untracked_manifests: bool = False  # a *.yaml/*.yml git does not track: read, but not in HEAD
+
+    @property
+    def files_are_head(self) -> bool:
+        """The manifests on disk are exactly HEAD's: safe to use caches keyed by the commit."""
+        return not self.dirty and not self.untracked_manifests
 
 
 def git_state(repo: Path) -> GitState | None:
     """HEAD, branch, upstream, ahead/behind and cleanliness in one ``git status``; None if git fails."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            ["git", "-C", str(repo), "status", "--porcelain=v2", "--branch", "--untracked-files=normal"],
             capture_output=True,
             timeout=30,
             stdin=subprocess.DEVNULL,
@@ -59,17 +66,19 @@ def git_state(repo: Path) -> GitState | None:
     if done.returncode != 0:
         return None
     fields = {"oid": "", "head": "", "upstream": "", "ab": ""}
-    dirty = False
+    dirty = untracked = False
     for line in done.stdout.decode("utf-8", "replace").splitlines():
         if line.startswith("# branch."):
             key, _, value = line[len("# branch.") :].partition(" ")
             if key in fields:
                 fields[key] = value
+        elif line.startswith("? "):
+            untracked = untracked or line.lower().endswith((".yaml", ".yml", "/"))
         elif line.strip():
             dirty = True
     if not fields["oid"] or fields["oid"] == "(initial)":
         return None
-    return GitState(fields["oid"], fields["head"], fields["upstream"], fields["ab"], dirty)
+    return GitState(fields["oid"], fields["head"], fields["upstream"], fields["ab"], dirty, untracked)
 
 
 def _identity(path: Path) -> list[int] | None:
@@ -84,7 +93,7 @@ def status_key(
     *, site: str, repo: Path, state: GitState, snapshot_file: Path, subpath: str | None, stale_after_s: float
 ) -> str | None:
     """The cache key, or None when the status must be computed (dirty tree, no snapshot file)."""
-    if state.dirty:
+    if not state.files_are_head:
         return None
     snap = _identity(snapshot_file)
     if snap is None:

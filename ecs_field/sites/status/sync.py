@@ -295,8 +295,11 @@ def compute_status(
     if desired is None and manifests is not None:
         desired = rows_from_manifests(manifests)
     if desired is None:
-        # Cached per commit when the work tree is clean: the files are then exactly the commit's.
-        desired = desired_rows(repo.path, subpath, commit=None if status.dirty else head_sha)
+        # Cached per commit only when the reader vouches that the files on disk are exactly the
+        # commit's (no uncommitted change, no untracked manifest); other readers are not cached.
+        same = getattr(repo, "files_are_head", None)
+        clean = bool(same()) if same is not None else False
+        desired = desired_rows(repo.path, subpath, commit=head_sha if clean and head_sha else None)
     _sync(status, repo, snapshot, head_sha, subpath)
     status.workloads = _workloads(desired, snapshot, status.pending)
     return status

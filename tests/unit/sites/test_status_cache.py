@@ -226,3 +226,19 @@ def test_git_reader_answers_like_the_git_library(tmp_path: Path) -> None:
         GitReader(bare)
     with pytest.raises(BadInput, match="not a Git repository"):
         GitReader(tmp_path)
+
+
+def test_an_untracked_manifest_is_read_not_answered_from_a_cache(tmp_path: Path) -> None:
+    repo, head = _status_site(tmp_path)
+    _import(tmp_path, head, "poweredOn")
+    assert {w["name"] for w in _status()["workloads"]} == {"web"}
+    _status()  # cached now
+    (repo / "extra").mkdir()
+    (repo / "extra" / "vm2.yaml").write_text(
+        "apiVersion: vmoperator.vmware.com/v1alpha1\nkind: VirtualMachine\n"
+        "metadata: {name: web-b, namespace: apps}\n"
+    )
+    seen = _status()
+    assert seen["repo"]["dirty"] is False  # "dirty" keeps meaning tracked changes
+    assert {w["name"] for w in seen["workloads"]} == {"web", "web-b"}
+    assert GitReader(repo).files_are_head() is False

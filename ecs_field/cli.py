@@ -106,7 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ecs_field.redact import redact_argv
 
     log = logging.getLogger(__name__)
-    log_path = setup_logging(verbose=args.verbose)
+    try:
+        log_path = setup_logging(verbose=args.verbose)
+    except EcsFieldError as exc:  # the state folder itself is unusable: say so, nothing else can work
+        print(f"ecs-field: error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
     log.info("ecs-field %s: %s", __version__, redact_argv(args_list))
     try:
         return int(args.handler(args) or 0)

@@ -33,7 +33,17 @@ def _dir(kind: str) -> Path:
             "log": platformdirs.user_log_path,
         }[kind]
         path = getter(APP_NAME, APP_AUTHOR)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(13, "not writable")
+    except OSError as exc:
+        from ecs_field.errors import BadInput
+
+        raise BadInput(
+            f"{path}: cannot use this folder for the app's {kind} files ({exc.strerror or exc})",
+            "Set ECS_FIELD_HOME to a writable folder, or fix the folder's permissions.",
+        ) from None
     return path
 
 

@@ -356,6 +356,9 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
                 say(f"warning: {warning}")
         if outcome.result is not None:
             say(_summary(outcome))
+            if kickstart is not None:
+                say(f"  kickstart {kickstart.label} is on the stick as /KS.CFG; the installer starts with "
+                    "ks=usb:/KS.CFG (unattended install)")
     failures = [o for o in outcomes if o.error is not None]
     if len(outcomes) > 1:
         for outcome in failures:

@@ -144,6 +144,7 @@ def bench_status_cli(repo_path: Path, snapshot: Any, root: Path, rounds: int = 5
             "cold": cold,
             "warm": warm,
             "warm_json": lambda: run([*status, "--json"], home, step="warm_json"),
+            "python_yaml": lambda: run([sys.executable, "-c", "import yaml"], home, step="python_yaml"),
         },
     )
     first = subprocess.run(status, env=env_for(home), capture_output=True, text=True, check=False).stdout
@@ -156,6 +157,9 @@ def bench_status_cli(repo_path: Path, snapshot: Any, root: Path, rounds: int = 5
     print(f"status cold (cache folder emptied): {verdict(best['cold'], best['floor'], 1.5, 'cold', 'floor')}")
     print(f"status warm (per-commit cache):     {verdict(best['warm'], best['floor'], 0.3, 'warm', 'floor')}")
     print(f"status warm --json:     {verdict(best['warm_json'], best['floor'], 0.3, 'warm_json', 'floor')}")
+    # What no Python command can go below: starting the interpreter and importing PyYAML.
+    bare = verdict(best["python_yaml"], best["floor"], 0.3, "python_yaml", "floor")
+    print(f"for scale: python -c 'import yaml' alone is {bare}")
     return best
 
 

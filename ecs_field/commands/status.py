@@ -333,7 +333,8 @@ def headline(data: dict[str, Any]) -> str:
         for key, label in (("failed", "failed"), ("missing", "missing"), ("in-progress", "in progress"))
         if counts.get(key)
     ]
-    health_text = health.upper() + (": " + ", ".join(parts) if parts and health != "healthy" else "")
+    shown = parts if health in ("degraded", "progressing") else []
+    health_text = health.upper() + (": " + ", ".join(shown) if shown else "")
     snap = data.get("snapshot") or {}
     if not snap.get("taken_at"):
         age = "no snapshot"

@@ -6,6 +6,7 @@ import os
 import shlex
 import stat
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,9 @@ def test_real_helper_cancel_through_the_cancel_file(tmp_path: Path) -> None:
             assert disk.held.wait(60)
             assert cmd.cancel_file is not None
             cmd.cancel_file.touch()  # what reaches a root helper: no signal needed
+            # The helper looks for the file every 0.2 s; the rest of a 12 MiB write takes less than
+            # that once released, so the cancel must arrive while the write is still held.
+            time.sleep(1.0)
             disk.release.set()
             result = proc.wait(timeout=60)
         finally:

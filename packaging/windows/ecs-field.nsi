@@ -1,5 +1,6 @@
 ; ECS Field Kit installer for Windows (NSIS 3, Unicode).
 ;   makensis /DVERSION=0.2.0 /DPAYLOAD=..\dist\ecs-field /DOUTFILE=..\dist\ecs-field-0.2.0-setup.exe ecs-field.nsi
+; Optional /DMINGIT=<folder>: a MinGit (Git for Windows, minimal) to install as $INSTDIR\mingit.
 ; PAYLOAD is the PyInstaller one-folder bundle (ecs-field.exe: CLI and write helper; ecs-field-gui.exe:
 ; the app). The technician chooses "just for me" (no admin rights, %LOCALAPPDATA%\Programs) or
 ; "everyone on this computer" (Program Files, UAC prompt). The write helper elevates on its own
@@ -67,6 +68,13 @@ Section "ECS Field Kit" SecMain
   SectionIn RO
   SetOutPath "$INSTDIR"
   File /r "${PAYLOAD}\*.*"
+!ifdef MINGIT
+  ; A minimal Git for Windows beside the app: the Sites features use it when the laptop has no
+  ; Git on PATH (ecs_field/sites/repo/gitfind.py). The release workflow passes /DMINGIT=<folder>.
+  SetOutPath "$INSTDIR\mingit"
+  File /r "${MINGIT}\*.*"
+  SetOutPath "$INSTDIR"
+!endif
   WriteUninstaller "$INSTDIR\uninstall.exe"
 
   CreateShortcut "$SMPROGRAMS\${APPNAME}.lnk" "$INSTDIR\ecs-field-gui.exe" "" "$INSTDIR\ecs-field-gui.exe" 0
@@ -100,6 +108,7 @@ Section "Uninstall"
   DeleteRegKey SHCTX "${UNINSTKEY}"
   ; The bundle only: sites, snapshots and the image library live in the user's data folder.
   RMDir /r "$INSTDIR\_internal"
+  RMDir /r "$INSTDIR\mingit"
   Delete "$INSTDIR\ecs-field.exe"
   Delete "$INSTDIR\ecs-field-gui.exe"
   Delete "$INSTDIR\uninstall.exe"

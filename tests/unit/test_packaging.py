@@ -116,15 +116,21 @@ def test_metainfo_is_valid() -> None:
 
 
 @pytest.mark.skipif(not shutil.which("makensis"), reason="nsis not installed")
-def test_nsis_script_compiles_against_a_stand_in_payload(tmp_path: Path) -> None:
+@pytest.mark.parametrize("with_mingit", [False, True])
+def test_nsis_script_compiles_against_a_stand_in_payload(tmp_path: Path, with_mingit: bool) -> None:
     payload = tmp_path / "payload"
     (payload / "_internal").mkdir(parents=True)
     for name in ("ecs-field.exe", "ecs-field-gui.exe"):
         (payload / name).write_bytes(b"MZ stand-in")
     (payload / "_internal" / "stand-in.txt").write_text("x")
     out = tmp_path / "setup.exe"
+    extra = []
+    if with_mingit:  # what the release workflow passes: a MinGit folder for laptops without Git
+        (tmp_path / "mingit" / "cmd").mkdir(parents=True)
+        (tmp_path / "mingit" / "cmd" / "git.exe").write_bytes(b"MZ stand-in")
+        extra = [f"-DMINGIT={tmp_path / 'mingit'}"]
     done = subprocess.run(
-        ["makensis", "-V2", f"-DVERSION={linux_package.version()}", f"-DPAYLOAD={payload}",
+        ["makensis", "-V2", f"-DVERSION={linux_package.version()}", f"-DPAYLOAD={payload}", *extra,
          f"-DOUTFILE={out}", str(ROOT / "packaging" / "windows" / "ecs-field.nsi")],
         capture_output=True, text=True,
     )

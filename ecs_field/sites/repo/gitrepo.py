@@ -28,9 +28,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
-# GitPython raises ImportError at import time when git is missing; we want a BadInput with a
-# hint instead, raised when a repository is actually used.
-os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+# Decides which git GitPython runs (a bundled MinGit when none is on PATH) and makes GitPython's
+# import quiet when there is none: imported for that effect, before `import git`.
+from ecs_field.sites.repo import gitfind  # noqa: F401  isort: skip
 
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError

@@ -109,6 +109,20 @@ def cli_prefix() -> list[str]:
     return [sys.executable, "-m", "ecs_field"]
 
 
+def windows_helper_prefix(prefix: list[str]) -> list[str]:
+    """On Windows, the installed app's ``ecs-field-helper.exe`` when it is there.
+
+    That executable is the same program with a manifest that requires administrator rights
+    (PyInstaller's uac_admin), so Windows shows its UAC prompt naming ECS Field Kit's helper,
+    and the app itself never runs elevated. A source install keeps the RunAs of Python.
+    """
+    if len(prefix) == 1 and prefix[0].lower().endswith("ecs-field.exe"):
+        helper = Path(prefix[0]).with_name("ecs-field-helper.exe")
+        if helper.is_file():
+            return [str(helper)]
+    return prefix
+
+
 def write_arguments(
     image: Path | str,
     devices: Sequence[str],
@@ -169,6 +183,8 @@ def build_helper(
         argv = ["pkexec", *prefix, *write_arguments(image, devices, options, cancel_file=cancel_file)]
         return HelperCommand(argv, ELEVATION_PKEXEC, None, cancel_file)
     progress_file = workdir / "progress.jsonl"
+    if platform == "win32":
+        prefix = windows_helper_prefix(prefix)
     inner = prefix + write_arguments(image, devices, options, progress_file=progress_file,
                                      cancel_file=cancel_file)
     if platform == "win32":

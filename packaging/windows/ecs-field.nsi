@@ -111,6 +111,7 @@ Section "Uninstall"
   RMDir /r "$INSTDIR\mingit"
   Delete "$INSTDIR\ecs-field.exe"
   Delete "$INSTDIR\ecs-field-gui.exe"
+  Delete "$INSTDIR\ecs-field-helper.exe"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
 SectionEnd

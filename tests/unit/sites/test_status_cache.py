@@ -242,3 +242,19 @@ def test_an_untracked_manifest_is_read_not_answered_from_a_cache(tmp_path: Path)
     assert seen["repo"]["dirty"] is False  # "dirty" keeps meaning tracked changes
     assert {w["name"] for w in seen["workloads"]} == {"web", "web-b"}
     assert GitReader(repo).files_are_head() is False
+
+
+def test_links_fifos_and_big_files_are_never_read(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: secret-outside}\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "ok.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: inside}\n")
+    if sys.platform != "win32":
+        (repo / "link.yaml").symlink_to(outside)
+        os.mkfifo(repo / "pipe.yaml")
+    (repo / "big.yaml").write_bytes(b"a: b\n" * (desired.MAX_FILE_BYTES // 5 + 1))
+    assert [r.name for r in desired.desired_rows(repo, None)] == ["inside"]

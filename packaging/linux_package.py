@@ -93,8 +93,11 @@ def render_icons(svg: Path, share: Path) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
+    from PySide6.QtWidgets import QApplication
 
-    _app = QGuiApplication.instance() or QGuiApplication(["ecs-field-icons"])
+    # A QApplication (not a bare QGuiApplication), so a later widget application in the same
+    # process (the test run) can reuse it instead of failing on a second singleton.
+    _app = QGuiApplication.instance() or QApplication(["ecs-field-icons"])
     renderer = QSvgRenderer(str(svg))
     if not renderer.isValid():
         raise SystemExit(f"{svg}: not a valid SVG")

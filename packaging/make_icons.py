@@ -22,8 +22,11 @@ def render_png(svg: Path, size: int) -> bytes:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
+    from PySide6.QtWidgets import QApplication
 
-    _app = QGuiApplication.instance() or QGuiApplication(["ecs-field-icons"])
+    # A QApplication (not a bare QGuiApplication), so a later widget application in the same
+    # process (the test run) can reuse it instead of failing on a second singleton.
+    _app = QGuiApplication.instance() or QApplication(["ecs-field-icons"])
     image = QImage(size, size, QImage.Format.Format_ARGB32)
     image.fill(Qt.GlobalColor.transparent)
     painter = QPainter(image)

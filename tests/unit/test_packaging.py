@@ -6,6 +6,7 @@ stand-ins so a mistake shows in the ordinary test run.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -78,7 +79,18 @@ def test_deb_layout_from_a_stand_in_bundle(tmp_path: Path) -> None:
     (bundle / "ecs-field").write_text("#!/bin/sh\necho stand-in\n")
     (bundle / "ecs-field").chmod(0o755)
     (bundle / "_internal" / "data.txt").write_text("x")
-    deb = linux_package.build_deb(bundle, tmp_path / "dist", tmp_path / "work")
+    # In a child process: rendering the icons starts a Qt application, which must not become the
+    # test run's own (the GUI tests create theirs with the app's settings).
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import linux_package as lp; from pathlib import Path; "
+        "print(lp.build_deb(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])))"
+    )
+    built = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "packaging"), str(bundle), str(tmp_path / "dist"),
+         str(tmp_path / "work")],
+        capture_output=True, text=True, check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    deb = Path(built.stdout.strip().splitlines()[-1])
     assert deb.name == f"ecs-field_{linux_package.version()}_amd64.deb"
     listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True).stdout
     app = linux_package.APP_ID

@@ -119,8 +119,6 @@ def remember_sha256(path: Path, info: FileIdentity, sha256: str, *, variant: str
     Only hashes this app computed over every byte go in. Best effort: a cache that cannot be
     written only means hashing again next time.
     """
-    from ecs_field.storage import atomic_write_json
-
     try:
         now = os.stat(path)
     except OSError:
@@ -131,7 +129,24 @@ def remember_sha256(path: Path, info: FileIdentity, sha256: str, *, variant: str
     keep = [e for e in _load_cache() if not (e.get("path") == entry["path"] and e.get("variant") == variant)]
     keep.append(entry)
     with contextlib.suppress(OSError, EcsFieldError):
-        atomic_write_json(_cache_path(), {"schema": CACHE_SCHEMA, "entries": keep[-CACHE_ENTRIES:]})
+        _write_cache({"schema": CACHE_SCHEMA, "entries": keep[-CACHE_ENTRIES:]})
+
+
+def _write_cache(document: dict[str, Any]) -> None:
+    """Replaced whole (temp file + rename: never a torn file), but not fsynced: a cache lost in a
+    crash only means hashing again, and a write should not wait on the laptop's disk for it."""
+    import json
+
+    target = _cache_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(document), encoding="utf-8")
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def new_hasher() -> Any:

@@ -19,7 +19,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from ecs_field.errors import BadInput
@@ -27,6 +27,7 @@ from ecs_field.sites.findings import Finding, Severity
 from ecs_field.sites.repo import safe_yaml
 from ecs_field.sites.repo.profile import Profile, ProfileIssue, parse_profile
 from ecs_field.sites.repo.quantity import parse_bytes, parse_quantity
+from ecs_field.sites.repo.subpath import resolve_subpath
 
 YAML_SUFFIXES = (".yaml", ".yml")
 ESX_GROUP = "esx.vmware.com"
@@ -403,7 +404,7 @@ def load_manifests(root: Path, subpath: str | None = None) -> ManifestSet:
     root = Path(root)
     if not root.exists():
         raise BadInput(f"{root}: no such folder", "Give the path of a site repository (or clone it first).")
-    base = _resolve_subpath(root, subpath)
+    base = resolve_subpath(root, subpath)
     result = ManifestSet(root=root, subpath=subpath)
     files = [base] if base.is_file() else sorted(_yaml_files(base))
     for path in files:
@@ -469,23 +470,6 @@ def parse_file(rel: str, data: bytes | safe_yaml.LoadIssue) -> FileContent:
         _parsed.clear()
     _parsed[key] = content
     return content
-
-
-def _resolve_subpath(root: Path, subpath: str | None) -> Path:
-    if not subpath or subpath in (".", "./"):
-        return root
-    parts = PurePosixPath(subpath.replace("\\", "/")).parts
-    if any(p == ".." for p in parts) or PurePosixPath(subpath).is_absolute():
-        raise BadInput(
-            f"path {subpath!r} leaves the repository", "Give a path inside the repository, like ./sites/a."
-        )
-    base = root.joinpath(*[p for p in parts if p not in (".", "/")])
-    if not base.exists():
-        raise BadInput(
-            f"{base}: no such folder in the repository",
-            "Check the site's --path (it is relative to the repository root).",
-        )
-    return base
 
 
 def _yaml_files(base: Path) -> Iterator[Path]:

@@ -28,13 +28,14 @@ import stat
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ecs_field import paths, storage
 from ecs_field.errors import BadInput
+from ecs_field.sites.repo.subpath import resolve_subpath
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def _scan(root: Path, subpath: str | None) -> Iterator[DesiredRow]:
     root = Path(root)
     if not root.exists():
         raise BadInput(f"{root}: no such folder", "Give the path of a site repository (or clone it first).")
-    base = _base(root, subpath)
+    base = resolve_subpath(root, subpath)
     # Plain strings, not Path objects: 2,000 files make pathlib's overhead visible.
     prefix = os.path.join(str(root), "")
     files = [str(base)] if base.is_file() else sorted(_yaml_files(str(base)))
@@ -103,23 +104,6 @@ def _rows_of_files(files: list[str], prefix: str) -> Iterator[DesiredRow]:
             rel = rel.replace(os.sep, "/")
         for value, line in _documents(path):
             yield from _rows_of(value, rel, line)
-
-
-def _base(root: Path, subpath: str | None) -> Path:
-    if not subpath or subpath in (".", "./"):
-        return root
-    parts = PurePosixPath(subpath.replace("\\", "/")).parts
-    if any(p == ".." for p in parts) or PurePosixPath(subpath).is_absolute():
-        raise BadInput(
-            f"path {subpath!r} leaves the repository", "Give a path inside the repository, like ./sites/a."
-        )
-    base = root.joinpath(*[p for p in parts if p not in (".", "/")])
-    if not base.exists():
-        raise BadInput(
-            f"{base}: no such folder in the repository",
-            "Check the site's --path (it is relative to the repository root).",
-        )
-    return base
 
 
 def _yaml_files(base: str) -> Iterator[str]:

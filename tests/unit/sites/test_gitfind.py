@@ -26,7 +26,9 @@ def test_bundled_git_is_found_beside_the_app(tmp_path: Path) -> None:
 
 def test_used_only_when_path_has_no_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = _app_with_mingit(tmp_path, "git")
-    monkeypatch.delenv("GIT_PYTHON_GIT_EXECUTABLE", raising=False)
+    # setenv first so the test's undo removes what the code under test sets
+    monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", "")
+    monkeypatch.delenv("GIT_PYTHON_GIT_EXECUTABLE")
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
@@ -37,7 +39,9 @@ def test_used_only_when_path_has_no_git(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_git_on_path_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = _app_with_mingit(tmp_path, "git")
-    monkeypatch.delenv("GIT_PYTHON_GIT_EXECUTABLE", raising=False)
+    # setenv first so the test's undo removes what the code under test sets
+    monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", "")
+    monkeypatch.delenv("GIT_PYTHON_GIT_EXECUTABLE")
     on_path = tmp_path / "bin"
     on_path.mkdir()
     (on_path / "git").write_text("#!/bin/sh\n")

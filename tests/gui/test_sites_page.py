@@ -138,17 +138,19 @@ def test_drop_repo_folder_offers_to_add_it(
     assert Registry.load().find("depot-9") is not None
 
 
-def test_dialog_reports_bad_fields(qtbot: QtBot) -> None:
+def test_dialog_reports_bad_fields(qtbot: QtBot, tmp_path: Path) -> None:
     dialog = SiteDialog()
     qtbot.addWidget(dialog)
     dialog.name.setText("Bad Name!")
-    dialog.repo.setText("/somewhere")
+    dialog.repo.setText(str(tmp_path))
     dialog._accept()
-    assert dialog.result_site is None and "not allowed" in dialog.error.text()
+    assert dialog.result_site is None and "Name" in dialog.error.text()
+    assert "not allowed" in dialog._field_errors[dialog.name].text()
     dialog.name.setText("ok-name")
     dialog.api.setText("ftp://x")
     dialog._accept()
-    assert dialog.result_site is None and "http(s)" in dialog.error.text()
+    assert dialog.result_site is None and "http(s)" in dialog._field_errors[dialog.api].text()
+    assert dialog._field_errors[dialog.name].isHidden()  # fixed fields lose their mark
     dialog.api.setText("https://10.0.0.2:6443")
     dialog._accept()
     assert dialog.result_site is not None and dialog.result_site.hosts[0].api == "https://10.0.0.2:6443"

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QKeySequence, QPainter, QShortcut
+from PySide6.QtCore import QEvent, QModelIndex, Qt
+from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -30,10 +30,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -41,75 +37,20 @@ from PySide6.QtWidgets import (
 
 from ecs_field.events import CancelToken, Progress
 from ecs_field.gui.pages.base import Page
-from ecs_field.gui.theme import PALETTE_EVENTS, Tones, box_sheet, current_tones, tones_for
+from ecs_field.gui.theme import PALETTE_EVENTS, Tones, box_sheet, current_tones
 from ecs_field.gui.widgets.sites_badge import StatusBadge, colour_for, label_for
+from ecs_field.gui.widgets.sites_detail import RowDetail
+from ecs_field.gui.widgets.sites_list import (
+    ROLE_NAME,
+    ROLE_OVERVIEW,
+    SiteItemDelegate,
+    fleet_summary_html,
+    site_tooltip,
+)
 from ecs_field.gui.widgets.sites_network import NetworkDiagram
-from ecs_field.gui.widgets.sites_tables import DiffHighlighter, RowsModel
+from ecs_field.gui.widgets.sites_tables import DiffHighlighter, FittedTable, RowsModel
 
 log = logging.getLogger(__name__)
-
-ROLE_NAME = Qt.ItemDataRole.UserRole
-ROLE_OVERVIEW = Qt.ItemDataRole.UserRole + 1
-
-
-class SiteItemDelegate(QStyledItemDelegate):
-    """Two lines per site: its name, then a coloured dot with the sync word and the snapshot age."""
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        height = option.fontMetrics.height()
-        return QSize(200, height * 2 + 14)
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> None:
-        from ecs_field.sites.status.snapshot import human_age
-
-        painter.save()
-        style = option.widget.style() if option.widget else None
-        if style is not None:
-            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
-        overview = index.data(ROLE_OVERVIEW)
-        name = str(index.data(ROLE_NAME) or "")
-        rect: QRect = option.rect.adjusted(10, 5, -8, -5)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        text_colour = option.palette.highlightedText().color() if selected else option.palette.text().color()
-        bold = QFont(option.font)
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(text_colour)
-        line_h = option.fontMetrics.height()
-        painter.drawText(
-            QRect(rect.left(), rect.top(), rect.width(), line_h),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            name,
-        )
-        word = overview.sync if overview else "unknown"
-        colour = QColor(colour_for(word, tones_for(option.palette)))  # readable on this list's base
-        dot = QRect(rect.left(), rect.top() + line_h + 6, 10, 10)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colour)
-        painter.drawEllipse(dot)
-        detail = label_for(word)
-        if overview is not None:
-            if word == "behind" and overview.commits_behind:
-                detail += f" by {overview.commits_behind}"
-            failed = overview.counts.get("failed", 0)
-            if failed:
-                detail += f" · {failed} failed"
-            if overview.snapshot_taken_at:
-                detail += f" · {human_age(overview.snapshot_age_s)}" + (" (stale)" if overview.stale else "")
-            else:
-                detail += " · no snapshot"
-        painter.setFont(option.font)
-        painter.setPen(text_colour if selected else colour)
-        painter.drawText(
-            QRect(rect.left() + 16, rect.top() + line_h + 2, rect.width() - 16, line_h + 4),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            option.fontMetrics.elidedText(detail, Qt.TextElideMode.ElideRight, rect.width() - 16),
-        )
-        painter.restore()
-
 
 class SitesPage(Page):
     key = "sites"
@@ -125,6 +66,10 @@ class SitesPage(Page):
         self._loading_name: str | None = None
         self._action_job: Any = None
         self._sites: dict[str, Any] = {}
+        self._workloads: list[dict[str, Any]] = []
+        self._findings: list[dict[str, Any]] = []
+        self._overview: list[Any] = []
+        self.demo_problem = ""  # why the demo site could not be created on first open ("" = fine)
         self._build()
 
     # -- layout ------------------------------------------------------------------------------------------
@@ -140,11 +85,18 @@ class SitesPage(Page):
         heading = QLabel("Sites")
         heading.setStyleSheet("font-size: 15pt; font-weight: 600;")
         left_layout.addWidget(heading)
+        self.fleet_summary = QLabel("")
+        self.fleet_summary.setObjectName("fleetSummary")
+        self.fleet_summary.setWordWrap(True)
+        self.fleet_summary.setTextFormat(Qt.TextFormat.RichText)
+        left_layout.addWidget(self.fleet_summary)
         self.site_list = QListWidget()
         self.site_list.setObjectName("siteList")
         self.site_list.setAccessibleName("Sites")
         self.site_list.setItemDelegate(SiteItemDelegate(self.site_list))
-        self.site_list.setUniformItemSizes(True)
+        # a site with a last error takes a third line: items are not all the same height
+        self.site_list.setUniformItemSizes(False)
+        self.site_list.setMinimumWidth(190)
         self.site_list.currentItemChanged.connect(self._site_chosen)
         left_layout.addWidget(self.site_list, 1)
         self.empty_hint = QLabel("No sites yet. Add one, or drop a repository folder here.")
@@ -201,6 +153,23 @@ class SitesPage(Page):
         self.sync_message.setWordWrap(True)
         right_layout.addWidget(self.sync_line)
         right_layout.addWidget(self.sync_message)
+        # the last action's result (Pull, Fetch, Import, Edit): stays through the reload it causes
+        self.action_result = QLabel("")
+        self.action_result.setObjectName("actionResult")
+        self.action_result.setWordWrap(True)
+        self.action_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_result.hide()
+        right_layout.addWidget(self.action_result)
+        # why Fetch snapshot is off, in the page (a disabled button's tooltip is easy to miss)
+        self.fetch_note = QLabel("")
+        self.fetch_note.setObjectName("fetchNote")
+        self.fetch_note.setWordWrap(True)
+        self.fetch_note.setTextFormat(Qt.TextFormat.RichText)
+        self.fetch_note.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                                | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.fetch_note.linkActivated.connect(self._note_link)
+        self.fetch_note.hide()
+        right_layout.addWidget(self.fetch_note)
         self.problem = QLabel("")
         self.problem.setObjectName("siteProblem")
         self.problem.setWordWrap(True)
@@ -225,11 +194,12 @@ class SitesPage(Page):
         right_layout.addWidget(self.progress_box)
 
         self.tabs = QTabWidget()
-        self.workloads_model = RowsModel(
-            ["Health", "Kind", "Namespace", "Name", "Desired", "Observed", "Message"], word_column=0
-        )
+        self.workloads_model = RowsModel(["Health", "Kind", "Name", "Reason"], word_column=0)
         self.workloads_view = self._table(self.workloads_model, "workloadsTable")
-        self.tabs.addTab(self.workloads_view, "&Workloads")
+        self.workload_detail = RowDetail("Choose a workload to see its desired and observed state.",
+                                         "workloadDetail")
+        self.workloads_view.selectionModel().currentRowChanged.connect(self._workload_chosen)
+        self.tabs.addTab(_with_pane(self.workloads_view, self.workload_detail), "&Workloads")
 
         changes = QSplitter(Qt.Orientation.Vertical)
         self.pending_list = QListWidget()
@@ -247,9 +217,11 @@ class SitesPage(Page):
         changes.setStretchFactor(1, 4)
         self.tabs.addTab(changes, "&Changes")
 
-        self.lint_model = RowsModel(["Severity", "Rule", "File", "Object", "Message", "Hint"], word_column=0)
+        self.lint_model = RowsModel(["Severity", "Rule", "Where", "Message"], word_column=0)
         self.lint_view = self._table(self.lint_model, "lintTable")
-        self.tabs.addTab(self.lint_view, "&Lint")
+        self.lint_detail = RowDetail("Choose a finding to see it in full with its hint.", "lintDetail")
+        self.lint_view.selectionModel().currentRowChanged.connect(self._finding_chosen)
+        self.tabs.addTab(_with_pane(self.lint_view, self.lint_detail), "&Lint")
 
         self.flux_model = RowsModel(
             ["Health", "Name", "Ready", "Suspended", "Revision", "Message"], word_column=0
@@ -272,7 +244,7 @@ class SitesPage(Page):
         self.tabs.addTab(scroll, "&Network")
         right_layout.addWidget(self.tabs, 1)
         splitter.addWidget(right)
-        splitter.setSizes([250, 850])
+        splitter.setSizes([220, 880])
         splitter.setStretchFactor(1, 1)
         refresh = QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self)
         refresh.activated.connect(self.reload_current)
@@ -287,6 +259,18 @@ class SitesPage(Page):
         # the problem is a tinted banner (text on its own background), readable in light and dark
         self.problem.setStyleSheet(box_sheet("QLabel#siteProblem", tones.box("fail")))
         self._highlighter.set_tones(tones)
+        self._show_fleet_summary()
+        if self.fetch_note.isVisible():
+            self.fetch_note.setStyleSheet(box_sheet("QLabel#fetchNote", tones.box("info")))
+        if self.action_result.isVisible():
+            ok = self.action_result.property("ok") is not False
+            self.action_result.setStyleSheet(
+                box_sheet("QLabel#actionResult", tones.box("pass" if ok else "warn"))
+            )
+        if self._workloads:
+            self._workload_chosen(self.workloads_view.currentIndex())
+        if self._findings:
+            self._finding_chosen(self.lint_view.currentIndex())
         if self.detail is not None:
             self.sync_line.setText(self._sync_line_html(self.detail.status))
         self.site_list.viewport().update()
@@ -300,13 +284,14 @@ class SitesPage(Page):
             self._apply_tones()
         super().changeEvent(event)
 
-    def _table(self, model: RowsModel, name: str) -> QTableView:
-        view = QTableView()
+    def _table(self, model: RowsModel, name: str) -> FittedTable:
+        view = FittedTable()
         view.setObjectName(name)
         view.setModel(model)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
+        view.setWordWrap(True)
+        view.setTextElideMode(Qt.TextElideMode.ElideRight)
         view.verticalHeader().hide()
         view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
         header = view.horizontalHeader()
@@ -327,7 +312,20 @@ class SitesPage(Page):
             from ecs_field.sites.status.overview import site_overview
 
             registry = Registry.load()
+            if not registry.sites and first_run():
+                # the README's promise: the demo site is there on first run (as self-test makes it)
+                from ecs_field.sites.demo import ensure_demo_site
+
+                ensure_demo_site()
+                registry = Registry.load()
             return registry.sites, site_overview(registry.names())
+
+        if not self._sites and first_run():
+            from ecs_field.sites.repo.gitrepo import git_available
+
+            if not git_available():
+                self._show_problem(*NO_GIT)
+                return
 
         self.jobs.run(
             job,
@@ -339,13 +337,15 @@ class SitesPage(Page):
     def _fill_list(self, result: tuple[list[Any], list[Any]], wanted: str | None) -> None:
         sites, overview = result
         self._sites = {s.name: s for s in sites}
+        self._overview = list(overview)
+        self._show_fleet_summary()
         self.site_list.blockSignals(True)
         self.site_list.clear()
         for row in overview:
             item = QListWidgetItem(row.name)
             item.setData(ROLE_NAME, row.name)
             item.setData(ROLE_OVERVIEW, row)
-            item.setToolTip(f"{row.name}: {label_for(row.sync)}")
+            item.setToolTip(site_tooltip(row))
             self.site_list.addItem(item)
         self.site_list.blockSignals(False)
         self.empty_hint.setVisible(not overview)
@@ -367,10 +367,14 @@ class SitesPage(Page):
         """Start loading a site's detail in a worker; a newer request makes older results ignored."""
         from ecs_field.sites.status.snapshot import human_age  # noqa: F401 - warm the import off the hot path
 
+        if name != self.current:
+            self.action_result.hide()  # a result belongs to the site it was done on
         self.current = name
         self._load_generation += 1
         generation = self._load_generation
         self._loading_name = name
+        if self.detail is not None and self.detail.name != name:
+            self._clear_site_data()  # never another site's rows under this title
         self.site_title.setText(name)
         self.sync_line.setText("Loading…")
         self.sync_message.setText("")
@@ -407,6 +411,7 @@ class SitesPage(Page):
         if generation != self._load_generation:
             return
         self._loading_name = None
+        self._clear_site_data()
         self.sync_line.setText("")
         self.badge.set_word("unknown")
         self._show_problem(message, hint)
@@ -475,24 +480,23 @@ class SitesPage(Page):
         return " · ".join(parts)
 
     def _fill_workloads(self, status: dict[str, Any]) -> None:
+        self._workloads = list(status["workloads"])
         rows = [
             [
                 w["health"],
                 w["kind"],
-                w["namespace"] or "",
-                w["name"],
-                w["desired"],
-                w["observed"],
-                w["message"],
+                f"{w['namespace']}/{w['name']}" if w.get("namespace") else w["name"],
+                w["message"] or "",
             ]
-            for w in status["workloads"]
+            for w in self._workloads
         ]
         tips = [
             f"{w.get('file') or 'not in the repository'}{':' + str(w['line']) if w.get('line') else ''}\n"
-            f"{w['message']}"
-            for w in status["workloads"]
+            f"Desired: {w['desired']}\nObserved: {w['observed']}\n{w['message']}"
+            for w in self._workloads
         ]
         self.workloads_model.set_rows(rows, tips)
+        self.workload_detail.clear()
         counts = status.get("counts") or {}
         failing = counts.get("failed", 0) + counts.get("missing", 0)
         # short, so all five tabs fit a 1024 px window; the tooltip says it in full
@@ -500,7 +504,38 @@ class SitesPage(Page):
         self.tabs.setTabToolTip(
             0, f"{len(rows)} workloads" + (f", {failing} failed or missing" if failing else ", none failing")
         )
-        _fit_columns(self.workloads_view, [95, 140, 95, 120, 210, 210])
+        self.workloads_view.set_caps([100, 150, 190])
+        self.select_first_failing()
+
+    def select_first_failing(self) -> None:
+        """Choose the first failed (else missing, else first) workload: its reason shows at once."""
+        words = [row[0] for row in self.workloads_model.rows]
+        if not words:
+            return
+        row = next((words.index(w) for w in ("failed", "missing") if w in words), 0)
+        self.workloads_view.selectRow(row)
+        self._workload_chosen(self.workloads_model.index(row, 0))
+
+    def _workload_chosen(self, current: QModelIndex, _previous: QModelIndex | None = None) -> None:
+        row = current.row() if current.isValid() else -1
+        if not 0 <= row < len(self._workloads):
+            self.workload_detail.clear()
+            return
+        w = self._workloads[row]
+        where = w.get("file") or "not in the repository"
+        if w.get("line"):
+            where += f":{w['line']}"
+        self.workload_detail.show_fields(
+            [
+                ("Workload", f"{w['kind']} {w['namespace'] + '/' if w.get('namespace') else ''}{w['name']}"),
+                ("Health", label_for(w["health"])),
+                ("Reason", w.get("message") or ""),
+                ("Desired", str(w.get("desired") or "")),
+                ("Observed", str(w.get("observed") or "")),
+                ("Defined in", where),
+            ],
+            colour={"Health": colour_for(w["health"])},
+        )
 
     def _fill_changes(self, status: dict[str, Any], diffs: dict[str, str]) -> None:
         self.pending_list.clear()
@@ -528,23 +563,43 @@ class SitesPage(Page):
         self.diff_view.setPlainText(self.detail.diffs.get(sha, "(diff not loaded for this commit)"))
 
     def _fill_lint(self, lint: dict[str, Any] | None) -> None:
-        findings = (lint or {}).get("findings") or []
+        self._findings = list((lint or {}).get("findings") or [])
         rows = [
             [
                 f["severity"],
                 f["rule"],
                 f"{f['file']}:{f['line']}" if f.get("line") else f["file"],
-                f.get("object") or "",
                 f["message"],
-                f.get("hint") or "",
             ]
-            for f in findings
+            for f in self._findings
         ]
         self.lint_model.set_rows(rows)
+        self.lint_detail.clear()
         counts = (lint or {}).get("counts") or {}
         errors = counts.get("error", 0)
         self.tabs.setTabText(2, f"&Lint ({errors} error{'s' if errors != 1 else ''})" if errors else "&Lint")
-        _fit_columns(self.lint_view, [80, 130, 200, 200, 430])
+        self.lint_view.set_caps([90, 150, 200])
+        if rows:
+            self.lint_view.selectRow(0)
+            self._finding_chosen(self.lint_model.index(0, 0))
+
+    def _finding_chosen(self, current: QModelIndex, _previous: QModelIndex | None = None) -> None:
+        row = current.row() if current.isValid() else -1
+        if not 0 <= row < len(self._findings):
+            self.lint_detail.clear()
+            return
+        f = self._findings[row]
+        self.lint_detail.show_fields(
+            [
+                ("Severity", label_for(f["severity"])),
+                ("Rule", f["rule"]),
+                ("Where", f"{f['file']}:{f['line']}" if f.get("line") else f["file"]),
+                ("Object", f.get("object") or ""),
+                ("Message", f["message"]),
+                ("Hint", f.get("hint") or ""),
+            ],
+            colour={"Severity": colour_for(f["severity"])},
+        )
 
     def _fill_flux(self, status: dict[str, Any]) -> None:
         rows = [
@@ -572,28 +627,46 @@ class SitesPage(Page):
                 for e in events
             ]
         )
-        _fit_columns(self.flux_view, [90, 130, 60, 80, 150])
-        _fit_columns(self.events_view, [140, 70, 200, 220])
+        self.flux_view.set_caps([100, 160, 60, 80, 160])
+        self.events_view.set_caps([150, 70, 160, 220])
 
     def _update_list_item(self, detail: Any) -> None:
         from ecs_field.sites.status.overview import site_overview
 
+        fresh = site_overview([detail.name])[0]
         for row in range(self.site_list.count()):
             item = self.site_list.item(row)
             if item.data(ROLE_NAME) == detail.name:
-                item.setData(ROLE_OVERVIEW, site_overview([detail.name])[0])
+                item.setData(ROLE_OVERVIEW, fresh)
+                item.setToolTip(site_tooltip(fresh))
+        self._overview = [fresh if o.name == detail.name else o for o in self._overview]
+        self._show_fleet_summary()
+
+    def _clear_site_data(self) -> None:
+        """Empty every tab and its count: what is shown belongs to no site until the next load."""
+        from ecs_field.sites.status.overview import NetworkView
+
+        self.detail = None
+        self._workloads, self._findings = [], []
+        for model in (self.workloads_model, self.lint_model, self.flux_model, self.events_model):
+            model.set_rows([])
+        self.workload_detail.clear()
+        self.lint_detail.clear()
+        self.pending_list.clear()
+        self.diff_view.clear()
+        self.network.set_view(NetworkView())
+        for index, text in enumerate(TAB_TITLES):
+            self.tabs.setTabText(index, text)
+        self.tabs.setTabToolTip(0, "")
+        self.badge.set_word("unknown")
 
     def _clear_detail(self) -> None:
         self.current = None
-        self.detail = None
+        self._clear_site_data()
         self.site_title.setText("No site")
-        self.badge.set_word("unknown")
         self.sync_line.setText("")
         self.sync_message.setText("Add a site (its Git repository and host API) to see its state here.")
-        for model in (self.workloads_model, self.lint_model, self.flux_model, self.events_model):
-            model.set_rows([])
-        self.pending_list.clear()
-        self.diff_view.clear()
+        self.action_result.hide()
         self._set_actions_enabled(False)
 
     def _show_problem(self, message: str, hint: str = "") -> None:
@@ -606,15 +679,30 @@ class SitesPage(Page):
             button.setEnabled(enabled and not busy)
         self.import_button.setEnabled(enabled and not busy)
         site = self._sites.get(self.current or "")
-        if site is not None and not site.hosts:
+        note = fetch_note(site) if enabled and site is not None else ""
+        if note:
             self.fetch_button.setEnabled(False)
-            self.fetch_button.setToolTip("This site has no host API address: add one with Edit…, "
-                                         "or import a snapshot file.")
+            self.fetch_button.setToolTip(_plain(note))
+            self.fetch_note.setText(note)
+            self.fetch_note.setStyleSheet(box_sheet("QLabel#fetchNote", current_tones().box("info")))
         else:
             self.fetch_button.setToolTip("Read the host's status over its API (needs the site LAN)")
+            self.fetch_note.clear()
+        self.fetch_note.setVisible(bool(note))
+
+    def _note_link(self, link: str) -> None:
+        if link == "edit":
+            self.edit_site()
+        elif link == "import":
+            self.import_snapshot_dialog()
+
+    def _show_fleet_summary(self) -> None:
+        self.fleet_summary.setText(fleet_summary_html(self._overview, current_tones()))
+        self.fleet_summary.setVisible(bool(self._overview))
 
     # -- actions -------------------------------------------------------------------------------------------
     def _run_action(self, label: str, fn: Any, on_success: Any) -> None:
+        self.action_result.hide()  # this action's result replaces the last one
         self.progress_label.setText(label)
         self.progress.setRange(0, 0)
         self.progress_box.show()
@@ -658,7 +746,7 @@ class SitesPage(Page):
         if site is None:
             return
 
-        def job(progress: Any, cancel: CancelToken) -> str:
+        def job(progress: Any, cancel: CancelToken) -> tuple[bool, str]:
             import os
 
             from ecs_field.sites.registry import local_repo_path
@@ -670,12 +758,14 @@ class SitesPage(Page):
                 SiteRepo.clone(
                     site.repo, path, branch=site.branch or None, progress=progress, cancel=cancel, token=token
                 )
-                return f"Cloned {site.repo}."
+                return True, f"Cloned {site.repo}."
             result = SiteRepo(path).pull_ff_only(progress=progress, cancel=cancel, token=token)
-            return result.message
+            return bool(result.ok), result.message
 
-        def pulled(message: str) -> None:
-            self.sync_message.setText(message)
+        def pulled(outcome: tuple[bool, str]) -> None:
+            ok, message = outcome
+            # the result stays above the tabs; the reload that follows fills the rest around it
+            self.show_result(f"Pull: {message}", ok=ok)
             self.reload_current()
 
         self._run_action(f"Pulling {name}", job, pulled)
@@ -692,7 +782,11 @@ class SitesPage(Page):
             snapshot, _ = fetch_site_snapshot(site, ca_file=ca_file, progress=progress, cancel=cancel)
             return snapshot
 
-        self._run_action(f"Fetching the snapshot of {name}", job, lambda _snapshot: self.reload_current())
+        def fetched(_snapshot: Any) -> None:
+            self.show_result(f"Fetched a new snapshot of {name} from its host.", ok=True)
+            self.reload_current()
+
+        self._run_action(f"Fetching the snapshot of {name}", job, fetched)
 
     def import_snapshot_dialog(self) -> None:
         if not self.current:
@@ -719,7 +813,11 @@ class SitesPage(Page):
             save_snapshot(name, snapshot)
             return snapshot
 
-        self._run_action(f"Importing {path.name}", job, lambda _snapshot: self.reload_current())
+        def imported(_snapshot: Any) -> None:
+            self.show_result(f"Imported {path.name} as the snapshot of {name}.", ok=True)
+            self.reload_current()
+
+        self._run_action(f"Importing {path.name}", job, imported)
 
     def add_site(self, repo_hint: str = "") -> None:
         from ecs_field.gui.widgets.sites_dialog import SiteDialog
@@ -736,7 +834,24 @@ class SitesPage(Page):
             return
         dialog = SiteDialog(self, site)
         if dialog.exec() and dialog.result_site is not None:
-            self._save_site(dialog.result_site, new=False)
+            self.save_edit(site.name, dialog.changed_fields())
+
+    def save_edit(self, name: str, changes: dict[str, Any]) -> None:
+        """Save an edited site through the registry's edit (what `ecs-field sites edit` uses)."""
+        from ecs_field.errors import EcsFieldError
+        from ecs_field.sites.registry import Registry
+
+        if not changes:
+            self.show_result(f"{name}: nothing changed.", ok=True)
+            return
+        try:
+            Registry.load().update_fields(name, **changes)
+        except EcsFieldError as exc:
+            QMessageBox.warning(self, "Site not saved", str(exc))
+            return
+        said = ", ".join(sorted(FIELD_WORDS.get(key, key) for key in changes))
+        self.show_result(f"Saved {name}: changed {said}.", ok=True)
+        self.refresh_list(select=name)
 
     def _save_site(self, site: Any, *, new: bool) -> None:
         from ecs_field.errors import EcsFieldError
@@ -749,6 +864,15 @@ class SitesPage(Page):
             QMessageBox.warning(self, "Site not saved", str(exc))
             return
         self.refresh_list(select=site.name)
+
+    def show_result(self, message: str, *, ok: bool) -> None:
+        """The last action's result, kept until the user picks another site or acts again."""
+        self.action_result.setText(message)
+        self.action_result.setProperty("ok", ok)
+        self.action_result.setStyleSheet(
+            box_sheet("QLabel#actionResult", current_tones().box("pass" if ok else "warn"))
+        )
+        self.action_result.show()
 
     def remove_site(self) -> None:
         from ecs_field.errors import EcsFieldError
@@ -796,11 +920,7 @@ class SitesPage(Page):
 
         if not git_available():
             # A laptop without Git: the page must say so in one clear message, not fail.
-            self._show_problem(
-                "Git is not installed on this computer, so site repositories cannot be read.",
-                "Install Git (Windows: Git for Windows; macOS: the Xcode command line tools; "
-                "Linux: the git package), then open this page again.",
-            )
+            self._show_problem(*NO_GIT)
             return
         site = ensure_demo_site()
         self.refresh_list(select=site.name)
@@ -814,6 +934,47 @@ class SitesPage(Page):
             raise RuntimeError("demo site did not load within 20 s")
         if not self.detail.status["workloads"]:
             raise RuntimeError("demo site shows no workloads")
+
+
+TAB_TITLES = ("&Workloads", "&Changes", "&Lint", "Flu&x && events", "&Network")
+FIELD_WORDS = {"hosts": "host API", "token_env": "token variable", "ca_file": "host CA file"}
+NO_GIT = (
+    "Git is not installed on this computer, so site repositories cannot be read.",
+    "Install Git (Windows: Git for Windows; macOS: the Xcode command line tools; "
+    "Linux: the git package), then open this page again.",
+)
+
+
+def first_run() -> bool:
+    """No demo was ever built here: the registry's emptiness is the user's first start, not a
+    choice (a removed demo leaves its folder, so it is not created again)."""
+    from ecs_field.sites.demo import demo_dir
+
+    return not demo_dir().exists()
+
+
+def fetch_note(site: Any) -> str:
+    """Why Fetch snapshot is off for ``site``, with the page's ways on ("" when it is on)."""
+    from ecs_field.sites.demo import DEMO_SITE
+
+    if site.hosts:
+        return ""
+    ways = (
+        "Give it one with <a href='edit'>Edit…</a> (Host API), or "
+        "<a href='import'>import a snapshot</a> taken on the site's LAN."
+    )
+    if site.name == DEMO_SITE:
+        return (
+            "<b>Fetch snapshot is off:</b> the demo site has no host API address (its snapshot came with "
+            "the app). " + ways
+        )
+    return "<b>Fetch snapshot is off:</b> this site has no host API address. " + ways
+
+
+def _plain(html_text: str) -> str:
+    import re
+
+    return re.sub(r"<[^>]+>", "", html_text)
 
 
 def _on_click(button: QPushButton, action: Any) -> None:
@@ -839,6 +1000,12 @@ def _short(revision: str) -> str:
     return f"{parsed.ref + '@' if parsed.ref else ''}{parsed.sha[:8]}"
 
 
-def _fit_columns(view: QTableView, widths: list[int]) -> None:
-    for column, width in enumerate(widths):
-        view.setColumnWidth(column, width)
+def _with_pane(table: QWidget, pane: QWidget) -> QSplitter:
+    """The table above, the chosen row in full below (the pane keeps a few lines at 640 px)."""
+    box = QSplitter(Qt.Orientation.Vertical)
+    box.addWidget(table)
+    box.addWidget(pane)
+    box.setStretchFactor(0, 3)
+    box.setStretchFactor(1, 2)
+    box.setChildrenCollapsible(False)
+    return box

@@ -25,6 +25,10 @@ WORD_STATES = {
     "current": "pass",
     "in-progress": "warn",
     "missing": "fail",
+    # site health words (the fleet view)
+    "healthy": "pass",
+    "degraded": "fail",
+    "progressing": "warn",
     # lint severities
     "error": "fail",
     "warning": "warn",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -19,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ecs_field.errors import EcsFieldError
 from ecs_field.gui.theme import current_tones
-from ecs_field.sites.registry import Host, Site, validate_site
+from ecs_field.sites.registry import Host, Site, is_remote_repo, validate_site
 
 
 class SiteDialog(QDialog):
@@ -62,24 +64,33 @@ class SiteDialog(QDialog):
         inv_row.addWidget(inv_browse)
 
         form = QFormLayout()
-        form.addRow("&Name", self.name)
-        form.addRow("&Repository", repo_row)
-        form.addRow("&Branch", self.branch)
-        form.addRow("&Path in repository", self.path)
-        form.addRow("Host &API", self.api)
-        form.addRow("&Token variable", self.token_env)
-        form.addRow("Host CA &file", self.ca_file)
-        form.addRow("&Inventory", inv_row)
-        # rows holding a layout (field + browse button) get no buddy by themselves: the mnemonic
-        # must still put the cursor in the field
-        for field, row in ((self.repo, repo_row), (self.inventory, inv_row)):
-            label = form.labelForField(row)
+        self._field_errors: dict[QLineEdit, QLabel] = {}
+        # required fields carry a star in their label and say so to screen readers
+        form.addRow("&Name *", self._with_error(self.name, self.name))
+        form.addRow("&Repository *", self._with_error(repo_row, self.repo))
+        form.addRow("&Branch", self._with_error(self.branch, self.branch))
+        form.addRow("&Path in repository", self._with_error(self.path, self.path))
+        form.addRow("Host &API", self._with_error(self.api, self.api))
+        form.addRow("&Token variable", self._with_error(self.token_env, self.token_env))
+        form.addRow("Host CA &file", self._with_error(self.ca_file, self.ca_file))
+        form.addRow("&Inventory", self._with_error(inv_row, self.inventory))
+        for field in (self.name, self.repo):
+            field.setAccessibleDescription("required")
+        # the mnemonic of a row must put the cursor in its field (rows hold a container)
+        for field in self._field_errors:
+            container = field.parentWidget()
+            while container is not None and form.labelForField(container) is None:
+                container = container.parentWidget()
+            label = form.labelForField(container) if container is not None else None
             if isinstance(label, QLabel):
                 label.setBuddy(field)
+        required = QLabel("* required")
+        required.setObjectName("siteDialogRequired")
         self.error = QLabel()
         self.error.setObjectName("siteDialogError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(f"color: {current_tones().failed};")  # readable on light and dark
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -87,6 +98,7 @@ class SiteDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(required)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         if repo_hint and not site:
@@ -132,13 +144,147 @@ class SiteDialog(QDialog):
         validate_site(site)
         return site
 
+    def _with_error(self, row: QWidget | QLayout, field: QLineEdit) -> QWidget:
+        """The field (or its row with a browse button) with its own error line under it."""
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        if isinstance(row, QLayout):
+            column.addLayout(row)
+        else:
+            column.addWidget(row)
+        error = QLabel()
+        error.setObjectName("fieldError")
+        error.setWordWrap(True)
+        error.hide()
+        column.addWidget(error)
+        self._field_errors[field] = error
+        return box
+
+    def field_problems(self) -> dict[QLineEdit, str]:
+        """Every field's problem at once, each checked by the registry's own validation."""
+        problems: dict[QLineEdit, str] = {}
+        name = self.name.text().strip()
+        repo = self.repo.text().strip()
+        probe_name = "new-site"
+        if not name:
+            problems[self.name] = "Required: a short name such as depot-7."
+        else:
+            message = _problem(Site(name=name, repo="probe"), "")
+            if message:
+                problems[self.name] = message
+            else:
+                probe_name = name
+        prefix = f"site {probe_name}: "
+        if not repo:
+            problems[self.repo] = "Required: a Git URL or the folder of a clone."
+        elif not is_remote_repo(repo) and not Path(repo).expanduser().is_dir():
+            problems[self.repo] = f"No such folder: {repo}. Give an existing clone's folder or a Git URL."
+        checks: list[tuple[QLineEdit, Site]] = [
+            (self.path, Site(name=probe_name, repo="probe", path=self.path.text().strip() or "./")),
+            (self.token_env, Site(name=probe_name, repo="probe", token_env=self.token_env.text().strip())),
+        ]
+        api = self.api.text().strip()
+        if api:
+            checks.append((self.api, Site(name=probe_name, repo="probe", hosts=(Host("host-1", api),))))
+        for field, probe in checks:
+            message = _problem(probe, prefix)
+            if message:
+                problems[field] = message
+        ca = self.ca_file.text().strip()
+        if ca:
+            from ecs_field.sites.status.tls import check_ca_file
+
+            try:
+                check_ca_file(Path(ca).expanduser(), option="Host CA file")
+            except EcsFieldError as exc:
+                problems[self.ca_file] = _sentence(exc.message, exc.hint)
+        inventory = self.inventory.text().strip()
+        if inventory and not Path(inventory).expanduser().is_file():
+            problems[self.inventory] = f"No such file: {inventory}. Give an inventory JSON or a dump file."
+        return problems
+
+    def show_problems(self, problems: dict[QLineEdit, str]) -> None:
+        tones = current_tones()  # readable on light and dark
+        for field, label in self._field_errors.items():
+            message = problems.get(field, "")
+            label.setText(message)
+            label.setVisible(bool(message))
+            label.setStyleSheet(f"color: {tones.failed};")
+            field.setStyleSheet(f"QLineEdit {{ border: 2px solid {tones.failed}; }}" if message else "")
+        if problems:
+            # in the order of the form, top to bottom
+            problems = {f: problems[f] for f in self._field_errors if f in problems}
+            count = len(problems)
+            self.error.setText(
+                f"{count} field{'s need' if count != 1 else ' needs'} a fix before saving (marked in red): "
+                + ", ".join(_field_name(self, f) for f in problems)
+                + "."
+            )
+            self.error.setStyleSheet(f"color: {tones.failed};")
+            self.error.show()
+            next(iter(problems)).setFocus()
+        else:
+            self.error.clear()
+            self.error.hide()
+
     def _accept(self) -> None:
-        try:
-            self.result_site = self.build_site()
-        except EcsFieldError as exc:
-            self.error.setText(exc.message + (f"\n{exc.hint}" if exc.hint else ""))
+        problems = self.field_problems()
+        if not problems:
+            try:
+                self.result_site = self.build_site()
+            except EcsFieldError as exc:  # a rule no single field shows (e.g. two hosts)
+                self.result_site = None
+                self.show_problems({})
+                self.error.setText(exc.message + (f"\n{exc.hint}" if exc.hint else ""))
+                self.error.setStyleSheet(f"color: {current_tones().failed};")
+                self.error.show()
+                return
+        self.show_problems(problems)
+        if problems:
+            self.result_site = None
             return
         self.accept()
+
+    def changed_fields(self) -> dict[str, object]:
+        """The fields of the edited site that differ from the registry's (for Registry.update_fields)."""
+        if self._original is None or self.result_site is None:
+            return {}
+        before, after = self._original.to_dict(), self.result_site.to_dict()
+        keys = ("repo", "branch", "path", "hosts", "token_env", "ca_file", "inventory")
+        return {
+            key: getattr(self.result_site, key) for key in keys if before.get(key) != after.get(key)
+        }
+
+
+def _problem(site: Site, prefix: str) -> str:
+    try:
+        validate_site(site)
+    except EcsFieldError as exc:
+        return _sentence(exc.message.removeprefix(prefix), exc.hint)
+    return ""
+
+
+def _sentence(message: str, hint: str) -> str:
+    """"Message. Hint": the registry's words as one readable line under the field."""
+    message = message[:1].upper() + message[1:]
+    if message and message[-1] not in ".!?":
+        message += "."
+    return f"{message} {hint}" if hint else message
+
+
+def _field_name(dialog: SiteDialog, field: QLineEdit) -> str:
+    return {
+        dialog.name: "Name",
+        dialog.repo: "Repository",
+        dialog.branch: "Branch",
+        dialog.path: "Path in repository",
+        dialog.api: "Host API",
+        dialog.token_env: "Token variable",
+        dialog.ca_file: "Host CA file",
+        dialog.inventory: "Inventory",
+    }.get(field, "Field")
 
 
 def _name_from(repo: str) -> str:

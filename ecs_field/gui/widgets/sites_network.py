@@ -8,7 +8,7 @@ box does not have is drawn red with "missing": the profile would fail on that ho
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ecs_field.gui.theme import Tones, tones_for
@@ -18,10 +18,11 @@ SWITCH_W = 230
 ROW_H = 24
 HEADER_H = 30
 GAP = 28
-NIC_W = 150
-NIC_H = 48
+NIC_W = 176
+NIC_H = 64  # name, then the chip on up to two lines: a long chip name wraps instead of being cut
 MARGIN = 16
-WIRE_H = 70
+WIRE_MIN_H = 70
+LANE_STEP = 9  # each uplink's horizontal run has its own height, so no two lines lie on each other
 
 
 class NetworkDiagram(QWidget):
@@ -42,6 +43,12 @@ class NetworkDiagram(QWidget):
     def _switch_height(self, switch: SwitchView) -> int:
         return HEADER_H + max(1, len(switch.port_groups)) * ROW_H + 10
 
+    def _wire_count(self) -> int:
+        return sum(1 for s in self.view.switches for u in s.uplinks if u in {n.name for n in self.view.nics})
+
+    def _wire_height(self) -> int:
+        return max(WIRE_MIN_H, 28 + self._wire_count() * LANE_STEP)
+
     def _layout(self) -> tuple[dict[str, QRectF], dict[str, QRectF], float]:
         switches: dict[str, QRectF] = {}
         x = float(MARGIN)
@@ -51,7 +58,7 @@ class NetworkDiagram(QWidget):
             switches[switch.name] = QRectF(x, MARGIN + 22, SWITCH_W, height)
             x += SWITCH_W + GAP
             tallest = max(tallest, height)
-        nic_y = MARGIN + 22 + tallest + WIRE_H
+        nic_y = MARGIN + 22 + tallest + self._wire_height()
         nics: dict[str, QRectF] = {}
         n_nics = len(self.view.nics)
         total_w = max(x - GAP, MARGIN + n_nics * (NIC_W + 16))
@@ -68,6 +75,40 @@ class NetworkDiagram(QWidget):
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
+
+    def wire_paths(self) -> list[tuple[SwitchView, str, list[QPointF]]]:
+        """Each uplink's line: down from its switch, across at its own height (its lane), down to
+        its own point on the NIC. Wires may cross; no two lie on top of each other."""
+        switches, nics, _ = self._layout()
+        if not switches:
+            return []
+        lanes_top = max(r.bottom() for r in switches.values()) + 14
+        wires = [
+            (switch, index, uplink)
+            for switch in self.view.switches
+            for index, uplink in enumerate(switch.uplinks)
+            if uplink in nics
+        ]
+        into: dict[str, list[int]] = {}
+        for number, (_switch, _index, uplink) in enumerate(wires):
+            into.setdefault(uplink, []).append(number)
+        paths = []
+        for number, (switch, index, uplink) in enumerate(wires):
+            box = switches[switch.name]
+            nic_box = nics[uplink]
+            sharing = into[uplink]
+            offset = (sharing.index(number) - (len(sharing) - 1) / 2) * 14
+            start = QPointF(box.left() + 30 + index * 26, box.bottom())
+            end = QPointF(nic_box.center().x() + offset, nic_box.top())
+            lane_y = lanes_top + number * LANE_STEP
+            paths.append(
+                (
+                    switch,
+                    uplink,
+                    [start, QPointF(start.x(), lane_y), QPointF(end.x(), lane_y), end],
+                )
+            )
+        return paths
 
     # -- painting -------------------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -95,28 +136,18 @@ class NetworkDiagram(QWidget):
         painter.setPen(text_colour)
         painter.drawText(QPointF(MARGIN, MARGIN + 12), "Host network (from the HostConfiguration profile)")
         # wires first, so boxes sit on top
-        for switch in self.view.switches:
-            box = switches[switch.name]
-            for index, uplink in enumerate(switch.uplinks):
-                nic_box = nics.get(uplink)
-                if nic_box is None:
-                    continue
-                nic = next(n for n in self.view.nics if n.name == uplink)
-                colour = QColor(
-                    tones.failed
-                    if not nic.present
-                    else tones.passed if uplink in switch.active else tones.not_checked
-                )
-                pen = QPen(colour, 2.2)
-                if uplink in switch.standby and uplink not in switch.active:
-                    pen.setStyle(Qt.PenStyle.DashLine)
-                painter.setPen(pen)
-                start = QPointF(box.left() + 30 + index * 26, box.bottom())
-                end = QPointF(nic_box.center().x(), nic_box.top())
-                mid_y = (start.y() + end.y()) / 2
-                painter.drawLine(start, QPointF(start.x(), mid_y))
-                painter.drawLine(QPointF(start.x(), mid_y), QPointF(end.x(), mid_y))
-                painter.drawLine(QPointF(end.x(), mid_y), end)
+        for switch, uplink, points in self.wire_paths():
+            nic = next(n for n in self.view.nics if n.name == uplink)
+            colour = QColor(
+                tones.failed
+                if not nic.present
+                else tones.passed if uplink in switch.active else tones.not_checked
+            )
+            pen = QPen(colour, 2.2)
+            if uplink in switch.standby and uplink not in switch.active:
+                pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawPolyline(QPolygonF(points))
         for switch in self.view.switches:
             self._paint_switch(
                 painter, switch, switches[switch.name], bold=bold, small=small, text_colour=text_colour,
@@ -211,8 +242,25 @@ class NetworkDiagram(QWidget):
         else:
             speed = f" · {nic.speed_mbps / 1000:g} Gb/s" if nic.speed_mbps else ""
             detail = (nic.chip or "unknown chip") + speed
-        painter.drawText(
-            box.adjusted(8, 24, -8, 0),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-            metrics.elidedText(detail, Qt.TextElideMode.ElideRight, int(box.width() - 16)),
-        )
+        line_h = metrics.height()
+        width = int(box.width() - 16)
+        for number, line in enumerate(two_lines(detail, metrics, width)):
+            painter.drawText(
+                QRectF(box.left() + 8, box.top() + 24 + number * line_h, width, line_h),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                line,
+            )
+
+
+def two_lines(text: str, metrics: QFontMetrics, width: int) -> list[str]:
+    """``text`` broken at spaces into at most two lines of ``width``; only what is past them is elided."""
+    words = text.split()
+    first = ""
+    while words and metrics.horizontalAdvance((first + " " + words[0]).strip()) <= width:
+        first = (first + " " + words.pop(0)).strip()
+    if not first and words:  # one word wider than the box: it is cut at the box's edge, not lost
+        return [metrics.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, width)]
+    rest = " ".join(words)
+    if not rest:
+        return [first]
+    return [first, metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)]

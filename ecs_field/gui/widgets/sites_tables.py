@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtGui import QColor, QFont, QResizeEvent, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtWidgets import QHeaderView, QTableView
 
 from ecs_field.gui.theme import Tones, current_tones
 from ecs_field.gui.widgets.sites_badge import colour_for, label_for
@@ -67,6 +68,54 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.headers[section]
         return None
+
+
+WRAP_ROWS_UP_TO = 400  # above this, rows stay one line (measuring every row would stall the GUI)
+MIN_LAST_COLUMN = 220  # the reason / message column never gets narrower than this while others shrink
+
+
+class FittedTable(QTableView):
+    """A table that fits its window: leading columns sized to their content up to a cap, the last
+    column takes the rest and wraps, so the reason of a failure is never past the right edge."""
+
+    def __init__(self, caps: list[int] | None = None) -> None:
+        super().__init__()
+        self.caps = caps or []
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def set_caps(self, caps: list[int]) -> None:
+        self.caps = caps
+        self.fit()
+
+    def fit(self) -> None:
+        model = self.model()
+        if model is None or not self.caps:
+            return
+        available = self.viewport().width()
+        metrics = self.fontMetrics()
+        bold_extra = 12  # status words are bold, headers have a sort margin
+        wanted = []
+        for column, cap in enumerate(self.caps):
+            width = metrics.horizontalAdvance(str(model.headerData(column, Qt.Orientation.Horizontal))) + 24
+            for row in range(min(model.rowCount(), 200)):
+                text = str(model.data(model.index(row, column)) or "")
+                width = max(width, metrics.horizontalAdvance(text) + bold_extra + 8)
+            wanted.append(min(cap, width))
+        room = max(0, available - MIN_LAST_COLUMN)
+        total = sum(wanted)
+        if total > room and total:
+            wanted = [max(48, int(w * room / total)) for w in wanted]
+        for column, width in enumerate(wanted):
+            self.setColumnWidth(column, width)
+        rows = self.verticalHeader()
+        if model.rowCount() <= WRAP_ROWS_UP_TO:
+            rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        else:
+            rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit()
 
 
 class DiffHighlighter(QSyntaxHighlighter):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +39,8 @@ class SiteDialog(QDialog):
         self.name = QLineEdit(site.name if site else "")
         self.name.setPlaceholderText("depot-7 (lower-case letters, digits, - . _)")
         self.name.setReadOnly(self.editing)
+        if self.editing:
+            self.name.setToolTip("A site keeps its name (its snapshots and history are filed under it).")
         self.repo = QLineEdit(site.repo if site else repo_hint)
         self.repo.setPlaceholderText("https://git.example.com/edge/depot-7.git or a local folder")
         browse = QPushButton("F&older…")
@@ -90,6 +93,8 @@ class SiteDialog(QDialog):
         self.error.setObjectName("siteDialogError")
         self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.setContentsMargins(0, 0, 0, 3)
+        self.error.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.error.hide()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -98,9 +103,13 @@ class SiteDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(required)
         layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        layout.addStretch(1)  # spare height below the messages, never between them
+        bottom = QHBoxLayout()
+        bottom.addWidget(required)
+        bottom.addStretch(1)
+        bottom.addWidget(buttons)
+        layout.addLayout(bottom)
         if repo_hint and not site:
             self.name.setText(_name_from(repo_hint))
 
@@ -157,6 +166,9 @@ class SiteDialog(QDialog):
         error = QLabel()
         error.setObjectName("fieldError")
         error.setWordWrap(True)
+        # a wrapped label's last line loses its descenders ("_" of ECS_TOKEN) without this room
+        error.setContentsMargins(0, 0, 0, 3)
+        error.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         error.hide()
         column.addWidget(error)
         self._field_errors[field] = error

@@ -278,7 +278,7 @@ def _problem(site: Site, prefix: str) -> str:
     return ""
 
 
-def _sentence(message: str, hint: str) -> str:
+def _sentence(message: str, hint: str | None) -> str:
     """"Message. Hint": the registry's words as one readable line under the field."""
     message = message[:1].upper() + message[1:]
     if message and message[-1] not in ".!?":

@@ -9,6 +9,7 @@ loop never stalls. Pull and Fetch snapshot are workers too, with progress and Ca
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -316,7 +317,8 @@ class SitesPage(Page):
                 # the README's promise: the demo site is there on first run (as self-test makes it)
                 from ecs_field.sites.demo import ensure_demo_site
 
-                ensure_demo_site()
+                with DEMO_LOCK:
+                    ensure_demo_site()
                 registry = Registry.load()
             return registry.sites, site_overview(registry.names())
 
@@ -922,7 +924,8 @@ class SitesPage(Page):
             # A laptop without Git: the page must say so in one clear message, not fail.
             self._show_problem(*NO_GIT)
             return
-        site = ensure_demo_site()
+        with DEMO_LOCK:  # the first open may be building it in a worker right now
+            site = ensure_demo_site()
         self.refresh_list(select=site.name)
         deadline = QDeadlineTimer(20000)
         while (self.detail is None or self.detail.name != site.name) and not deadline.hasExpired():
@@ -936,6 +939,7 @@ class SitesPage(Page):
             raise RuntimeError("demo site shows no workloads")
 
 
+DEMO_LOCK = threading.Lock()  # one demo build at a time: the first open's worker and self-test
 TAB_TITLES = ("&Workloads", "&Changes", "&Lint", "Flu&x && events", "&Network")
 FIELD_WORDS = {"hosts": "host API", "token_env": "token variable", "ca_file": "host CA file"}
 NO_GIT = (

@@ -7,6 +7,7 @@ and 1024x640 (the window), with the themes the app applies (Fusion + light / dar
   first-run     the page opened with an empty registry: the demo site is created and shown
   workloads     the demo site, its failing workload selected (the reason in the detail pane)
   lint          the demo site's lint tab, a finding selected
+  flux          the demo site's Flux & events tab
   network       the demo site's network tab (two vSwitches, a missing NIC)
   fleet         three sites in the list (demo, a second local repo, a not-cloned one)
   not-cloned    a site whose repository is not cloned, chosen after the demo (nothing of the demo left)
@@ -82,6 +83,9 @@ def render(app: QApplication, out: Path, tone: str, work: Path) -> None:
     page.tabs.setCurrentIndex(2)
     page.lint_view.selectRow(0)
     shoot(window, out, f"lint-{tone}")
+
+    page.tabs.setCurrentIndex(3)
+    shoot(window, out, f"flux-{tone}")
 
     page.tabs.setCurrentIndex(4)
     shoot(window, out, f"network-{tone}")

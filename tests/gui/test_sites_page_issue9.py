@@ -404,3 +404,13 @@ def test_fleet_counts_and_last_error_match_sites_list(qtbot: QtBot, page: SitesP
     index_alpha = page.site_list.indexFromItem(alpha)
     index_charlie = page.site_list.indexFromItem(items["charlie"])
     assert delegate.sizeHint(option, index_alpha).height() > delegate.sizeHint(option, index_charlie).height()
+
+
+def test_narrow_window_narrows_the_widest_columns_first() -> None:
+    from ecs_field.gui.widgets.sites_tables import shrink_widest
+
+    assert shrink_widest([80, 60, 300, 250], 1000) == [80, 60, 300, 250]  # room enough: unchanged
+    narrowed = shrink_widest([80, 60, 300, 250], 400)
+    assert sum(narrowed) <= 400 and narrowed[:2] == [80, 60]  # short words stay whole
+    assert narrowed[2] == narrowed[3] < 250
+    assert shrink_widest([100, 100], 50) == [48, 48]  # never below the floor

@@ -79,23 +79,35 @@ def site_tooltip(overview: Any) -> str:
     return "\n".join(lines)
 
 
+SYNC_ORDER = ("diverged", "failed", "behind", "ahead", "suspended", "in-sync", "unknown")
+HEALTH_ORDER = ("degraded", "progressing", "healthy", "unknown")
+
+
 def fleet_summary_html(rows: Sequence[Any], tones: Tones) -> str:
-    """"3 sites · 1 in sync, 2 behind · 1 healthy, 2 degraded": each word in its colour."""
+    """"3 sites / Sync: 2 behind, 1 in sync / Health: 1 degraded, 2 healthy": each word in its colour,
+    what needs a hand first."""
     from ecs_field.sites.status.fleet import fleet_counts
 
     if not rows:
         return ""
     counts = fleet_counts(list(rows))
 
-    def words(mapping: dict[str, int]) -> str:
-        ordered = sorted(mapping.items(), key=lambda item: (-item[1], item[0]))
+    def words(mapping: dict[str, int], order: tuple[str, ...]) -> str:
+        ordered = sorted(mapping.items(), key=lambda item: (_rank(item[0], order), item[0]))
         return ", ".join(
             f"<span style='color:{colour_for(word, tones)}'>{n} {label_for(word).lower()}</span>"
             for word, n in ordered
         )
 
     total = f"{len(rows)} site{'s' if len(rows) != 1 else ''}"
-    return f"<b>{total}</b> · {words(counts['sync'])}<br>{words(counts['health'])}"
+    return (
+        f"<b>{total}</b><br>Sync: {words(counts['sync'], SYNC_ORDER)}"
+        f"<br>Health: {words(counts['health'], HEALTH_ORDER)}"
+    )
+
+
+def _rank(word: str, order: tuple[str, ...]) -> int:
+    return order.index(word) if word in order else len(order)
 
 
 class SiteItemDelegate(QStyledItemDelegate):

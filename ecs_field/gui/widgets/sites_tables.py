@@ -101,10 +101,7 @@ class FittedTable(QTableView):
                 text = str(model.data(model.index(row, column)) or "")
                 width = max(width, metrics.horizontalAdvance(text) + bold_extra + 8)
             wanted.append(min(cap, width))
-        room = max(0, available - MIN_LAST_COLUMN)
-        total = sum(wanted)
-        if total > room and total:
-            wanted = [max(48, int(w * room / total)) for w in wanted]
+        wanted = shrink_widest(wanted, max(0, available - MIN_LAST_COLUMN))
         for column, width in enumerate(wanted):
             self.setColumnWidth(column, width)
         rows = self.verticalHeader()
@@ -116,6 +113,21 @@ class FittedTable(QTableView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.fit()
+
+
+def shrink_widest(widths: list[int], room: int, floor: int = 48) -> list[int]:
+    """``widths`` made to fit ``room`` by narrowing the widest columns first (to one common width),
+    so a short column ("Warning", "True") keeps its word whole while long names wrap."""
+    if sum(widths) <= room or not widths:
+        return list(widths)
+    low, high = floor, max(widths)
+    while low < high:  # the largest common cap that fits
+        cap = (low + high + 1) // 2
+        if sum(min(w, cap) for w in widths) <= room:
+            low = cap
+        else:
+            high = cap - 1
+    return [min(w, low) for w in widths]
 
 
 class DiffHighlighter(QSyntaxHighlighter):

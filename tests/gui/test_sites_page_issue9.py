@@ -77,7 +77,11 @@ def test_not_cloned_site_after_demo_shows_none_of_the_demo(qtbot: QtBot, page: S
 # -- reasons and lint messages readable without scrolling sideways -----------------------------------
 def _text_fits(view: FittedTable, row: int, column: int) -> bool:
     text = str(view.model().data(view.model().index(row, column)) or "")
-    width = view.columnWidth(column) - 8  # the cell's margins
+    from PySide6.QtWidgets import QStyle
+
+    # the margins Qt's item delegate leaves on each side of a cell's text
+    margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+    width = view.columnWidth(column) - 2 * margin
     needed = view.fontMetrics().boundingRect(QRect(0, 0, width, 100_000), Qt.TextFlag.TextWordWrap, text)
     return needed.height() <= view.rowHeight(row)
 

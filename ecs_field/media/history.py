@@ -61,6 +61,7 @@ class WriteRecord:
     verified: bool = False
     error: str | None = None
     exit_code: int = 0
+    kickstart: dict[str, Any] | None = None  # {file, hostname, ip} of the ks.cfg on the stick, never a hash
     app_version: str = __version__
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -75,6 +76,8 @@ class WriteRecord:
             raise TypeError("image_name and device_path must be text")
         if not isinstance(record.phases, list):
             raise TypeError("phases must be a list")
+        if record.kickstart is not None and not isinstance(record.kickstart, dict):
+            raise TypeError("kickstart must be an object")
         return record
 
     @property

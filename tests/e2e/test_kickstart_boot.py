@@ -87,6 +87,12 @@ def test_kickstart_stick_boots_with_ks_option_and_the_file_on_it(tmp_path: Path)
         assert done.returncode == 0, done.stderr
         last = json.loads(done.stdout.strip().splitlines()[-1])
         assert last["phase"] == "done" and last["bytes_total"] == size
+        history = run_process("history", "--json")
+        assert history.returncode == 0, history.stderr
+        record = json.loads(history.stdout)["records"][0]
+        expected = {"file": "ks.cfg", "hostname": "esx01.depot7.example", "ip": "10.7.0.10"}
+        assert record["kickstart"] == expected
+        assert "$6$" not in history.stdout  # the record names the kickstart, never the password hash
 
         checked = run_process("verify", str(built.iso), device, "--kickstart", str(kickstart), "--json")
         assert checked.returncode == 0, checked.stderr

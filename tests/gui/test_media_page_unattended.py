@@ -6,18 +6,14 @@ and the comparison are real (loop devices, as root) where a drive is needed.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QLineEdit
 
-from ecs_field.errors import BadInput
-from ecs_field.events import CancelToken
 from ecs_field.gui.widgets.media_kickstart import KickstartDialog, KickstartState
 from ecs_field.media.kickstart.cryptpw import verify as password_matches
-from ecs_field.media.write.writejob import WriteRequest
 from tests.conftest import needs_root
 from tests.e2e.test_safety_loop import MiB, small_image
 from tests.e2e.write_devices import attached_loop
@@ -176,34 +172,16 @@ def test_an_image_written_byte_for_byte_cannot_carry_a_kickstart(
     assert "FAT32 stick built from an ESXi installer ISO" in page.unattended.summary.text()
 
 
-def test_the_helper_never_drops_a_kickstart(tmp_path: Path) -> None:
-    from ecs_field.gui.widgets.media_helper_runner import HelperRunner
-    from ecs_field.media.write.helper import HelperOptions
-    from tests.gui.test_media_page_flow import stand_in_drives
+def test_the_helper_carries_the_kickstart(tmp_path: Path) -> None:
+    """Behind the password prompt the helper gets the kickstart too: never a stick without it."""
+    from ecs_field.media.write.helper import HelperOptions, build_helper
 
-    if "kickstart_path" in {f.name for f in fields(HelperOptions)}:
-        pytest.skip("the helper carries kickstarts now: the end-to-end helper test covers it")
     ks = tmp_path / "ks.cfg"
     ks.write_text("vmaccepteula\n")
-    request = WriteRequest(image_path=tmp_path / "x.iso", mode="uefi-fat32", kickstart_path=ks)
-    runner = HelperRunner(elevated=True)
-    assert not runner.carries_kickstart
-    with pytest.raises(BadInput, match="cannot put a kickstart"):
-        runner._run(request, stand_in_drives()[:1], CancelToken())
-
-
-def test_the_section_says_when_the_runner_cannot_carry_a_kickstart(
-    qtbot: Any, tmp_path: Path, listing: Listing
-) -> None:
-    from ecs_field.gui.widgets.media_helper_runner import HelperRunner
-    from ecs_field.media.write.helper import HelperOptions
-
-    if "kickstart_path" in {f.name for f in fields(HelperOptions)}:
-        pytest.skip("the helper carries kickstarts now")
-    page, _ = ready_page(qtbot, tmp_path)
-    page.set_runner(HelperRunner(elevated=True))
-    assert not page.unattended.enabled.isEnabled()
-    assert "started as administrator" in page.unattended.summary.text()
+    options = HelperOptions(mode="uefi-fat32", kickstart_path=ks)
+    cmd = build_helper(tmp_path / "x.iso", ["/dev/sdz"], options, workdir=tmp_path, platform="linux",
+                       elevated=False)
+    assert cmd.argv[cmd.argv.index("--kickstart") + 1] == str(ks.absolute())
 
 
 # -- real sticks (loop devices) ---------------------------------------------------------------------------

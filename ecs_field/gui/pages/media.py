@@ -649,11 +649,6 @@ class MediaPage(Page):
 
     def _kickstart_unavailable(self) -> str:
         """Why the chosen image cannot carry an unattended install ("" when it can, or none is chosen)."""
-        if not self.runner.carries_kickstart:
-            return (
-                "Needs the app started as administrator: the write helper behind the password prompt "
-                "cannot carry a kickstart yet."
-            )
         # an image that is not bootable can only go on byte for byte ("Write anyway"): no kickstart either
         if self.image_info is None or self.image_info.write_mode == "uefi-fat32":
             return ""

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
 
-from ecs_field.errors import BadInput
 from ecs_field.events import CancelToken
 from ecs_field.gui.widgets.media_runner import RunOutcome, WriteRunner, done_outcome, failed_outcome
 from ecs_field.media.drives import Drive
@@ -64,12 +62,6 @@ class HelperRunner(WriteRunner):
         super().__init__(parent)
         self._elevated = elevated
 
-    @property
-    def carries_kickstart(self) -> bool:
-        from ecs_field.media.write.helper import HelperOptions
-
-        return "kickstart_path" in {f.name for f in fields(HelperOptions)}
-
     def _run(self, request: Any, drives: list[Drive], cancel: CancelToken) -> list[RunOutcome]:
         from ecs_field.media.library.store import recheck_image_for_write
         from ecs_field.media.write.helper import HelperOptions, HelperProcess, build_helper
@@ -77,13 +69,6 @@ class HelperRunner(WriteRunner):
         extra: dict[str, Any] = {}
         kickstart = getattr(request, "kickstart_path", None)
         if kickstart is not None:
-            if not self.carries_kickstart:
-                # Never write the stick without the kickstart the person asked for.
-                raise BadInput(
-                    "this version's privileged helper cannot put a kickstart on the stick",
-                    "Nothing was written. Untick “Unattended install”, or start the app as administrator "
-                    "(then it writes without the helper).",
-                )
             extra["kickstart_path"] = kickstart
         options = HelperOptions(
             mode=request.mode,

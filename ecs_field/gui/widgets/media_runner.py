@@ -179,11 +179,6 @@ class WriteRunner(QObject):
         self._thread: threading.Thread | None = None
         self._cancel = CancelToken()
 
-    @property
-    def carries_kickstart(self) -> bool:
-        """Whether a write through this runner can put a kickstart on the stick."""
-        return True
-
     def _run(self, request: Any, drives: list[Drive], cancel: CancelToken) -> list[RunOutcome]:
         """Write and return one outcome per drive (runs on the worker thread)."""
         raise NotImplementedError  # abstract: InProcessRunner and HelperRunner implement it

@@ -80,6 +80,7 @@ class HelperOptions:
     # The drives as the user saw and confirmed them (size, serial): the helper refuses a device
     # that is no longer that drive, e.g. a stick swapped while the password prompt was open.
     expected_drives: tuple[Drive, ...] = ()
+    kickstart_path: Path | None = None  # a ks.cfg for an unattended install (uefi-fat32 sticks only)
 
 
 @dataclass
@@ -137,6 +138,9 @@ def write_arguments(
             "--progress", "json", "--yes", "--helper", "--stall-timeout", f"{options.stall_timeout_s:g}"]
     if options.sha256:
         args += ["--sha256", options.sha256]
+    if options.kickstart_path is not None:
+        # Absolute, like the image: the elevated helper starts in another working folder.
+        args += ["--kickstart", str(Path(options.kickstart_path).absolute())]
     if not options.verify:
         args.append("--no-verify")
     if options.allow_non_removable:

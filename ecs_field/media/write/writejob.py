@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -242,7 +242,7 @@ def _record(
         image_sha256 = written  # a raw write streams the file itself
     extra: dict[str, object] = {}
     kickstart = request._kickstart
-    if kickstart is not None and "kickstart" in {f.name for f in fields(history.WriteRecord)}:
+    if kickstart is not None:
         extra["kickstart"] = kickstart.describe()  # file, host name, IP: never the password hash
     return history.WriteRecord(
         image_name=request.image_path.name,

@@ -7,23 +7,35 @@ the result of an action after its reload, every dialog error at once, wires that
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from pytestqt.qtbot import QtBot
 
 from ecs_field.gui.pages import sites as sites_page
 from ecs_field.gui.pages.sites import TAB_TITLES, SitesPage
+from ecs_field.gui.theme import DARK, LIGHT
 from ecs_field.gui.widgets.sites_dialog import SiteDialog
-from ecs_field.gui.widgets.sites_list import ROLE_OVERVIEW, SiteItemDelegate
+from ecs_field.gui.widgets.sites_list import (
+    ROLE_OVERVIEW,
+    SiteItemDelegate,
+    age_text,
+    error_text,
+    fleet_summary_html,
+    site_tooltip,
+    sync_text,
+)
 from ecs_field.gui.widgets.sites_network import NIC_W, NetworkDiagram, two_lines
 from ecs_field.gui.widgets.sites_tables import FittedTable
 from ecs_field.sites.registry import Registry, Site
-from ecs_field.sites.status.fleet import fleet_counts, save_summary_doc, site_overview
+from ecs_field.sites.status.fleet import SiteOverview, fleet_counts, save_summary_doc, site_overview
 from ecs_field.sites.status.overview import NetworkView, NicView, PortGroupView, SwitchView
 from tests.unit.sites.repo_builder import NAMESPACE, commit_files, make_repo, push, remote_and_clone
 
@@ -418,3 +430,59 @@ def test_narrow_window_narrows_the_widest_columns_first() -> None:
     assert sum(narrowed) <= 400 and narrowed[:2] == [80, 60]  # short words stay whole
     assert narrowed[2] == narrowed[3] < 250
     assert shrink_widest([100, 100], 50) == [48, 48]  # never below the floor
+
+
+# -- outside input: summaries, names and errors of any shape draw and stay text ---------------------
+_words = st.one_of(
+    st.sampled_from(["in-sync", "behind", "ahead", "diverged", "failed", "unknown", "degraded", "healthy"]),
+    st.text(max_size=40),
+)
+_overviews = st.builds(
+    SiteOverview,
+    name=st.text(min_size=1, max_size=60),
+    sync=_words,
+    commits_behind=st.integers(0, 10**6),
+    counts=st.dictionaries(st.text(max_size=10), st.integers(0, 10**6), max_size=4),
+    snapshot_taken_at=st.one_of(st.none(), st.just("2026-12-04T10:00:00Z")),
+    snapshot_age_s=st.one_of(st.none(), st.floats(0, 1e9)),
+    stale=st.booleans(),
+    computed_at=st.one_of(st.none(), st.just("2026-12-04T10:00:00Z")),
+    health=_words,
+    commits_ahead=st.integers(0, 10**6),
+    last_error=st.text(max_size=300),
+    problems=st.lists(st.text(max_size=80), max_size=3),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_overviews, min_size=1, max_size=5))
+def test_fleet_rows_of_any_content_draw_and_stay_text(qtbot: QtBot, rows: list[SiteOverview]) -> None:
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyleOptionViewItem
+
+    for tones in (LIGHT, DARK):
+        summary = fleet_summary_html(rows, tones)
+        # a word from a file never becomes markup: only our own tags are in the summary
+        stripped = summary
+        for tag in ("<b>", "</b>", "<br>", "</span>"):
+            stripped = stripped.replace(tag, "")
+        stripped = re.sub(r"<span style='color:#[0-9a-f]{6}'>", "", stripped)
+        assert "<" not in stripped and ">" not in stripped
+    widget = QListWidget()
+    qtbot.addWidget(widget)
+    delegate = SiteItemDelegate(widget)
+    image = QImage(300, 80, QImage.Format.Format_ARGB32)
+    for row in rows:
+        for text in (sync_text(row), age_text(row), error_text(row), site_tooltip(row)):
+            assert isinstance(text, str)
+        assert "\n" not in error_text(row)  # one line in the list, in full in the tooltip
+        item = QListWidgetItem(row.name)
+        item.setData(Qt.ItemDataRole.UserRole, row.name)
+        item.setData(ROLE_OVERVIEW, row)
+        widget.addItem(item)
+        option = QStyleOptionViewItem()
+        option.initFrom(widget)
+        option.rect = image.rect()
+        painter = QPainter(image)
+        delegate.paint(painter, option, widget.indexFromItem(item))
+        painter.end()

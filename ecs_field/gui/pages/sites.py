@@ -8,6 +8,7 @@ loop never stalls. Pull and Fetch snapshot are workers too, with progress and Ca
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 import time
@@ -462,10 +463,10 @@ class SitesPage(Page):
         snapshot = status["snapshot"]
         applied = status.get("applied_revision") or "not reported"
         applied_short = _short(applied)
-        head = (repo.get("head") or "")[:8] or "no commits"
+        head = html.escape((repo.get("head") or "")[:8]) or "no commits"
         parts = [
-            f"Applied <b>{applied_short}</b>",
-            f"HEAD <b>{head}</b> on {repo.get('branch') or 'detached HEAD'}",
+            f"Applied <b>{html.escape(applied_short)}</b>",
+            f"HEAD <b>{head}</b> on {html.escape(repo.get('branch') or 'detached HEAD')}",
         ]
         if sync == "behind":
             parts.append(

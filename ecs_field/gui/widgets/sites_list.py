@@ -7,6 +7,7 @@ fleet_counts of the same rows. Status is colour and word together (DESIGN.md 6).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,7 +96,7 @@ def fleet_summary_html(rows: Sequence[Any], tones: Tones) -> str:
     def words(mapping: dict[str, int], order: tuple[str, ...]) -> str:
         ordered = sorted(mapping.items(), key=lambda item: (_rank(item[0], order), item[0]))
         return ", ".join(
-            f"<span style='color:{colour_for(word, tones)}'>{n} {label_for(word).lower()}</span>"
+            f"<span style='color:{colour_for(word, tones)}'>{n} {html.escape(label_for(word).lower())}</span>"
             for word, n in ordered
         )
 

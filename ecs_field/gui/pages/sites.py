@@ -1,6 +1,9 @@
-"""The Sites page: every site's sync state at a glance, one site's detail beside it.
+"""The Sites page: the fleet at a glance, one site's detail beside it.
 
-The list reads only small cached files (snapshot heads, last status summaries) in a worker.
+The list is what `ecs-field sites list` shows (ecs_field.sites.status.fleet.site_overview: each
+site's sync, health, snapshot age and last error, and the fleet's counts above it); it reads only
+small cached files (snapshot heads, last status summaries) in a worker. Choosing a site empties
+every tab at once, so no other site's rows ever stand under its title.
 Opening a site runs git, the manifest loader, the linter and the status comparison in a worker
 (ecs_field.sites.status.overview.load_site_detail); the GUI thread only fills models, so the event
 loop never stalls. Pull and Fetch snapshot are workers too, with progress and Cancel.

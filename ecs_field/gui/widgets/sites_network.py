@@ -21,6 +21,7 @@ GAP = 28
 NIC_W = 176
 NIC_H = 64  # name, then the chip on up to two lines: a long chip name wraps instead of being cut
 MARGIN = 16
+NIC_GAP = 14
 WIRE_MIN_H = 70
 LANE_STEP = 9  # each uplink's horizontal run has its own height, so no two lines lie on each other
 
@@ -60,13 +61,13 @@ class NetworkDiagram(QWidget):
             tallest = max(tallest, height)
         nic_y = MARGIN + 22 + tallest + self._wire_height()
         nics: dict[str, QRectF] = {}
-        n_nics = len(self.view.nics)
-        total_w = max(x - GAP, MARGIN + n_nics * (NIC_W + 16))
         nx = float(MARGIN)
         for nic in self.view.nics:
             nics[nic.name] = QRectF(nx, nic_y, NIC_W, NIC_H)
-            nx += NIC_W + 16
-        return switches, nics, max(total_w, nx) + MARGIN
+            nx += NIC_W + NIC_GAP
+        # the drawing's width: its rightmost box and a margin (no trailing gap: no needless scroll bar)
+        right = max([r.right() for r in switches.values()] + [r.right() for r in nics.values()] + [0.0])
+        return switches, nics, right + MARGIN
 
     def sizeHint(self) -> QSize:
         switches, nics, width = self._layout()

@@ -8,8 +8,12 @@ so evaluating a verdict is a handful of dict lookups.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import hashlib
 import logging
+import marshal
+import os
 import re
 import threading
 from collections.abc import Iterable
@@ -19,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from ecs_field import paths
+from ecs_field import paths, storage
 from ecs_field.compat.schema import SECTIONS, TOP_LEVEL_SCALARS, Section, entry_problems
 from ecs_field.errors import BadInput
 from ecs_field.hardware.inventory import Platform
@@ -117,7 +121,7 @@ class CpuModel:
     id: str
     name: str
     vendor: str  # "intel" | "amd"
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[LazyRegex, ...]
     generation: str
     xsave: bool
     support: tuple[tuple[str, str], ...]  # (release ID, alias or "*"; "supported"|"legacy"|"unsupported")
@@ -259,11 +263,11 @@ class PlatformFamily:
     id: str
     name: str
     family: str = ""
-    vendor: re.Pattern[str] | None = None
-    product: re.Pattern[str] | None = None
-    board: re.Pattern[str] | None = None
-    version: re.Pattern[str] | None = None
-    sku: re.Pattern[str] | None = None
+    vendor: LazyRegex | None = None
+    product: LazyRegex | None = None
+    board: LazyRegex | None = None
+    version: LazyRegex | None = None
+    sku: LazyRegex | None = None
     onboard_nics: str = ""
     hybrid: bool | None = None
     status: str = "pass"
@@ -284,7 +288,7 @@ class PlatformFamily:
         if self.vendor is not None and vendor and not self.vendor.match(vendor):
             return None
         for name in PLATFORM_FIELDS:
-            pattern: re.Pattern[str] | None = getattr(self, name)
+            pattern: LazyRegex | None = getattr(self, name)
             value = dmi_value(getattr(platform, name, ""))
             if pattern is not None and value and pattern.match(value):
                 return name
@@ -304,11 +308,45 @@ class NicMatch:
 _CACHE_LIMIT = 4096
 
 
-def _globs(patterns: Iterable[str] | None) -> re.Pattern[str] | None:
+class LazyRegex:
+    """A case-insensitive regular expression compiled on first use.
+
+    The catalog holds ~600 CPU and platform patterns; compiling them all while the window opens
+    cost ~0.2 s of start-up, and a verdict only ever tries a few. A shipped pattern that does not
+    compile is caught by the test suite (override files are compiled when they are validated); here
+    it would match nothing and be logged.
+    """
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            try:
+                self._compiled = re.compile(self.pattern, re.IGNORECASE)
+            except re.error as exc:
+                log.error("catalog pattern %r does not compile (%s); it matches nothing", self.pattern, exc)
+                self._compiled = re.compile(r"(?!)")
+        return self._compiled
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled().search(text)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return self.compiled().match(text)
+
+    def __repr__(self) -> str:
+        return f"LazyRegex({self.pattern!r})"
+
+
+def _globs(patterns: Iterable[str] | None) -> LazyRegex | None:
     items = list(patterns or [])
     if not items:
         return None
-    return re.compile("|".join(f"(?:{fnmatch.translate(p.strip())})" for p in items), re.IGNORECASE)
+    return LazyRegex("|".join(f"(?:{fnmatch.translate(p.strip())})" for p in items))
 
 
 def _norm_release(name: str) -> str:
@@ -508,13 +546,43 @@ def shipped_catalog_dir() -> Path:
     return resource_path("catalog")
 
 
+def _parse_cache_file(path: Path, stat: os.stat_result) -> Path | None:
+    try:
+        folder = paths.cache_dir() / "catalog-parsed"
+    except Exception:  # an unusable cache folder only means no cache
+        return None
+    key = hashlib.sha1(str(path.resolve()).encode(), usedforsecurity=False).hexdigest()[:16]
+    return folder / f"{key}-{stat.st_mtime_ns}-{stat.st_size}.marshal"
+
+
 def _read_yaml(path: Path) -> tuple[Any, str | None]:
+    """A catalog file's data; parsed YAML is cached (marshal, keyed by path, mtime and size).
+
+    Building Python objects from ~1,000 YAML entries is most of the catalog's load time (~75 ms),
+    paid on every start of the app; the cached form loads in a few ms. marshal holds only plain
+    data (no code runs on load) and refuses what YAML may also produce (dates): such files are
+    simply parsed each time.
+    """
+    try:
+        stat = path.stat()
+        cached = _parse_cache_file(path, stat)
+        if cached is not None and cached.is_file():
+            return marshal.loads(cached.read_bytes()), None  # noqa: S302 - our own cache of plain data
+    except (OSError, ValueError, EOFError, TypeError):
+        cached = None
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, f"{path}: cannot read ({exc})"
     try:
-        return yaml.load(text, Loader=_Loader), None  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        if cached is not None:
+            with contextlib.suppress(OSError, ValueError):
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                for stale in cached.parent.glob(cached.name.split("-", 1)[0] + "-*.marshal"):
+                    stale.unlink()  # the same file's cache from before an edit
+                storage.atomic_write_bytes(cached, marshal.dumps(data), durable=False)
+        return data, None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -567,7 +635,9 @@ def _merge_entries(
     for index, entry in enumerate(entries):
         key = section.key_of(entry) if isinstance(entry, dict) else None
         label = f"{path}: {section.name}[{index}]" + (f" ({key})" if key else "")
-        problems = entry_problems(section, entry)
+        # Shipped files are validated by the test suite; compiling their ~600 patterns again on
+        # every start is what made the window slow to open. Override files get every check.
+        problems = entry_problems(section, entry, trusted=not override)
         if problems or key is None:
             for problem in problems or ["no key field"]:
                 catalog.errors.append(f"{label}: {problem}; entry skipped")
@@ -777,7 +847,7 @@ def _build_cpu_models(catalog: Catalog, entries: Iterable[dict[str, Any]]) -> No
                 id=e["id"],
                 name=e["name"],
                 vendor=e["vendor"],
-                patterns=tuple(re.compile(p, re.IGNORECASE) for p in e["patterns"]),
+                patterns=tuple(LazyRegex(p) for p in e["patterns"]),
                 generation=e["generation"],
                 xsave=e["xsave"],
                 support=tuple(support.items()),

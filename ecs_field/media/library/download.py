@@ -30,10 +30,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 from ecs_field import __version__, storage
 from ecs_field.errors import BadInput, Cancelled, EcsFieldError, NetworkError, VerifyMismatch
@@ -290,6 +291,7 @@ class _Downloader:
         find_checksum: bool,
         session: requests.Session | None,
     ) -> None:
+        import requests  # loaded on first download: the app starts without it
         self.url = check_url(url)
         self.shown = redact_url(self.url)
         self.host = urlsplit(self.url).hostname or ""
@@ -326,6 +328,7 @@ class _Downloader:
     # -- requests
 
     def _get(self, url: str, headers: dict[str, str] | None = None) -> requests.Response:
+        import requests  # loaded on first download: the app starts without it
         try:
             return self.session.get(
                 url, headers=headers or {}, stream=True, timeout=self.timeout, verify=self.verify
@@ -410,6 +413,7 @@ class _Downloader:
         return unquote(posixpath.basename(urlsplit(self.url).path))
 
     def _fetch_small(self, url: str) -> str | None:
+        import requests  # loaded on first download: the app starts without it
         try:
             response = self._get(url)
         except _Retry as exc:
@@ -550,6 +554,7 @@ class _Downloader:
             raise disk_full_error(self.dest_dir, remaining, self.part if keep_part else None, self.name)
 
     def _receive(self, response: requests.Response, *, append: bool, have: int, total: int | None) -> bool:
+        import requests  # loaded on first download: the app starts without it
         done = have
         meter = ThrottledProgress(self.progress, "download", total or 0, f"downloading {self.name}")
         meter.update(done, force=True)

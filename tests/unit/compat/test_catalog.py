@@ -240,3 +240,30 @@ def test_override_moves_the_default_release(tmp_path: Path) -> None:
     write(tmp_path, "default.yaml", 'default_release: "7.0"\n')
     # an unknown default falls back to the newest release rather than failing every check
     assert build_catalog(shipped_catalog_dir(), tmp_path).default_release.id == "9.0"
+
+
+def test_parsed_yaml_cache_follows_edits(tmp_path: Path) -> None:
+    """The parse cache is keyed by path, mtime and size: an edited override is read again."""
+    import os
+
+    from ecs_field.compat.catalog import _read_yaml
+
+    override = tmp_path / "mine.yaml"
+    override.write_text("names:\n  - {bus: usb, id: '1234:5678', name: First, source: me, confidence: low}\n")
+    first, error = _read_yaml(override)
+    assert error is None and first["names"][0]["name"] == "First"
+    again, _ = _read_yaml(override)  # from the cache
+    assert again == first
+    override.write_text(
+        "names:\n  - {bus: usb, id: '1234:5678', name: Second, source: me, confidence: low}\n"
+    )
+    os.utime(override, ns=(1, 1))  # a different mtime even on a coarse clock
+    edited, _ = _read_yaml(override)
+    assert edited["names"][0]["name"] == "Second"
+    dated, error = _read_yaml(_write(tmp_path / "dated.yaml", "when: 2025-11-21\n"))
+    assert error is None and str(dated["when"]) == "2025-11-21"  # a date: parsed, not cached
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

@@ -374,3 +374,30 @@ def test_every_entry_is_reachable_and_specific_entries_come_first(shipped: Catal
         "amd-epyc-9005-turin",
         "amd-ryzen-embedded-v3000",
     }, missing
+
+
+def test_every_shipped_pattern_compiles() -> None:
+    """Shipped patterns are compiled lazily (start-up time): this is where a bad one is caught."""
+    import re
+
+    from ecs_field.compat.catalog import LazyRegex, build_catalog, shipped_catalog_dir
+
+    catalog = build_catalog(shipped_catalog_dir(), None)
+    assert not catalog.errors
+    lazy: list[LazyRegex] = [p for model in catalog.cpu_models for p in model.patterns]
+    for family in catalog.platforms:
+        lazy += [p for p in (family.vendor, family.product, family.board, family.version, family.sku) if p]
+    assert len(lazy) > 100
+    for pattern in lazy:
+        re.compile(pattern.pattern, re.IGNORECASE)  # raises on a bad one
+
+
+def test_an_override_pattern_that_does_not_compile_is_reported(tmp_path) -> None:
+    from ecs_field.compat.catalog import build_catalog, shipped_catalog_dir
+
+    (tmp_path / "mine.yaml").write_text(
+        "cpu_models:\n  - {id: broken, name: Broken, vendor: intel, patterns: ['(unclosed'],"
+        " generation: X, xsave: true, support: {'*': supported}, source: me, confidence: low}\n"
+    )
+    catalog = build_catalog(shipped_catalog_dir(), tmp_path)
+    assert any("broken" in e and "patterns" in e for e in catalog.errors)

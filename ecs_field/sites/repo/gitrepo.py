@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -37,32 +36,12 @@ from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from ecs_field.errors import BadInput, Cancelled, NetworkError
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
+from ecs_field.sites.repo.gitlog import LOG_FORMAT as _LOG_FORMAT
+from ecs_field.sites.repo.gitlog import CommitInfo
+from ecs_field.sites.repo.gitlog import parse_log as _parse_log
 
 _SHA = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
 _PROGRESS = re.compile(r"([A-Za-z ]+):\s+(\d+)% \((\d+)/(\d+)\)")
-_FIELD = "\x1f"
-_RECORD = "\x1e"
-_LOG_FORMAT = _RECORD + _FIELD.join(["%H", "%h", "%an", "%aI", "%s"])
-
-
-@dataclass(frozen=True)
-class CommitInfo:
-    sha: str
-    short: str
-    author: str
-    time: datetime  # timezone-aware, in the committer's offset
-    subject: str
-    files: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "sha": self.sha,
-            "short": self.short,
-            "author": self.author,
-            "time": self.time.isoformat(),
-            "subject": self.subject,
-            "files": list(self.files),
-        }
 
 
 @dataclass(frozen=True)
@@ -463,29 +442,6 @@ class SiteRepo:
         if not commits:
             raise BadInput(f"{self.path}: commit {given or rev} not found")
         return commits[0]
-
-
-def _parse_log(text: str) -> list[CommitInfo]:
-    commits = []
-    for record in text.split(_RECORD):
-        if not record.strip():
-            continue
-        header, _, rest = record.partition("\n")
-        parts = header.split(_FIELD)
-        if len(parts) < 5:
-            continue
-        sha, short, author, when, subject = parts[:5]
-        files = tuple(line for line in rest.splitlines() if line.strip())
-        commits.append(CommitInfo(sha, short, author, _parse_time(when), subject, files))
-    return commits
-
-
-def _parse_time(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return datetime.fromtimestamp(0, tz=timezone.utc)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _stderr(exc: GitCommandError) -> str:

@@ -12,27 +12,18 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from ecs_field.errors import BadInput
+from ecs_field.sites.repo.gitlog import LOG_FORMAT as _LOG_FORMAT
+from ecs_field.sites.repo.gitlog import CommitInfo
+from ecs_field.sites.repo.gitlog import parse_log as _parse_log
 from ecs_field.sites.status.status_cache import GitState, git_state
 
-_FIELD = "\x1f"
-_RECORD = "\x1e"
-_LOG_FORMAT = _RECORD + _FIELD.join(["%H", "%h", "%an", "%aI", "%s"])
 _HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
 
 
-@dataclass(frozen=True)
-class Commit:
-    sha: str
-    short: str
-    author: str
-    time: datetime
-    subject: str
-    files: tuple[str, ...] = ()
+Commit = CommitInfo  # the shared commit record (sites/repo/gitlog.py)
 
 
 class GitReader:
@@ -178,20 +169,3 @@ def _err(done: subprocess.CompletedProcess[bytes]) -> str:
     return text.splitlines()[-1] if text else f"exit {done.returncode}"
 
 
-def _parse_log(text: str) -> list[Commit]:
-    commits = []
-    for record in text.split(_RECORD):
-        if not record.strip():
-            continue
-        header, _, rest = record.partition("\n")
-        parts = header.split(_FIELD)
-        if len(parts) < 5:
-            continue
-        sha, short, author, when, subject = parts[:5]
-        try:
-            moment = datetime.fromisoformat(when.strip())
-        except ValueError:
-            moment = datetime.fromtimestamp(0, tz=timezone.utc)
-        files = tuple(line for line in rest.splitlines() if line.strip())
-        commits.append(Commit(sha, short, author, moment, subject, files))
-    return commits

@@ -38,11 +38,11 @@ from PySide6.QtWidgets import QApplication, QStyleFactory  # noqa: E402
 
 from ecs_field.gui import app as gui_app  # noqa: E402
 from ecs_field.gui.pages import hardware  # noqa: E402
+from tests.gui.render_lib import shoot  # noqa: E402
 from tests.unit.compat import inventories as boxes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 MACHINE = ROOT / "tests" / "fixtures" / "hardware" / "machines" / "asus-nuc12wsh-b" / "lspci-vvnn.txt"
-SIZES = ((1280, 800), (1024, 640))
 
 STAND_IN_WARNINGS = [
     {
@@ -152,13 +152,6 @@ def settle(app: QApplication, page: hardware.HardwarePage) -> None:
     QTest.qWait(50)
 
 
-def shoot(window: Any, out: Path, name: str) -> None:
-    for width, height in SIZES:
-        window.resize(width, height)
-        QTest.qWait(80)
-        path = out / f"{name}-{width}x{height}.png"
-        window.grab().save(str(path))
-        print(path)
 
 
 def main(argv: list[str]) -> int:

@@ -37,25 +37,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ecs_field.gui import app as gui_app  # noqa: E402
 from ecs_field.gui import theme  # noqa: E402
-
-SIZES = ((1280, 800), (1024, 640))
-
-
-def wait(condition: Any, timeout_ms: int = 20000) -> None:
-    waited = 0
-    while not condition() and waited < timeout_ms:
-        QTest.qWait(25)
-        waited += 25
-    QTest.qWait(60)
-
-
-def shoot(widget: Any, out: Path, name: str, sizes: tuple[tuple[int, int], ...] = SIZES) -> None:
-    for width, height in sizes:
-        widget.resize(width, height)
-        QTest.qWait(120)
-        path = out / f"{name}-{width}x{height}.png"
-        widget.grab().save(str(path))
-        print(path)
+from tests.gui.render_lib import shoot, wait  # noqa: E402
 
 
 def render(app: QApplication, out: Path, tone: str, work: Path) -> None:

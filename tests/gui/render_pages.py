@@ -42,8 +42,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ecs_field.gui import app as gui_app  # noqa: E402
 from ecs_field.gui import theme  # noqa: E402
-
-SIZES = ((1280, 800), (1024, 640))
+from tests.gui.render_lib import shoot, wait  # noqa: E402
 
 
 def data_iso(root: Path) -> Path:
@@ -60,21 +59,8 @@ def data_iso(root: Path) -> Path:
     return iso
 
 
-def wait(condition: Any, timeout_ms: int = 20000) -> None:
-    waited = 0
-    while not condition() and waited < timeout_ms:
-        QTest.qWait(25)
-        waited += 25
-    QTest.qWait(60)
 
 
-def shoot(window: Any, out: Path, name: str) -> None:
-    for width, height in SIZES:
-        window.resize(width, height)
-        QTest.qWait(80)
-        path = out / f"{name}-{width}x{height}.png"
-        window.grab().save(str(path))
-        print(path)
 
 
 def render(app: QApplication, out: Path, tone: str, work: Path) -> None:

@@ -22,7 +22,6 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _HOME = Path(tempfile.mkdtemp(prefix="ecs-field-render-sites-"))
@@ -32,29 +31,11 @@ for _name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_H
     os.environ[_name] = str(_HOME / _name.lower())
 
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ecs_field.gui import app as gui_app  # noqa: E402
 from ecs_field.gui import theme  # noqa: E402
-
-SIZES = ((1280, 800), (1024, 640))
-
-
-def wait(condition: Any, timeout_ms: int = 20000) -> None:
-    waited = 0
-    while not condition() and waited < timeout_ms:
-        QTest.qWait(25)
-        waited += 25
-    QTest.qWait(80)
-
-
-def shoot(widget: QWidget, out: Path, name: str, sizes: Any = SIZES) -> None:
-    for width, height in sizes:
-        widget.resize(width, height)
-        QTest.qWait(120)
-        path = out / f"{name}-{width}x{height}.png"
-        widget.grab().save(str(path))
-        print(path)
+from tests.gui.render_lib import shoot, wait  # noqa: E402
 
 
 def render(app: QApplication, out: Path, tone: str, work: Path) -> None:

@@ -89,12 +89,13 @@ def run_check(args: argparse.Namespace) -> int:
     for error in catalog.errors:
         say(f"ecs-field: catalog: {error}")
     release = catalog.release(args.release)  # BadInput lists the known releases
+    # Read (and refuse) the input before announcing the check, so a bad file's message stands alone.
+    inventory = inventory_for(list(args.files), catalog)
     if args.release is None:
         say(
             f"Checking against {release.name} ({release.id}), the catalog's default release; "
             "choose another with --release."
         )
-    inventory = inventory_for(list(args.files), catalog)
     verdict = evaluate(inventory, catalog, release, uplinks_needed=getattr(args, "uplinks", 1) or 1)
     if args.json:
         print_json(verdict.to_dict())

@@ -117,6 +117,7 @@ def test_bad_input_exits_2_with_a_hint(tmp_path: Path, capsys: pytest.CaptureFix
     code, out, err = run(["check", str(dump(tmp_path, "notes.txt", "hello, this is not a dump\n"))], capsys)
     assert code == 2 and out == ""
     assert "notes.txt" in err and "hint:" in err
+    assert "Checking against" not in err  # a refused file's message stands alone
     code, out, err = run(
         ["check", "--release", "6.7", str(FIXTURES / "supermicro-e300.inventory.json")], capsys
     )

@@ -27,6 +27,7 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 
 def _run_self_test(args: argparse.Namespace) -> int:
-    from ecs_field.gui.app import run_self_test
+    from ecs_field.gui.app import exit_without_teardown, run_self_test
 
-    return run_self_test()
+    # The last thing the command does: ends the process here when safe (see its docstring).
+    return exit_without_teardown(run_self_test())

@@ -6,7 +6,8 @@ Ratios printed (targets from the issue):
   ecs-field --version          / python -c pass                         target <= 4
   ecs-field check --help       / python -c pass                         (lazy command modules)
   ecs-field self-test          / a minimal PySide6 window that shows and quits   target <= 4
-`ecs-field` is the console script of this environment when installed, else `python -m ecs_field`.
+`ecs-field` is the console script beside this interpreter when installed, else `python -m ecs_field`;
+either runs this checkout's code (PYTHONPATH).
 Best of N runs each (start-up noise is one-sided: the best run is the cost).
 """
 
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import benchlib
 
@@ -38,6 +40,13 @@ def _timed(argv: list[str], env: dict[str, str], runs: int) -> float:
     return benchlib.best_seconds(once, runs)
 
 
+def _command() -> list[str]:
+    """The console script of this interpreter's environment (what an installed user runs), if it is
+    there, else ``python -m ecs_field``."""
+    script = Path(sys.executable).parent / ("ecs-field.exe" if os.name == "nt" else "ecs-field")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "ecs_field"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
@@ -48,8 +57,10 @@ def main() -> int:
     # A user's install has byte-code caches (pip and PyInstaller write them); a shell that sets
     # PYTHONDONTWRITEBYTECODE would make every run recompile every module and measure that.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    script = shutil.which("ecs-field")
-    app = [script] if script else [sys.executable, "-m", "ecs_field"]
+    # This checkout's code, whatever an install elsewhere points at (an editable install may name
+    # another checkout; a pyenv shim would add a bash start to every run and may pick another Python).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(benchlib.ROOT), env.get("PYTHONPATH", "")) if p)
+    app = _command()
     print(f"command: {' '.join(app)}")
     bare = _timed([sys.executable, "-c", "pass"], env, args.runs)
     version = _timed([*app, "--version"], env, args.runs)

@@ -69,6 +69,7 @@ class SitesPage(Page):
         self.detail: Any = None
         self._load_generation = 0
         self._loading_name: str | None = None
+        self._loading_site: Any = None  # the registry entry the load in flight was started with
         self._action_job: Any = None
         self._sites: dict[str, Any] = {}
         self._workloads: list[dict[str, Any]] = []
@@ -327,8 +328,6 @@ class SitesPage(Page):
             return registry.sites, site_overview(registry.names())
 
         if not self._sites and first_run():
-            from ecs_field.sites.repo.gitrepo import git_available
-
             if not git_available():
                 self._show_problem(*NO_GIT)
                 return
@@ -366,7 +365,12 @@ class SitesPage(Page):
     def _site_chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
         if item is None:
             return
-        self.load_site(str(item.data(ROLE_NAME)))
+        name = str(item.data(ROLE_NAME))
+        if name == self._loading_name and self._sites.get(name) == self._loading_site:
+            # A refreshed list re-selects the site whose load is still on its way (the page's
+            # first open and self-test's refresh): a second load would only discard the first.
+            return
+        self.load_site(name)
 
     # -- one site --------------------------------------------------------------------------------------------
     def load_site(self, name: str) -> None:
@@ -387,6 +391,7 @@ class SitesPage(Page):
         self.problem.hide()
         self._set_actions_enabled(True)
         site = self._sites.get(name)
+        self._loading_site = site
 
         def job(progress: Any, cancel: CancelToken) -> Any:
             from ecs_field.errors import BadInput
@@ -922,7 +927,6 @@ class SitesPage(Page):
         from PySide6.QtWidgets import QApplication
 
         from ecs_field.sites.demo import ensure_demo_site
-        from ecs_field.sites.repo.gitrepo import git_available
 
         if not git_available():
             # A laptop without Git: the page must say so in one clear message, not fail.
@@ -951,6 +955,13 @@ NO_GIT = (
     "Install Git (Windows: Git for Windows; macOS: the Xcode command line tools; "
     "Linux: the git package), then open this page again.",
 )
+
+
+def git_available() -> bool:
+    """Whether the app has a git to run; asked without importing GitPython (~0.1 s of the start)."""
+    from ecs_field.sites.status.overview import git_executable
+
+    return git_executable() is not None
 
 
 def first_run() -> bool:

@@ -3,17 +3,24 @@
 The overview must be instant for hundreds of sites, so it reads only small cached files: the
 head of each snapshot (time, source) and the last computed status summary. The detail runs
 git, the manifest loader, the linter and the status comparison; the GUI calls it in a worker.
+
+Git is read without GitPython when the git on PATH is the one the app uses (status.gitread):
+GitPython costs ~85 ms to import and more per question, and the app's start (self-test opens the
+demo site) must not pay that. GitPython stays for clone/pull and for a bundled MinGit.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecs_field.errors import EcsFieldError
+from ecs_field.errors import BadInput, EcsFieldError
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
 from ecs_field.sites.status.fleet import (  # noqa: F401 - the overview's public names live there
     SUMMARY_SCHEMA,
@@ -134,7 +141,6 @@ def load_site_detail(
     diff_limit: int = 10,
 ) -> SiteDetail:
     """Everything the site page shows for ``site`` (a registry Site or anything with name/path/inventory)."""
-    from ecs_field.sites.repo.gitrepo import SiteRepo
     from ecs_field.sites.repo.manifests import load_manifests
 
     cancel = cancel or CancelToken()
@@ -154,7 +160,7 @@ def load_site_detail(
     inventory, inventory_note = _load_inventory(getattr(site, "inventory", None))
     progress(Progress("load", 2, 4, message="Comparing with the host"))
     mark = time.perf_counter()
-    repo = SiteRepo(repo_path)
+    repo = open_repo(repo_path)
     status = compute_status(
         name,
         repo,
@@ -176,7 +182,7 @@ def load_site_detail(
         cancel.check()
         sha = str(commit["commit"])
         try:
-            text = repo.diff(sha + "^", sha) if _has_parent(repo, sha) else ""
+            text = _diff(repo, sha) if _has_parent(repo, sha) else ""
         except EcsFieldError as exc:
             text = f"(diff not available: {exc.message})"
         diffs[sha] = text if len(text) <= DIFF_LIMIT_BYTES else text[:DIFF_LIMIT_BYTES] + "\n… (cut)\n"
@@ -197,6 +203,57 @@ def load_site_detail(
 
 def _has_parent(repo: Any, sha: str) -> bool:
     return repo.resolve(sha + "^") is not None
+
+
+# -- which Git reader ------------------------------------------------------------------------------------
+def git_executable() -> str | None:
+    """The git the app runs (PATH, else the MinGit the Windows installer ships), found without
+    importing GitPython; None when there is none. Same answer as repo.gitrepo.git_available()."""
+    # gitfind points GIT_PYTHON_GIT_EXECUTABLE at a bundled git when PATH has none (no GitPython import)
+    from ecs_field.sites.repo import gitfind  # noqa: F401
+
+    return shutil.which(os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git")
+
+
+def open_repo(repo_path: Path) -> Any:
+    """A reader for status.sync.compute_status and the pending diffs.
+
+    status.gitread.GitReader (plain ``git`` processes, no GitPython) when the app's git is the
+    one on PATH, which is what GitReader runs; else (a bundled MinGit, or GIT_PYTHON_GIT_EXECUTABLE
+    naming another git) repo.gitrepo.SiteRepo, which runs that git through GitPython.
+    """
+    if not os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") and shutil.which("git"):
+        from ecs_field.sites.status.gitread import GitReader
+
+        return GitReader(repo_path)
+    from ecs_field.sites.repo.gitrepo import SiteRepo
+
+    return SiteRepo(repo_path)
+
+
+def _diff(repo: Any, sha: str) -> str:
+    """The change ``sha`` made (against its first parent), as ``git diff`` prints it."""
+    if hasattr(repo, "diff"):  # repo.gitrepo.SiteRepo
+        return str(repo.diff(sha + "^", sha))
+    # GitReader has no diff question (yet): one ``git diff`` with the same options SiteRepo uses.
+    # Read-only and lock-free like GitReader (GIT_OPTIONAL_LOCKS=0); the sha came from git log.
+    if not sha or sha.startswith("-"):
+        raise BadInput(f"{sha!r} is not a revision")
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo.path), "diff", "--no-color", "--no-ext-diff", sha + "^", sha, "--"],
+            capture_output=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"},
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise BadInput(f"git could not run ({exc})") from None
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise BadInput(f"git diff failed: {lines[-1] if lines else f'exit {done.returncode}'}")
+    return done.stdout.decode("utf-8", "replace")
 
 
 def _load_inventory(value: Any) -> tuple[Any | None, str]:

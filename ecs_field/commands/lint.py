@@ -11,7 +11,6 @@ the cache check needs, and the linter only on a miss.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -100,6 +99,61 @@ def _inventory(args: argparse.Namespace, site_inventory: Any) -> Any:
     return None
 
 
+def fast_main(argv: list[str]) -> int | None:
+    """Answer a plain ``lint PATH [--json]`` from the cache with almost nothing imported.
+
+    For cli.main to call before it builds the parser and the log: None means "not answered here"
+    (anything but PATH and --json, a site name, a miss, any error) and nothing was printed, so
+    the normal path runs as if this had not been tried. The tree walked here is kept for it.
+    """
+    as_json = False
+    given = None
+    for word in argv:
+        if word == "--json" and not as_json:
+            as_json = True
+        elif given is None and word and not word.startswith("-"):
+            given = word
+        else:
+            return None
+    if given is None:
+        return None
+    try:
+        from ecs_field.sites.lint import cache
+        from ecs_field.sites.lint.tree import open_tree
+
+        path = Path(given).expanduser()
+        if not path.is_dir():
+            return None
+        tree = open_tree(path)
+        digest = cache.key(tree, None, None)
+        _PREPARED[str(path)] = (tree, digest)
+        hit = cache.load(digest, as_json)
+        if hit is None:
+            return None
+        _write_out(hit[1])
+        return hit[0]
+    except (BadInput, OSError, ValueError):
+        return None
+
+
+# What fast_main walked and keyed, by path: a miss does not walk the tree twice.
+_PREPARED: dict[str, tuple[Any, str]] = {}
+
+
+def _write_out(body: bytes) -> None:
+    """Stored output to stdout: as bytes when stdout is UTF-8, else through its own encoding."""
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    encoding = (getattr(out, "encoding", "") or "").lower().replace("-", "").replace("_", "")
+    if buffer is not None and encoding == "utf8":
+        out.flush()
+        buffer.write(body)
+        buffer.flush()
+    else:
+        out.write(body.decode("utf-8", "surrogateescape"))
+        out.flush()
+
+
 def run_lint(args: argparse.Namespace) -> int:
     root, subpath, site_inventory = _lint_target(args.path)
     if root.is_file():
@@ -107,49 +161,35 @@ def run_lint(args: argparse.Namespace) -> int:
     inventory = _inventory(args, site_inventory)
     use_cache = not getattr(args, "no_cache", False)
     digest = ""
+    tree = None
     if use_cache:
         from ecs_field.sites.lint import cache
         from ecs_field.sites.lint.tree import open_tree
 
-        tree = open_tree(root)
-        digest = cache.key(tree, subpath, inventory)
-        if args.json:
-            # The stored output is printed as is: no JSON decoding on the fast path.
-            text = cache.load_text(digest)
-            if text is not None:
-                sys.stdout.write(text)
-                sys.stdout.flush()
-                return _exit_of(text)
-        hit = cache.load(digest)
-        text = cache.load_text(digest)
-        if hit is not None and text is not None and _print_cached(hit, text, args.json):
-            return _exit_of(text)
-    else:
-        tree = None
+        prepared = _PREPARED.pop(str(root), None) if subpath is None and inventory is None else None
+        if prepared is not None:
+            tree, digest = prepared
+        else:
+            tree = open_tree(root)
+            digest = cache.key(tree, subpath, inventory)
+        hit = cache.load(digest, bool(args.json))
+        if hit is not None:
+            _write_out(hit[1])
+            return hit[0]
     from ecs_field.sites.lint.linter import lint
 
     report = lint(root, subpath, inventory, tree=tree)
     document = report.to_dict()
-    text = render_json(document)
-    if args.json:
-        sys.stdout.write(text)
-    else:
-        _print_report(document, report.objects, report.files, inventory is not None)
+    json_text = render_json(document)
+    plain_text = render_text(document, report.objects, report.files, inventory is not None)
+    sys.stdout.write(json_text if args.json else plain_text)
     sys.stdout.flush()
+    exit_code = 1 if report.has_errors else 0
     if use_cache:
         from ecs_field.sites.lint import cache
 
-        cache.store(
-            digest,
-            {
-                "counts": document["counts"],
-                "objects": report.objects,
-                "files": report.files,
-                "inventory_used": report.inventory_used,
-            },
-            text,
-        )
-    return 1 if report.has_errors else 0
+        cache.store(digest, exit_code, json_text, plain_text)
+    return exit_code
 
 
 def render_json(document: dict[str, Any]) -> str:
@@ -158,6 +198,8 @@ def render_json(document: dict[str, Any]) -> str:
     ``json.dumps(indent=2)`` falls back to the pure-Python encoder (a tenth of a second for a few
     thousand findings); this keeps the C encoder for each item and stays readable.
     """
+    import json
+
     parts = ["{"]
     keys = list(document)
     for k, key in enumerate(keys):
@@ -172,30 +214,6 @@ def render_json(document: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _exit_of(text: str) -> int:
-    """1 when the stored ``--json`` text counts errors (top-level keys sit at two spaces)."""
-    start = text.rfind('\n  "counts": ')
-    end = text.find("}", start)
-    try:
-        counts = json.loads(text[start + len('\n  "counts": ') : end + 1])
-    except ValueError:
-        return 1
-    return 1 if not isinstance(counts, dict) or counts.get("error") != 0 else 0
-
-
-def _print_cached(hit: dict[str, Any], text: str, as_json: bool) -> bool:
-    try:
-        if as_json:
-            sys.stdout.write(text)
-        else:
-            document = json.loads(text)
-            _print_report(document, int(hit["objects"]), int(hit["files"]), bool(hit["inventory_used"]))
-    except (KeyError, TypeError, ValueError):
-        return False
-    sys.stdout.flush()
-    return True
-
-
 # C0/C1 controls, DEL, and the Unicode characters that move or reorder text on a terminal: a file
 # name from a repository must not be able to rewrite the lines around it.
 _UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
@@ -208,7 +226,8 @@ def escape_text(text: str) -> str:
     return str(text).translate(_UNSAFE)
 
 
-def _print_report(document: dict[str, Any], objects: int, files: int, hw: bool) -> None:
+def render_text(document: dict[str, Any], objects: int, files: int, hw: bool) -> str:
+    """The text report: one line per finding (and its hint), then the counts."""
     e = escape_text
     out = []
     for f in document["findings"]:
@@ -225,4 +244,9 @@ def _print_report(document: dict[str, Any], objects: int, files: int, hw: bool) 
     if not hw:
         summary += "; hardware fit not checked (add --inventory FILE)"
     out.append(summary)
-    sys.stdout.write("\n".join(out) + "\n")
+    return "\n".join(out) + "\n"
+
+
+def _print_report(document: dict[str, Any], objects: int, files: int, hw: bool) -> None:
+    """Kept for commands.sites, which re-exports it."""
+    sys.stdout.write(render_text(document, objects, files, hw))

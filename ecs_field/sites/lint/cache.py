@@ -1,31 +1,37 @@
 """Lint reports kept per commit in the app's cache folder, so linting an unchanged tree is instant.
 
-The key is a digest of: the tree (its commit and every entry's name, type, size, mtime and inode:
-tree.Tree.fingerprint), the site path, the inventory, and the lint code itself (the stamps of
-the modules under sites/lint and sites/repo), so editing a file, checking out another commit or
-upgrading the app each give a new key. Entries are small JSON files; a corrupt or unreadable entry
-is simply a miss. At most MAX_ENTRIES are kept (oldest removed first).
+The key is a digest of: the tree (its commit and every entry's name, type, size, mtime, ctime and
+inode, plus the content of files changed in the last seconds before the walk: tree.Tree.fingerprint),
+the site path, the inventory, and the lint code itself (the stamps of the modules under sites/lint and
+sites/repo), so editing a file, adding one, changing a symlink, checking out another commit, giving
+another inventory or upgrading the app each give a new key.
+
+An entry is the finished output, byte for byte, behind a one-line header (``--json`` in
+``<key>.out``, the text report in ``<key>.txt``): a hit reads one file and writes it out, without
+decoding JSON or importing the linter, YAML or hashlib. A truncated, corrupt or unreadable entry is
+simply a miss. At most MAX_ENTRIES are kept (oldest removed first).
+
+Imports stay minimal on purpose: this module is on the warm path of ``ecs-field lint``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from ecs_field.sites.lint.tree import Tree
+from ecs_field.sites.lint.tree import Tree, new_hash
 
-CACHE_VERSION = "lint-cache@1"
+CACHE_VERSION = "lint-cache@2"
 MAX_ENTRIES = 200
 _CODE_DIRS = ("lint", "lint/rules", "repo")
+_HEADER = CACHE_VERSION.encode() + b" "
 
 
 def _code_stamp() -> str:
     base = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
+    parts = [CACHE_VERSION]
     for folder in _CODE_DIRS:
         try:
             names = sorted(os.listdir(base / folder))
@@ -37,18 +43,20 @@ def _code_stamp() -> str:
                     st = os.stat(base / folder / name)
                 except OSError:
                     continue
-                h.update(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
+                parts.append(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(parts)
 
 
 def key(tree: Tree, site_path: str | None, inventory: Any) -> str:
-    h = hashlib.sha256(CACHE_VERSION.encode())
+    h = new_hash(CACHE_VERSION.encode())
     h.update(tree.fingerprint().encode())
     h.update(f"\0{site_path or ''}\0".encode("utf-8", "surrogateescape"))
     if inventory is not None:
+        import json
+
         to_dict = getattr(inventory, "to_dict", None)
         data = to_dict() if callable(to_dict) else inventory
-        h.update(json.dumps(data, sort_keys=True, default=str).encode())
+        h.update(b"inventory\0" + json.dumps(data, sort_keys=True, default=str).encode())
     h.update(_code_stamp().encode())
     return h.hexdigest()
 
@@ -59,41 +67,61 @@ def folder() -> Path:
     return cache_dir() / "lint"
 
 
-def load(digest: str) -> dict[str, Any] | None:
-    path = folder() / f"{digest}.json"
+def _read_folder() -> Path:
+    """Where load looks: ``folder()`` without creating it (a missing folder is a miss) and, under
+    ECS_FIELD_HOME, without importing platformdirs (paths.cache_dir() is ECS_FIELD_HOME/cache then;
+    tests/unit/test_lint_speed_cache.py holds the two equal)."""
+    home = os.environ.get("ECS_FIELD_HOME")
+    if home:
+        return Path(home).expanduser() / "cache" / "lint"
+    return folder()
+
+
+def _name(digest: str, as_json: bool) -> str:
+    return f"{digest}.out" if as_json else f"{digest}.txt"
+
+
+def load(digest: str, as_json: bool) -> tuple[int, bytes] | None:
+    """(exit code, output bytes) of a stored report, or None (a miss)."""
     try:
-        with path.open("rb") as handle:
-            data = json.load(handle)
+        with open(_read_folder() / _name(digest, as_json), "rb") as handle:
+            data = handle.read()
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("cache") == CACHE_VERSION else None
+    return parse_entry(data)
 
 
-def load_text(digest: str) -> str | None:
-    """The stored ``--json`` output of an entry, without decoding the entry itself."""
-    path = folder() / f"{digest}.out"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError):
+def parse_entry(data: bytes) -> tuple[int, bytes] | None:
+    """The header is ``lint-cache@2 <exit> <length>``: a half-written or foreign file is a miss."""
+    if not data.startswith(_HEADER):
         return None
-    # The text is written before its entry; without the entry it may be half of an aborted write.
-    return text if (folder() / f"{digest}.json").is_file() and text.endswith("}\n") else None
+    end = data.find(b"\n")
+    fields = data[len(_HEADER) : end].split(b" ") if end > 0 else []
+    if len(fields) != 2 or fields[0] not in (b"0", b"1") or not fields[1].isdigit():
+        return None
+    body = data[end + 1 :]
+    if len(body) != int(fields[1]):
+        return None
+    return int(fields[0]), body
 
 
-def store(digest: str, document: dict[str, Any], text: str | None = None) -> None:
-    """Write the entry (and the ``--json`` text) atomically; a cache that cannot be written only
-    costs speed."""
+def entry_bytes(exit_code: int, text: str) -> bytes:
+    body = text.encode("utf-8", "surrogateescape")
+    return _HEADER + f"{exit_code} {len(body)}\n".encode() + body
+
+
+def store(digest: str, exit_code: int, json_text: str, plain_text: str) -> None:
+    """Write both outputs atomically; a cache that cannot be written only costs speed."""
     with contextlib.suppress(OSError):
         where = folder()
         where.mkdir(parents=True, exist_ok=True)
-        if text is not None:
-            tmp_text = where / f".{digest}.{os.getpid()}.out.tmp"
-            tmp_text.write_text(text, encoding="utf-8")
-            os.replace(tmp_text, where / f"{digest}.out")
-        tmp = where / f".{digest}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"cache": CACHE_VERSION, **document}), encoding="utf-8")
-        os.replace(tmp, where / f"{digest}.json")
-        entries = sorted(where.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        for as_json, text in ((True, json_text), (False, plain_text)):
+            tmp = where / f".{digest}.{os.getpid()}.tmp"
+            tmp.write_bytes(entry_bytes(exit_code, text))
+            os.replace(tmp, where / _name(digest, as_json))
+        for stale in where.glob("*.json"):  # entries of lint-cache@1
+            stale.unlink(missing_ok=True)
+        entries = sorted(where.glob("*.out"), key=lambda p: p.stat().st_mtime)
         for old in entries[:-MAX_ENTRIES]:
             old.unlink(missing_ok=True)
-            old.with_suffix(".out").unlink(missing_ok=True)
+            old.with_suffix(".txt").unlink(missing_ok=True)

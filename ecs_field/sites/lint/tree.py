@@ -13,12 +13,12 @@ controller excludes ``.git`` and kustomize never lists hidden folders as resourc
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import stat
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ecs_field.errors import BadInput
 
@@ -39,7 +39,26 @@ class Entry(NamedTuple):
     target: str = ""  # symlinks: where the link points, as written
     inside: bool = False  # symlinks: the target resolves inside the repository
     resolved: str = ""  # symlinks inside: the target relative to the root
-    stamp: tuple[int, int, int] = (0, 0, 0)  # (mtime_ns, size, inode): the cache fingerprint
+    # (mtime_ns, size, inode, ctime_ns): the cache fingerprint. ctime because an edit that keeps the
+    # size and puts the mtime back (touch -d, rsync -t, some editors) still moves it.
+    stamp: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+
+# A file changed within this long before the walk may change again within the same timestamp tick
+# (coarse kernel clocks tick every few ms; FAT and some network file systems keep 1-2 s): its stamp
+# alone does not prove it unchanged, so the fingerprint also covers its content (as git does for
+# "racily clean" index entries).
+RACY_NS = 3_000_000_000
+_MAX_HASHED_BYTES = 8 * 1024 * 1024  # over lint's 5 MB limit: a bigger file is judged by its size only
+
+
+def new_hash(data: bytes = b"") -> Any:
+    """A BLAKE2b hasher; the builtin module when present (hashlib loads OpenSSL: ~2 ms a start)."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # another Python implementation
+        from hashlib import blake2b
+    return blake2b(data, digest_size=32)
 
 
 class Tree:
@@ -58,6 +77,7 @@ class Tree:
         self._blobs: dict[str, bytes] = {}  # bare: rel -> content of the YAML files
         self._children: dict[str, list[str]] | None = None
         self._root_str = os.fspath(root)
+        self.walked_at = 0  # time.time_ns() when a work tree walk started (0: bare, no racy files)
 
     def is_dir(self, rel: str) -> bool:
         return rel in self.dirs
@@ -102,37 +122,64 @@ class Tree:
             if data is None:
                 return safe_yaml.LoadIssue("file-unreadable", 0, "not read from the repository (not YAML)")
             return data
+        got = self._read_file(entry.rel, entry.size, safe_yaml.MAX_FILE_BYTES)
+        if isinstance(got, str):
+            return safe_yaml.LoadIssue("file-unreadable", 0, got)
+        return got
+
+    def _read_file(self, rel: str, size: int, limit: int) -> bytes | str:
+        """At most ``limit`` + 1 bytes of a regular file on disk, or why it was not read."""
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
         try:
             # O_NONBLOCK: if the file was swapped for a FIFO since we looked, open does not block;
             # O_NOFOLLOW: nor is a symlink swapped in followed.
-            fd = os.open(os.path.join(self._root_str, entry.rel), flags)
+            fd = os.open(os.path.join(self._root_str, rel), flags)
         except OSError as exc:
-            return safe_yaml.LoadIssue("file-unreadable", 0, f"cannot read: {exc.strerror}")
+            return f"cannot read: {exc.strerror}"
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return safe_yaml.LoadIssue("file-unreadable", 0, "not a regular file; not opened")
+                return "not a regular file; not opened"
+            # Ask for the size seen in the walk plus one byte: one read (and no 1 MB buffer to shrink)
+            # for a file that did not grow; a file that did is read on to the limit.
             chunks = []
-            left = safe_yaml.MAX_FILE_BYTES + 1
+            left = limit + 1
+            want = min(left, size + 1)
+            total = 0
             while left > 0:
-                chunk = os.read(fd, min(left, 1 << 20))
+                chunk = os.read(fd, want)
                 if not chunk:
                     break
                 chunks.append(chunk)
                 left -= len(chunk)
+                total += len(chunk)
+                if total == size and len(chunk) < want:
+                    break  # exactly the size the walk saw, and the read stopped short: the end
+                want = min(left, 1 << 20)
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
         except OSError as exc:
-            return safe_yaml.LoadIssue("file-unreadable", 0, f"cannot read: {exc.strerror}")
+            return f"cannot read: {exc.strerror}"
         finally:
             os.close(fd)
 
     def fingerprint(self) -> str:
-        """A digest of every entry's name, type and stamp: equal digests, equal trees."""
-        h = hashlib.sha256(self.label.encode("utf-8", "surrogateescape"))
-        h.update(self.commit.encode())
-        for rel in sorted(self.entries):
-            e = self.entries[rel]
-            h.update(f"{rel}\0{e.kind}\0{e.stamp}\0{e.target}\n".encode("utf-8", "surrogateescape"))
+        """A digest of every entry's name, type and stamp (and the content of files changed within
+        RACY_NS before the walk): equal digests, equal trees."""
+        entries = self.entries
+        parts = [self.label, self.commit]
+        racy_after = self.walked_at - RACY_NS if self.walked_at else None
+        racy = []
+        for rel in sorted(entries):
+            e = entries[rel]
+            st = e.stamp
+            parts.append(f"{rel}\0{e.kind}\0{st[0]}\0{st[1]}\0{st[2]}\0{st[3]}\0{e.target}")
+            if racy_after is not None and e.kind == "file" and (st[0] >= racy_after or st[3] >= racy_after):
+                racy.append(rel)
+        h = new_hash("\n".join(parts).encode("utf-8", "surrogateescape"))
+        for rel in racy:
+            # Marked apart from the stamps: a key made with contents never equals one made without.
+            data = self._read_file(rel, entries[rel].size, _MAX_HASHED_BYTES)
+            h.update(b"\0racy\0" + rel.encode("utf-8", "surrogateescape") + b"\0")
+            h.update(new_hash(data).digest() if isinstance(data, bytes) else data.encode())
         return h.hexdigest()
 
 
@@ -172,6 +219,7 @@ def open_tree(path: Path) -> Tree:
 
 def _work_tree(root: Path) -> Tree:
     tree = Tree(root=root, label=str(root))
+    tree.walked_at = time.time_ns()
     real_root = os.path.realpath(root)
     stack = [""]
     while stack:
@@ -203,10 +251,12 @@ def _work_tree(root: Path) -> Tree:
                 stack.append(rel)
             elif stat.S_ISREG(mode):
                 tree.entries[rel] = Entry(
-                    rel, "file", st.st_size, stamp=(st.st_mtime_ns, st.st_size, st.st_ino)
+                    rel, "file", st.st_size, stamp=(st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
                 )
             else:
-                tree.entries[rel] = Entry(rel, "special", stamp=(st.st_mtime_ns, 0, st.st_ino))
+                tree.entries[rel] = Entry(
+                    rel, "special", stamp=(st.st_mtime_ns, 0, st.st_ino, st.st_ctime_ns)
+                )
     tree.commit = _head_of_work_tree(root)
     return tree
 
@@ -226,7 +276,7 @@ def _link_entry(root: Path, real_root: str, rel: str, st: os.stat_result) -> Ent
         target=target,
         inside=inside,
         resolved=resolved,
-        stamp=(st.st_mtime_ns, st.st_size, st.st_ino),
+        stamp=(st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns),
     )
 
 
@@ -320,7 +370,7 @@ def _bare_tree(root: Path) -> Tree:
             links.append((rel, oid))
         elif otype == "blob":
             size = int(size_s) if size_s.isdigit() else 0
-            tree.entries[rel] = Entry(rel, "file", size, stamp=(0, size, 0))
+            tree.entries[rel] = Entry(rel, "file", size, stamp=(0, size, 0, 0))
             if rel.lower().endswith((".yaml", ".yml")) and size <= safe_yaml.MAX_FILE_BYTES:
                 wanted.setdefault(oid, rel)
                 tree._blobs[rel] = b""

@@ -1,0 +1,217 @@
+"""The per-commit lint cache never answers for a tree it was not made from, and its fast path
+(``commands.lint.fast_main``, which cli.main may call before building the parser) answers exactly
+what the normal path prints, or nothing at all.
+
+Real git repositories (tests/unit/sites/repo_builder.py); keys are compared directly (cache.key)
+and through the real CLI in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from ecs_field import paths
+from ecs_field.commands import lint as lint_command
+from ecs_field.sites.lint import cache, tree
+from ecs_field.sites.lint.tree import open_tree
+from tests.unit.sites.repo_builder import commit_files, make_repo, run_git
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\ndata:\n  mode: a\n"
+
+
+def key_of(root: Path, site_path: str | None = None, inventory: object = None) -> str:
+    return cache.key(open_tree(root), site_path, inventory)
+
+
+def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecs_field", "lint", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ECS_FIELD_HOME": str(home)},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = make_repo(tmp_path / "site")
+    commit_files(root, "one", {"apps/a.yaml": CM.format(name="a"), "apps/b.yaml": CM.format(name="b")})
+    return root
+
+
+@pytest.fixture(params=["stamps", "racy"])
+def window(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run each change detection twice: by the stamps alone (no file counts as recently changed)
+    and with every file recently changed (the content is hashed too)."""
+    if request.param == "stamps":
+        monkeypatch.setattr(tree, "RACY_NS", 0)
+    else:
+        monkeypatch.setattr(tree, "RACY_NS", 10**18)
+    return str(request.param)
+
+
+def test_same_tree_same_key(site: Path, window: str) -> None:
+    assert key_of(site) == key_of(site)
+
+
+def test_edit_with_same_size_and_mtime_misses(site: Path, window: str) -> None:
+    before = key_of(site)
+    if window == "stamps":
+        # Past a coarse kernel clock tick (a few ms), so that ctime must move; within one tick this
+        # is the racy case, which the "racy" variant covers (content hashed).
+        time.sleep(0.05)
+    target = site / "apps" / "b.yaml"
+    st = target.stat()
+    with open(target, "r+b") as handle:  # in place: same inode, same size
+        handle.write(CM.format(name="a").encode())
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # the mtime put back, to the nanosecond
+    after = target.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+    assert key_of(site) != before
+
+
+def test_adding_a_file_misses_a_hidden_one_does_not(site: Path, window: str) -> None:
+    before = key_of(site)
+    (site / ".notes.yaml").write_text("x: 1\n")  # hidden: never linted (Flux skips it too)
+    assert key_of(site) == before
+    (site / "apps" / "c.yaml").write_text(CM.format(name="c"))
+    assert key_of(site) != before
+
+
+def test_symlink_retargeted_misses(site: Path, window: str) -> None:
+    link = site / "apps" / "link.yaml"
+    link.symlink_to("a.yaml")
+    before = key_of(site)
+    link.unlink()
+    link.symlink_to("b.yaml")
+    assert key_of(site) != before
+    link.unlink()
+    link.symlink_to("/etc/hostname")  # out of the repository
+    assert key_of(site) != before
+
+
+def test_checkout_of_another_commit_misses(site: Path, window: str) -> None:
+    first = key_of(site)
+    commit_files(site, "two", {"apps/b.yaml": CM.format(name="z")})  # same size as before
+    second = key_of(site)
+    assert second != first
+    run_git(site, "checkout", "-q", "HEAD~1")
+    assert key_of(site) not in (second,)
+
+
+def test_head_moving_alone_misses(site: Path, window: str) -> None:
+    before = key_of(site)
+    run_git(site, "commit", "-q", "--allow-empty", "-m", "empty")  # same files, another commit
+    assert key_of(site) != before
+
+
+def test_inventory_and_site_path_are_part_of_the_key(site: Path, window: str) -> None:
+    plain = key_of(site)
+    one = key_of(site, inventory={"nics": [{"name": "vmnic0"}]})
+    two = key_of(site, inventory={"nics": [{"name": "vmnic1"}]})
+    assert len({plain, one, two, key_of(site, "apps")}) == 4
+
+
+def test_bare_repository_key_follows_its_branch(tmp_path: Path, site: Path) -> None:
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(site), str(bare)], check=True)
+    before = key_of(bare)
+    assert key_of(bare) == before
+    commit_files(site, "two", {"apps/c.yaml": CM.format(name="c")})
+    run_git(site, "push", "-q", str(bare), "HEAD:main")
+    assert key_of(bare) != before
+
+
+def test_read_folder_is_the_app_cache_folder() -> None:
+    assert cache._read_folder() == paths.cache_dir() / "lint"
+
+
+# -- through the CLI ---------------------------------------------------------------------------------
+
+
+def test_cli_hit_is_byte_for_byte_the_miss_and_edits_are_seen(site: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for args in (("--json",), ()):
+        miss = cli(str(site), *args, home=home)
+        hit = cli(str(site), *args, home=home)
+        assert (hit.returncode, hit.stdout, hit.stderr) == (miss.returncode, miss.stdout, "")
+        assert miss.returncode == 0
+    assert len(list((home / "cache" / "lint").glob("*.out"))) == 1
+    target = site / "apps" / "b.yaml"
+    st = target.stat()
+    target.write_text(CM.format(name="a"))  # now a duplicate of a.yaml; same size
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    edited = cli(str(site), "--json", home=home)
+    assert edited.returncode == 1
+    assert [f["rule"] for f in json.loads(edited.stdout)["findings"]] == ["duplicate-object"]
+    text = cli(str(site), home=home)
+    assert text.returncode == 1 and "[duplicate-object]" in text.stdout
+
+
+def test_fast_main_answers_only_a_hit_and_prints_nothing_otherwise(
+    site: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert lint_command.fast_main([str(site), "--json"]) is None  # empty cache: a miss
+    assert capfd.readouterr().out == ""
+    lint_command._PREPARED.clear()
+    normal = cli(str(site), "--json", home=Path(os.environ["ECS_FIELD_HOME"]))
+    assert normal.returncode == 0
+    assert lint_command.fast_main([str(site), "--json"]) == 0
+    assert capfd.readouterr().out == normal.stdout
+    for argv in (
+        [],
+        ["--json"],
+        [str(site), "--no-cache"],
+        [str(site), "--inventory", "x.json"],
+        [str(site), "--json", "--json"],
+        ["-h"],
+        [str(site), str(site)],
+        ["no-such-site-name"],
+    ):
+        assert lint_command.fast_main(argv) is None, argv
+    assert capfd.readouterr().out == ""
+
+
+def test_a_truncated_or_foreign_entry_is_a_miss(site: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = cli(str(site), "--json", home=home)
+    (entry,) = (home / "cache" / "lint").glob("*.out")
+    data = entry.read_bytes()
+    entry.write_bytes(data[:-10])
+    again = cli(str(site), "--json", home=home)
+    assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
+    assert entry.read_bytes() == data  # rewritten whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_parse_entry_never_raises(data: bytes) -> None:
+    result = cache.parse_entry(data)
+    assert result is None or (result[0] in (0, 1) and isinstance(result[1], bytes))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([0, 1]), st.text(max_size=200))
+def test_entry_round_trip(code: int, text: str) -> None:
+    data = cache.entry_bytes(code, text)
+    assert cache.parse_entry(data) == (code, text.encode("utf-8", "surrogateescape"))
+    assert cache.parse_entry(data[:-1]) is None or text == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=4))
+def test_fast_main_never_raises_on_any_argv(argv: list[str]) -> None:
+    assume(not any(os.path.isdir(word) for word in argv))  # "/" or "." would walk real folders
+    result = lint_command.fast_main(argv)
+    assert result in (None, 0, 1)

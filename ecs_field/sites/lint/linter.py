@@ -12,16 +12,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecs_field.errors import BadInput
-from ecs_field.hardware.inventory import Inventory
 from ecs_field.sites.findings import SEVERITIES, Finding
 from ecs_field.sites.lint.flux import AppliedModel, build_model
 from ecs_field.sites.lint.rules import RULE_FAMILIES
 from ecs_field.sites.lint.rules.base import LintContext
 from ecs_field.sites.lint.tree import Tree, open_tree
 from ecs_field.sites.repo.manifests import ManifestSet
+
+if TYPE_CHECKING:  # the inventory model is only needed when a box is given (a cold start pays ~5 ms)
+    from ecs_field.hardware.inventory import Inventory
 
 
 @dataclass

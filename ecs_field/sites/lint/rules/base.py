@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from ecs_field.hardware.inventory import Inventory
 from ecs_field.sites.findings import Finding, Severity
 from ecs_field.sites.repo.manifests import HostConfiguration, K8sObject, ManifestSet
 from ecs_field.sites.repo.profile import ModuleSetting, VmkNic, VSwitch, management_switches
+
+if TYPE_CHECKING:  # the inventory model is only needed when a box is given (a cold start pays ~5 ms)
+    from ecs_field.hardware.inventory import Inventory
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,19 @@ a status (whatever the sync word); 2 for bad input, 3 when a fetch could not rea
 
 from __future__ import annotations
 
-import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecs_field.commands.output import print_json, say, table
 from ecs_field.errors import BadInput
-from ecs_field.events import Progress
+
+if TYPE_CHECKING:  # argparse too: the warm path answers before any parser is built
+    import argparse
+
+    from ecs_field.events import Progress
+    from ecs_field.sites.status.watch import Fingerprint
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -221,18 +226,26 @@ def _status(args: argparse.Namespace) -> int:
     cache_key: str | None = None
     state = None
     snapshot_file: Path | None = None
+    fingerprint: Fingerprint | None = None
     if args.site:
-        from ecs_field.sites.registry import local_repo_path
+        from ecs_field.sites.registry import Registry, local_repo_path
 
+        if args.snapshot is None and _answer_warm(args):
+            return 0
+        registry_file = Registry.default_path()
         site = _find_site(args.site)
         name = site.name
         repo_path = Path(local_repo_path(site))
         subpath = args.path if args.path is not None else (getattr(site, "path", None) or None)
         if args.snapshot is None:
             snapshot_file = SnapshotStore(name).current_path
+            if name == args.site and Registry.load().find(name) is not None:
+                fingerprint = _fingerprint(registry_file, snapshot_file, repo_path)
             state, cache_key = _cache_key(name, repo_path, snapshot_file, subpath, args.stale_after)
             cached = _cached(cache_key, args.stale_after)
             if cached is not None:  # same commit, same snapshot: only the age moved on
+                if fingerprint is not None:
+                    _save_warm(args, cached, fingerprint)
                 return _show(name, cached, args, remember=True)
             loaded = load_snapshot(name)
             snapshot, problems = loaded.snapshot, loaded.problems
@@ -263,7 +276,170 @@ def _status(args: argparse.Namespace) -> int:
         from ecs_field.sites.status import status_cache
 
         status_cache.save(cache_key, document)
+        if fingerprint is not None:
+            _save_warm(args, document, fingerprint)
     return _show(name, document, args, remember=bool(args.site and args.snapshot is None))
+
+
+# -- the warm path: the finished output, kept until anything it was computed from changes ----------------
+def _fingerprint(registry_file: Path, snapshot_file: Path, repo_path: Path) -> Fingerprint | None:
+    """Taken before the registry entry, the snapshot and the clone are read (watch.py)."""
+    from ecs_field.sites.status import warm, watch
+
+    watched = warm.watched_paths(registry_file, snapshot_file, repo_path)
+    return watch.take(watched, str(repo_path)) if watched is not None else None
+
+
+def _save_warm(args: argparse.Namespace, document: dict[str, Any], fingerprint: Fingerprint) -> None:
+    from ecs_field import paths
+    from ecs_field.sites.status import warm
+    from ecs_field.sites.status.fleet import summary_document, summary_path
+
+    applied = document.get("applied") or {}
+    if applied.get("commit") and applied.get("subject") is None:
+        return  # the applied commit is not in the clone yet: a fetch that writes no ref could bring it
+    if not isinstance(document.get("snapshot"), dict):
+        return
+    summary = summary_document(args.site, document)
+    payload = {
+        "parts": _json_parts(document) if args.json else list(_text_parts(document)),
+        "snapshot": document["snapshot"],
+        "head": {key: document.get(key) for key in _HEADLINE_KEYS},
+        "summary": summary,
+        "summary_path": str(summary_path(args.site)),
+    }
+    key = warm.entry_key(args.site, args.path, args.stale_after, "json" if args.json else "text")
+    warm.save(paths.cache_dir(), key, fingerprint, payload)
+
+
+_HEADLINE_KEYS = ("site", "sync", "commits_behind", "commits_ahead", "health", "counts")
+
+
+def _answer_warm(args: argparse.Namespace) -> bool:
+    """Print the warm answer when there is one (True); False when the status must be computed."""
+    from ecs_field import paths
+    from ecs_field.sites.status import warm
+
+    mode = "json" if args.json else "text"
+    entry = warm.load(paths.cache_dir(), warm.entry_key(args.site, args.path, args.stale_after, mode))
+    return entry is not None and _print_warm(entry, args.stale_after, as_json=args.json)
+
+
+def _print_warm(entry: dict[str, Any], stale_after_s: float, *, as_json: bool) -> bool:
+    """What _show prints for the entry's status, its snapshot's times recomputed now."""
+    from ecs_field.sites.status import warm
+    from ecs_field.sites.status.clock import refresh_times, utc_now
+
+    parts = entry["parts"]
+    if len(parts) != 2:
+        return False
+    snap = refresh_times({"snapshot": entry["snapshot"]}, stale_after_s)["snapshot"]
+    summary = {**entry["summary"], "computed_at": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if not warm.write_summary(Path(entry["summary_path"]), summary):
+        return False
+    problems = snap.get("problems") or []
+    if as_json:
+        text = _json_of(parts, snap)
+    else:
+        text = _text_of({**entry["head"], "snapshot": snap}, parts[0], parts[1]) + "\n"
+    for problem in problems:
+        say(f"warning: {problem}")
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return True
+
+
+# `status SITE [--json] [--path P] [--stale-after S]`, nothing else: what the warm path answers.
+_FLAGS = ("--path", "--stale-after")
+
+
+def _plain_status_args(argv: Sequence[str]) -> tuple[str, str | None, float, bool] | None:
+    """(site, --path, --stale-after, --json) when ``argv`` is a plain `status SITE ...` command line
+    spelled in full; None for anything else (argparse then parses it and reports errors)."""
+    words = list(argv)
+    if not words or words[0] != "status":
+        return None
+    site: str | None = None
+    values: dict[str, str] = {}
+    as_json = False
+    i = 1
+    while i < len(words):
+        word = words[i]
+        flag, eq, inline = word.partition("=")
+        if word == "--json" and not as_json:
+            as_json = True
+        elif flag in _FLAGS and flag not in values and (eq or i + 1 < len(words)):
+            value = inline if eq else words[i + 1]
+            if not eq:
+                i += 1
+                if value.startswith("-"):
+                    return None
+            values[flag] = value
+        elif not word.startswith("-") and word and site is None:
+            site = word
+        else:
+            return None
+        i += 1
+    if site is None:
+        return None
+    try:
+        stale = float(values.get("--stale-after", "3600"))
+    except ValueError:
+        return None
+    return site, values.get("--path"), stale, as_json
+
+
+def answer_from_cache(argv: Sequence[str]) -> int | None:
+    """The whole `ecs-field status SITE` run from the warm cache, before argparse, logging setup or
+    any heavy import: the exit code, or None when the full command must run (nothing printed).
+
+    For ecs_field.cli.main to call first; writes the same invocation line to the log file that the
+    full path does."""
+    if sys.platform == "win32":
+        return None
+    parsed = _plain_status_args(argv)
+    if parsed is None:
+        return None
+    site, path_option, stale_after_s, as_json = parsed
+    try:
+        import os
+
+        from ecs_field import __version__, paths
+        from ecs_field.redact import redact_argv
+        from ecs_field.sites.status import warm
+
+        entry = warm.load(
+            paths.cache_dir(), warm.entry_key(site, path_option, stale_after_s, "json" if as_json else "text")
+        )
+        if entry is None:
+            return None
+        log_file = paths.log_dir() / "ecs-field.log"
+        line = _log_line(f"ecs-field {__version__}: {redact_argv(list(argv))}")
+        try:
+            size = os.stat(log_file).st_size
+        except FileNotFoundError:
+            size = 0
+        if size + len(line.encode("utf-8")) >= _LOG_MAX_BYTES:
+            return None  # the full path rotates the log
+        with open(log_file, "a", encoding="utf-8") as handle:
+            handle.write(line)
+        return 0 if _print_warm(entry, stale_after_s, as_json=as_json) else None
+    except BrokenPipeError:
+        return 0
+    except Exception:  # anything odd: the full path runs and reports it properly
+        return None
+
+
+_LOG_MAX_BYTES = 2_000_000  # logs.setup_logging's RotatingFileHandler maxBytes
+
+
+def _log_line(message: str) -> str:
+    """One INFO line of ecs_field.cli as logs.setup_logging's handler formats it."""
+    import time
+
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+    return f"{stamp},{int((now - int(now)) * 1000):03d} INFO ecs_field.cli: {message}\n"
 
 
 def _cache_key(
@@ -315,7 +491,7 @@ WIDTH = 100  # every line of the text output fits a 100-column terminal; reasons
 
 def headline(data: dict[str, Any]) -> str:
     """``BEHIND by 2 · DEGRADED: 1 failed, 3 missing · snapshot 5 min old``: sync, health, age."""
-    from ecs_field.sites.status.snapshot import human_age
+    from ecs_field.sites.status.clock import human_age
 
     sync = data["sync"]
     word = sync.upper()
@@ -347,9 +523,37 @@ def headline(data: dict[str, Any]) -> str:
 
 def render_status(data: dict[str, Any]) -> str:
     """The human summary: sync and health first, then what was applied, pending commits, workloads."""
-    from ecs_field.sites.status.snapshot import human_age
+    before, after = _text_parts(data)
+    return _text_of(data, before, after)
 
-    lines: list[str] = [f"Site {data['site']}: {headline(data)}"]
+
+def _text_of(data: dict[str, Any], before: str, after: str) -> str:
+    """The text output from its parts that do not change with the clock (``before`` and ``after``
+    the snapshot line) and those that do: the first line, the snapshot line, the problem notes."""
+    snap = data["snapshot"]
+    lines = [
+        wrap_line(f"Site {data['site']}: {headline(data)}"),
+        before,
+        wrap_line(_snapshot_line(snap)),
+        after,
+    ]
+    lines += [wrap_line(f"! {note}") for note in snap.get("problems") or []]
+    return "\n".join(lines)
+
+
+def _snapshot_line(snap: dict[str, Any]) -> str:
+    from ecs_field.sites.status.clock import human_age
+
+    if snap.get("taken_at"):
+        stale = "  STALE" if snap.get("stale") else ""
+        age = "dated in the future" if snap.get("future") else f"{human_age(snap.get('age_s'))} old"
+        return f"  Snapshot     {age}, taken {snap['taken_at']}, from {snap.get('source')}{stale}"
+    return "  Snapshot     none (fetch one with `ecs-field snapshot fetch SITE`)"
+
+
+def _text_parts(data: dict[str, Any]) -> tuple[str, str]:
+    """The lines between the first line and the snapshot line, and those after it (wrapped)."""
+    lines: list[str] = []
     if data.get("sync_message"):
         lines.append(f"  {data['sync_message']}")
     repo = data["repo"]
@@ -380,14 +584,8 @@ def render_status(data: dict[str, Any]) -> str:
         )
     if not last_applied and not last_failed and data.get("applied_revision"):
         lines.append("  Last applied (the snapshot carries no time for it)")
-    snap = data["snapshot"]
-    if snap.get("taken_at"):
-        stale = "  STALE" if snap.get("stale") else ""
-        age = "dated in the future" if snap.get("future") else f"{human_age(snap.get('age_s'))} old"
-        lines.append(f"  Snapshot     {age}, taken {snap['taken_at']}, from {snap.get('source')}{stale}")
-    else:
-        lines.append("  Snapshot     none (fetch one with `ecs-field snapshot fetch SITE`)")
-    lines.append(f"  Repository   {repo['path']}")
+    before = "\n".join(wrap_line(line) for line in lines)
+    lines = [f"  Repository   {repo['path']}"]
     if data["pending"]:
         lines.append("")
         lines.append("Pending commits (not applied on the host, newest first):")
@@ -448,9 +646,30 @@ def render_status(data: dict[str, Any]) -> str:
             )
             if event.get("message"):
                 lines.append("      " + " ".join(str(event["message"]).split()))
-    for note in snap.get("problems") or []:
-        lines.append(f"! {note}")
-    return "\n".join(wrap_line(line) for line in lines)
+    return before, "\n".join(wrap_line(line) for line in lines)
+
+
+# The JSON output with the snapshot's value cut out: the rest does not change with the clock.
+_SNAPSHOT_MARK = "\x00ecs-field:snapshot\x00"
+
+
+def _json_parts(document: dict[str, Any]) -> list[str]:
+    """[text before the snapshot's value, text after it] of print_json(document)."""
+    import json
+
+    needle = '\n  "snapshot": ' + json.dumps(_SNAPSHOT_MARK)
+    text = json.dumps({**document, "snapshot": _SNAPSHOT_MARK}, indent=2, default=str)
+    before, found, after = text.partition(needle)
+    if not found:
+        raise ValueError("the status document has no snapshot")
+    return [before + '\n  "snapshot": ', after]
+
+
+def _json_of(parts: list[str], snap: dict[str, Any]) -> str:
+    """What print_json writes for the document: the snapshot's value indented one level."""
+    import json
+
+    return parts[0] + json.dumps(snap, indent=2, default=str).replace("\n", "\n  ") + parts[1] + "\n"
 
 
 def fit_table(rows: list[list[str]], headers: list[str], width: int) -> str:

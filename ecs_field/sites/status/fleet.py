@@ -71,7 +71,18 @@ def save_summary(site: str, status: Any) -> None:
 
 def save_summary_doc(site: str, status: dict[str, Any]) -> None:
     """The same from a status document (what `status --json` prints)."""
-    document = {
+    document = summary_document(site, status)
+    path = summary_path(site)
+    try:
+        with storage.file_lock(path, timeout_s=5.0):
+            storage.atomic_write_json(path, document, durable=False)  # a cache of the last status
+    except (OSError, EcsFieldError) as exc:  # a read-only data folder costs only the cache
+        log.warning("could not cache status of %s: %s", site, getattr(exc, "message", exc))
+
+
+def summary_document(site: str, status: dict[str, Any]) -> dict[str, Any]:
+    """What status-summary.json holds for a status document (the warm `status` writes it too)."""
+    return {
         "schema": SUMMARY_SCHEMA,
         "site": site,
         "computed_at": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -84,12 +95,6 @@ def save_summary_doc(site: str, status: dict[str, Any]) -> None:
         "applied_revision": status.get("applied_revision"),
         "last_error": status.get("last_error") or "",
     }
-    path = summary_path(site)
-    try:
-        with storage.file_lock(path, timeout_s=5.0):
-            storage.atomic_write_json(path, document, durable=False)  # a cache of the last status
-    except (OSError, EcsFieldError) as exc:  # a read-only data folder costs only the cache
-        log.warning("could not cache status of %s: %s", site, getattr(exc, "message", exc))
 
 
 def _validate_summary(document: dict[str, Any]) -> None:

@@ -167,5 +167,3 @@ def _plain(rev: str) -> str:
 def _err(done: subprocess.CompletedProcess[bytes]) -> str:
     text = done.stderr.decode("utf-8", "replace").strip()
     return text.splitlines()[-1] if text else f"exit {done.returncode}"
-
-

@@ -25,6 +25,13 @@ from typing import Any, Protocol
 from ecs_field import paths, storage
 from ecs_field.errors import BadInput
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
+from ecs_field.sites.status.clock import (  # noqa: F401 - re-exported: callers import them from here
+    FUTURE_TOLERANCE_S,
+    format_time,
+    human_age,
+    parse_time,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,40 +92,6 @@ FLUX_AND_CORE: tuple[ListTarget, ...] = (
     ListTarget("Event", ("/api/v1/events",), "events"),
 )
 ESX_GROUP_VERSION = "esx.vmware.com/v1alpha1"
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def format_time(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
-def human_age(seconds: float | None) -> str:
-    """ "3 min", "2 h 5 min", "4 days": how old a snapshot is, for people."""
-    if seconds is None:
-        return "unknown age"
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
 
 
 @dataclass(frozen=True)
@@ -504,9 +477,6 @@ def import_snapshot(file: Path, *, site: str = "") -> Snapshot:
     )
     _drop_secrets(snapshot)
     return snapshot
-
-
-FUTURE_TOLERANCE_S = 300.0  # clocks of a laptop and a host differ by a few seconds, not minutes
 
 
 def future_by_s(snapshot: Snapshot, now: dt.datetime | None = None) -> float | None:

@@ -15,7 +15,6 @@ and the format version. The snapshot's age, staleness and
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -26,13 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from ecs_field import paths, storage
-from ecs_field.sites.status.snapshot import FUTURE_TOLERANCE_S, human_age, parse_time, utc_now
+from ecs_field.sites.status.clock import refresh_times  # noqa: F401 - re-exported (its home until now)
 
 log = logging.getLogger(__name__)
 
 CACHE_SCHEMA = "ecs-field/status-cache@1"
 FORMAT = "3"  # bump when the status document changes shape
-FUTURE_PREFIX = "the snapshot is dated "
 
 
 @dataclass(frozen=True)
@@ -135,28 +133,3 @@ def save(key: str, status: dict[str, Any]) -> None:
         )
     except OSError as exc:
         log.info("status cache not written: %s", exc)
-
-
-def refresh_times(
-    status: dict[str, Any], stale_after_s: float, now: dt.datetime | None = None
-) -> dict[str, Any]:
-    """Recompute the snapshot's age, staleness and future flag (all that changes with the clock)."""
-    snap = status.get("snapshot") or {}
-    taken = parse_time(str(snap.get("taken_at") or ""))
-    problems = [p for p in snap.get("problems") or [] if not str(p).startswith(FUTURE_PREFIX)]
-    if taken is None:
-        return status
-    seconds = ((now or utc_now()) - taken).total_seconds()
-    future = -seconds > FUTURE_TOLERANCE_S
-    snap["age_s"] = round(max(0.0, seconds), 1)
-    snap["stale"] = future or seconds > stale_after_s
-    snap["future"] = future
-    snap["future_s"] = round(-seconds, 1) if future else None
-    if future:
-        problems.append(
-            f"{FUTURE_PREFIX}{snap['taken_at']}, {human_age(-seconds)} in the future: "
-            "the laptop's or the host's clock is wrong, so its age is unknown"
-        )
-    snap["problems"] = problems
-    status["snapshot"] = snap
-    return status

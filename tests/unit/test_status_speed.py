@@ -1,0 +1,383 @@
+"""The warm `status SITE`: the finished output, kept until anything it was read from changes.
+
+Real git repositories; every change a technician (or git) can make must miss the warm entry and
+show up in the next answer. The warm answer must be byte for byte the full path's (text, --json,
+stderr). Behaviour only: nothing here measures time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from ecs_field import paths
+from ecs_field.commands import status as status_command
+from ecs_field.sites.registry import Registry, Site
+from ecs_field.sites.status import clock, sync, warm, watch
+from ecs_field.sites.status.snapshot import format_time
+from tests.clirun import run_cli
+from tests.unit.sites.repo_builder import VM_DB, VM_WEB, commit_files, make_repo, run_git
+
+NOW = dt.datetime(2026, 12, 4, 12, 0, 0, 250_000, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> list[dt.datetime]:
+    """One clock for the full path (sync) and the warm path (clock); tests move it on."""
+    moment = [NOW]
+    monkeypatch.setattr(clock, "utc_now", lambda: moment[0])
+    monkeypatch.setattr(sync, "utc_now", lambda: moment[0])
+    return moment
+
+
+def warm_run(*args: str) -> subprocess.CompletedProcess[str] | None:
+    """status_command.answer_from_cache as ecs_field.cli.main calls it first; None: it declined."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = status_command.answer_from_cache(list(args))
+    if code is None:
+        assert out.getvalue() == "" and err.getvalue() == ""  # declined: nothing printed
+        return None
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+def snapshot_doc(head: str, *, power: str = "poweredOn", taken: dt.datetime = NOW) -> dict[str, object]:
+    return {
+        "schema": "ecs-field/snapshot@1",
+        "taken_at": format_time(taken),
+        "source": "test",
+        "listed_kinds": ["Kustomization", "VirtualMachine"],
+        "items": [
+            {
+                "kind": "Kustomization",
+                "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                "spec": {"path": "./"},
+                "status": {
+                    "lastAppliedRevision": f"main@sha1:{head}",
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                },
+            },
+            {
+                "kind": "VirtualMachine",
+                "metadata": {"name": "web", "namespace": "apps"},
+                "spec": {"powerState": "poweredOn"},
+                "status": {"powerState": power},
+            },
+        ],
+    }
+
+
+def import_snapshot(tmp_path: Path, head: str, **kw: object) -> None:
+    file = tmp_path / "snap.json"
+    file.write_text(json.dumps(snapshot_doc(head, **kw)))  # type: ignore[arg-type]
+    done = run_cli("snapshot", "import", "site", str(file))
+    assert done.returncode == 0, done.stderr
+
+
+def make_site(tmp_path: Path) -> tuple[Path, str]:
+    repo = make_repo(tmp_path / "repo")
+    head = commit_files(repo, "vms", {"vms/web.yaml": VM_WEB, "ns/README.md": "apps\n"})
+    Registry.load().add(Site("site", str(repo)))
+    import_snapshot(tmp_path, head)
+    return repo, head
+
+
+def full(*args: str) -> subprocess.CompletedProcess[str]:
+    done = run_cli(*args)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def settle(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the full path until the warm entry answers (the first run may find a summary missing)."""
+    first = full(*args)
+    assert warm_run(*args) is not None, "no warm entry after a full run on a clean clone"
+    return first
+
+
+# -- the same bytes ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("extra", [(), ("--json",), ("--path", "vms"), ("--stale-after", "60", "--json")])
+def test_warm_output_is_the_full_paths_byte_for_byte(
+    tmp_path: Path, frozen: list[dt.datetime], extra: tuple[str, ...]
+) -> None:
+    make_site(tmp_path)
+    args = ("status", "site", *extra)
+    cold = full(*args)
+    hot = warm_run(*args)
+    assert hot is not None and hot.returncode == 0
+    assert (hot.stdout, hot.stderr) == (cold.stdout, cold.stderr)
+    # the clock moves on: both paths recompute the age, and still agree
+    frozen[0] = NOW + dt.timedelta(hours=3, minutes=7)
+    later = warm_run(*args)
+    warm.discard(paths.cache_dir(), warm.entry_key("site", *_key_args(extra)))
+    recomputed = full(*args)
+    assert later is not None and (later.stdout, later.stderr) == (recomputed.stdout, recomputed.stderr)
+    if "--json" in extra:
+        snap = json.loads(later.stdout)["snapshot"]
+        assert snap["age_s"] == 3 * 3600 + 7 * 60 + 0.2 and snap["stale"] is True  # NOW has 0.25 s
+    else:
+        assert "snapshot 3 h 7 min old (stale)" in later.stdout.splitlines()[0]
+
+
+def _key_args(extra: tuple[str, ...]) -> tuple[str | None, float, str]:
+    parsed = status_command._plain_status_args(["status", "site", *extra])
+    assert parsed is not None
+    return parsed[1], parsed[2], "json" if parsed[3] else "text"
+
+
+def test_a_snapshot_dated_in_the_future_is_flagged_the_same_way_warm(
+    tmp_path: Path, frozen: list[dt.datetime]
+) -> None:
+    _, head = make_site(tmp_path)
+    import_snapshot(tmp_path, head, taken=NOW + dt.timedelta(hours=2))
+    for args in (("status", "site"), ("status", "site", "--json")):
+        cold = full(*args)
+        hot = warm_run(*args)
+        assert hot is not None and (hot.stdout, hot.stderr) == (cold.stdout, cold.stderr)
+        assert "in the future" in hot.stderr
+    frozen[0] = NOW + dt.timedelta(hours=3)  # the clock caught up: no longer in the future
+    hot = warm_run("status", "site")
+    assert hot is not None and hot.stderr == "" and "snapshot 1 h old (stale)" in hot.stdout
+
+
+def test_the_warm_run_writes_the_fleet_summary_and_the_log_line(
+    tmp_path: Path, frozen: list[dt.datetime]
+) -> None:
+    from ecs_field.sites.status.fleet import summary_path
+
+    make_site(tmp_path)
+    settle("status", "site")
+    summary = summary_path("site")
+    summary.unlink()
+    log = paths.log_dir() / "ecs-field.log"
+    before = log.read_text() if log.exists() else ""
+    assert warm_run("status", "site") is not None
+    written = json.loads(summary.read_text())
+    assert written["sync"] == "in-sync" and written["site"] == "site" and written["computed_at"]
+    added = log.read_text()[len(before) :]
+    assert added.endswith(" INFO ecs_field.cli: ecs-field 0.2.0: status site\n")
+
+
+# -- every change misses ------------------------------------------------------------------------------------
+def test_a_new_commit_misses_and_shows_the_host_behind(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    repo, _ = make_site(tmp_path)
+    settle("status", "site", "--json")
+    commit_files(repo, "db", {"vms/db.yaml": VM_DB})
+    assert warm_run("status", "site", "--json") is None
+    after = json.loads(full("status", "site", "--json").stdout)
+    assert after["sync"] == "behind" and after["commits_behind"] == 1
+
+
+def test_a_fetch_or_pull_moving_the_remote_ref_misses(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    upstream = make_repo(tmp_path / "upstream")
+    head = commit_files(upstream, "vms", {"vms/web.yaml": VM_WEB})
+    clone = tmp_path / "clone"
+    run_git(tmp_path, "clone", "-q", str(upstream), str(clone))
+    Registry.load().add(Site("site", str(clone)))
+    import_snapshot(tmp_path, head)
+    settle("status", "site", "--json")
+    commit_files(upstream, "db", {"vms/db.yaml": VM_DB})
+    run_git(clone, "fetch", "-q")  # the remote-tracking ref moves; HEAD does not
+    assert warm_run("status", "site", "--json") is None
+    fetched = json.loads(full("status", "site", "--json").stdout)
+    assert fetched["repo"]["behind"] == 1 and fetched["sync"] == "in-sync"
+    assert warm_run("status", "site", "--json") is not None  # settled again
+    run_git(clone, "pull", "-q", "--ff-only")  # now HEAD moves: the host is behind
+    assert warm_run("status", "site", "--json") is None
+    pulled = json.loads(full("status", "site", "--json").stdout)
+    assert pulled["sync"] == "behind" and pulled["commits_behind"] == 1 and pulled["repo"]["behind"] == 0
+
+
+def test_diverged_counts_are_recomputed(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    repo, head = make_site(tmp_path)
+    commit_files(repo, "host side", {"vms/db.yaml": VM_DB})
+    host_head = run_git(repo, "rev-parse", "HEAD")
+    run_git(repo, "reset", "-q", "--hard", head)
+    import_snapshot(tmp_path, host_head)
+    settle("status", "site")
+    commit_files(repo, "local side", {"vms/other.yaml": VM_DB.replace("name: db", "name: other")})
+    assert warm_run("status", "site") is None
+    text = full("status", "site").stdout
+    assert text.startswith("Site site: DIVERGED (host 1 ahead, 1 behind)")
+
+
+def test_a_new_snapshot_misses(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    _, head = make_site(tmp_path)
+    settle("status", "site", "--json")
+    import_snapshot(tmp_path, head, power="poweredOff")
+    assert warm_run("status", "site", "--json") is None
+    assert json.loads(full("status", "site", "--json").stdout)["health"] == "progressing"
+
+
+@pytest.mark.parametrize("racy", [True, False])
+def test_an_edited_tracked_file_misses(
+    tmp_path: Path, frozen: list[dt.datetime], monkeypatch: pytest.MonkeyPatch, racy: bool
+) -> None:
+    """Both ways a change is seen: the stat (an old file) and the digest (a file as new as the
+    fingerprint, whose stat a same-size change within one timestamp tick could keep)."""
+    if not racy:
+        monkeypatch.setattr(watch, "RACY_MARGIN_NS", -(10**15))  # every file counts as old
+    repo, _ = make_site(tmp_path)
+    settle("status", "site", "--json")
+    entry = json.loads(
+        warm.entry_path(paths.cache_dir(), warm.entry_key("site", None, 3600.0, "json")).read_text()
+    )
+    assert bool(entry["watch"]["digests"]) is racy
+    web = repo / "vms" / "web.yaml"
+    web.write_text(web.read_text().replace("name: web", "name: wex"))  # same size
+    assert warm_run("status", "site", "--json") is None
+    after = json.loads(full("status", "site", "--json").stdout)
+    assert after["repo"]["dirty"] is True
+    assert warm_run("status", "site", "--json") is None  # a dirty tree is never kept
+
+
+def test_a_new_untracked_file_or_folder_misses(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    repo, _ = make_site(tmp_path)
+    settle("status", "site", "--json")
+    (repo / "vms" / "db.yaml").write_text(VM_DB)
+    assert warm_run("status", "site", "--json") is None
+    names = {w["name"] for w in json.loads(full("status", "site", "--json").stdout)["workloads"]}
+    assert "db" in names
+    (repo / "vms" / "db.yaml").unlink()
+    settle("status", "site", "--json")
+    (repo / "ns" / "deeper").mkdir()
+    assert warm_run("status", "site", "--json") is None
+
+
+def test_a_removed_file_misses(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    repo, _ = make_site(tmp_path)
+    settle("status", "site")
+    (repo / "ns" / "README.md").unlink()
+    assert warm_run("status", "site") is None
+    assert "uncommitted changes" in full("status", "site").stdout
+
+
+def test_an_index_only_change_misses(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    repo, _ = make_site(tmp_path)
+    settle("status", "site", "--json")
+    run_git(repo, "rm", "-q", "--cached", "vms/web.yaml")  # the work tree stays as it was
+    assert warm_run("status", "site", "--json") is None
+    assert json.loads(full("status", "site", "--json").stdout)["repo"]["dirty"] is True
+
+
+def test_an_edited_registry_entry_misses(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    make_site(tmp_path)
+    before = settle("status", "site", "--json")
+    Registry.load().update_fields("site", path="vms")
+    assert warm_run("status", "site", "--json") is None
+    assert full("status", "site", "--json").stdout == before.stdout  # same rows, but recomputed
+    assert warm_run("status", "site", "--json") is not None
+    Registry.load().remove("site")
+    assert warm_run("status", "site", "--json") is None
+    assert run_cli("status", "site").returncode == 2
+
+
+def test_git_configuration_and_environment_miss(
+    tmp_path: Path, frozen: list[dt.datetime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, _ = make_site(tmp_path)
+    settle("status", "site")
+    run_git(repo, "config", "status.showUntrackedFiles", "no")
+    assert warm_run("status", "site") is None
+    settle("status", "site")
+    monkeypatch.setenv("GIT_INDEX_FILE", str(tmp_path / "other-index"))
+    assert warm_run("status", "site") is None
+
+
+def test_a_commit_message_edit_without_tree_change_misses(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    repo, _ = make_site(tmp_path)
+    settle("status", "site")
+    run_git(repo, "commit", "-q", "--amend", "-m", "renamed subject")  # HEAD moves, files do not
+    assert warm_run("status", "site") is None
+
+
+def test_no_entry_while_the_applied_commit_is_missing_from_the_clone(
+    tmp_path: Path, frozen: list[dt.datetime]
+) -> None:
+    _, _ = make_site(tmp_path)
+    import_snapshot(tmp_path, "0123456789abcdef0123456789abcdef01234567")
+    full("status", "site")
+    full("status", "site")
+    assert warm_run("status", "site") is None
+
+
+def test_unusual_clones_are_never_answered_warm(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    repo, _ = make_site(tmp_path)
+    (repo / "vms" / "link.yaml").symlink_to(repo / "vms" / "web.yaml")
+    run_git(repo, "add", "-A")
+    run_git(repo, "commit", "-qm", "link")
+    full("status", "site")
+    full("status", "site")
+    assert warm_run("status", "site") is None  # a link's target could change unseen
+
+
+def test_options_the_warm_path_does_not_know_go_the_full_way(
+    tmp_path: Path, frozen: list[dt.datetime]
+) -> None:
+    make_site(tmp_path)
+    settle("status", "site")
+    for args in (
+        ("status", "site", "-v"),
+        ("status", "site", "--js"),  # argparse's abbreviations are its business
+        ("status", "--repo", "x"),
+        ("status", "site", "--snapshot", "f.json"),
+        ("status", "site", "other"),
+        ("status",),
+        ("status", "site", "--stale-after", "soon"),
+        ("status", "site", "--path"),
+        ("status", "site", "--json", "--json"),
+        ("lint", "site"),
+    ):
+        assert warm_run(*args) is None, args
+
+
+def test_a_damaged_entry_is_ignored_and_rewritten(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    make_site(tmp_path)
+    good = settle("status", "site")
+    entry = warm.entry_path(paths.cache_dir(), warm.entry_key("site", None, 3600.0, "text"))
+    for damage in (b"", b"{not json", b"[]", b'{"schema": "ecs-field/status-warm@1"}', b"\xff\xfe"):
+        entry.write_bytes(damage)
+        assert warm_run("status", "site") is None
+    assert full("status", "site").stdout == good.stdout
+    assert warm_run("status", "site") is not None
+
+
+def test_watch_sees_each_kind_of_change(tmp_path: Path) -> None:
+    folder = tmp_path / "t"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.yaml").write_text("a: 1\n")
+    listed = watch.tree(str(folder))
+    assert listed is not None and sorted(os.path.relpath(p, folder) for p in listed) == [
+        ".",
+        "sub",
+        "sub/a.yaml",
+    ]
+    paths_ = [*listed, str(tmp_path / "absent")]
+    taken = watch.take(paths_, str(folder))
+    assert taken is not None and watch.unchanged(taken)
+    (tmp_path / "absent").write_text("now here")
+    assert not watch.unchanged(taken)
+    (tmp_path / "absent").unlink()
+    assert watch.unchanged(taken)
+    (folder / "sub" / "b.yaml").write_text("")
+    assert not watch.unchanged(taken)
+    (folder / "sub" / "b.yaml").unlink()
+    taken = watch.take(paths_, str(folder))
+    assert taken is not None
+    digests = dict(taken["digests"])
+    assert digests  # everything is new: each entry also keeps a digest
+    index = next(iter(digests))
+    damaged = {**taken, "digests": [[index, "0" * 32]]}
+    assert not watch.unchanged(damaged)  # a digest that differs is a change, even with the same stat
+    for broken in ({}, {**taken, "stats": 5}, {**taken, "digests": [[999, "x"]]}, {**taken, "root": 3}):
+        assert not watch.unchanged(broken)
+    (folder / "sub" / "link").symlink_to(folder / "sub" / "a.yaml")
+    assert watch.tree(str(folder)) is None
+    assert watch.take([str(folder / "new\nline")], str(folder)) is None

@@ -368,11 +368,12 @@ def test_first_open_creates_the_demo_once(qtbot: QtBot, page: SitesPage) -> None
 
 
 def test_first_open_without_git_says_so_once(
-    qtbot: QtBot, page: SitesPage, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, page: SitesPage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import ecs_field.sites.repo.gitrepo as gitrepo
-
-    monkeypatch.setattr(gitrepo, "git_available", lambda: False)
+    # no git on PATH and none named for GitPython: what the page asks (without GitPython) finds none
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("GIT_PYTHON_GIT_EXECUTABLE", raising=False)
+    assert not sites_page.git_available()
     page.activated()
     qtbot.waitUntil(page.problem.isVisible, timeout=5000)
     assert page.problem.text().startswith("Git is not installed on this computer")

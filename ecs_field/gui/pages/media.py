@@ -63,7 +63,6 @@ from ecs_field.gui.widgets.media_speed import SpeedGraph, format_rate
 from ecs_field.gui.widgets.media_style import PALETTE_EVENTS, media_tones
 from ecs_field.media.drives import Drive, DriveWatcher, human_size, list_drives, safety
 from ecs_field.media.image.inspect import ImageInfo, inspect_image
-from ecs_field.media.write.writejob import open_source
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +72,9 @@ def inspect_for_writing(path: Path) -> tuple[ImageInfo, int]:
     info = inspect_image(path)
     size = info.size_bytes  # raw, or "write anyway" (byte for byte) for an image auto mode refuses
     if info.write_mode == "uefi-fat32":
+        # imported here: the write machinery is not needed to start the app (~13 ms of its start)
+        from ecs_field.media.write.writejob import open_source
+
         source = open_source(path, info.write_mode)
         try:
             size = source.size_bytes

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from ecs_field.errors import BadInput, EcsFieldError
 from ecs_field.gui.widgets.media_style import media_tones
-from ecs_field.media.library.download import check_url
 from ecs_field.media.library.hashing import normalize_sha256
 
 
@@ -64,6 +63,8 @@ class DownloadDialog(QDialog):
 
     def request(self) -> dict[str, object]:
         """The keyword arguments for download_image; raises EcsFieldError for bad fields."""
+        from ecs_field.media.library.download import check_url  # the downloader loads when it is used
+
         url = check_url(self.url.text())
         sha = self.sha256.text().strip()
         ca = self.ca_file.text().strip()

@@ -180,15 +180,18 @@ def run_lint(args: argparse.Namespace) -> int:
 
     report = lint(root, subpath, inventory, tree=tree)
     document = report.to_dict()
-    json_text = render_json(document)
-    plain_text = render_text(document, report.objects, report.files, inventory is not None)
-    sys.stdout.write(json_text if args.json else plain_text)
+    # Only the form asked for is rendered and kept: the other is a miss the first time it is asked.
+    if args.json:
+        text = render_json(document)
+    else:
+        text = render_text(document, report.objects, report.files, inventory is not None)
+    sys.stdout.write(text)
     sys.stdout.flush()
     exit_code = 1 if report.has_errors else 0
     if use_cache:
         from ecs_field.sites.lint import cache
 
-        cache.store(digest, exit_code, json_text, plain_text)
+        cache.store(digest, bool(args.json), exit_code, text)
     return exit_code
 
 

@@ -7,9 +7,9 @@ sites/repo), so editing a file, adding one, changing a symlink, checking out ano
 another inventory or upgrading the app each give a new key.
 
 An entry is the finished output, byte for byte, behind a one-line header (``--json`` in
-``<key>.out``, the text report in ``<key>.txt``): a hit reads one file and writes it out, without
-decoding JSON or importing the linter, YAML or hashlib. A truncated, corrupt or unreadable entry is
-simply a miss. At most MAX_ENTRIES are kept (oldest removed first).
+``<key>.out``, the text report in ``<key>.txt``, each written when first asked for): a hit reads
+one file and writes it out, without decoding JSON or importing the linter, YAML or hashlib. A truncated, corrupt or unreadable entry is
+simply a miss. At most MAX_ENTRIES trees are kept (oldest removed first).
 
 Imports stay minimal on purpose: this module is on the warm path of ``ecs-field lint``.
 """
@@ -110,18 +110,16 @@ def entry_bytes(exit_code: int, text: str) -> bytes:
     return _HEADER + f"{exit_code} {len(body)}\n".encode() + body
 
 
-def store(digest: str, exit_code: int, json_text: str, plain_text: str) -> None:
-    """Write both outputs atomically; a cache that cannot be written only costs speed."""
+def store(digest: str, as_json: bool, exit_code: int, text: str) -> None:
+    """Write one output atomically; a cache that cannot be written only costs speed."""
     with contextlib.suppress(OSError):
         where = folder()
         where.mkdir(parents=True, exist_ok=True)
-        for as_json, text in ((True, json_text), (False, plain_text)):
-            tmp = where / f".{digest}.{os.getpid()}.tmp"
-            tmp.write_bytes(entry_bytes(exit_code, text))
-            os.replace(tmp, where / _name(digest, as_json))
+        tmp = where / f".{digest}.{os.getpid()}.tmp"
+        tmp.write_bytes(entry_bytes(exit_code, text))
+        os.replace(tmp, where / _name(digest, as_json))
         for stale in where.glob("*.json"):  # entries of lint-cache@1
             stale.unlink(missing_ok=True)
-        entries = sorted(where.glob("*.out"), key=lambda p: p.stat().st_mtime)
-        for old in entries[:-MAX_ENTRIES]:
+        entries = sorted((*where.glob("*.out"), *where.glob("*.txt")), key=lambda p: p.stat().st_mtime)
+        for old in entries[: -2 * MAX_ENTRIES]:
             old.unlink(missing_ok=True)
-            old.with_suffix(".txt").unlink(missing_ok=True)

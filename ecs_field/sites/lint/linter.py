@@ -9,6 +9,7 @@ folder keyed by the tree's commit and file stamps (cache.py, commands/lint.py).
 
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -99,6 +100,19 @@ def lint(
     device, a bare repository without commits, a path outside it); everything inside it becomes
     a finding.
     """
+    # Lint builds hundreds of thousands of small dicts and lists and frees none of them until the end:
+    # the cyclic collector would walk that growing heap again and again (~10% of a cold lint, a third
+    # of 20 MB of tiny manifests) to find nothing, since the loader makes no reference cycles.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _lint(root, subpath, inventory, tree)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _lint(root: Path, subpath: str | None, inventory: Inventory | None, tree: Tree | None) -> LintReport:
     root = Path(root)
     tree = tree if tree is not None else open_tree(root)
     path = site_path(subpath, tree)

@@ -8,8 +8,9 @@ another inventory or upgrading the app each give a new key.
 
 An entry is the finished output, byte for byte, behind a one-line header (``--json`` in
 ``<key>.out``, the text report in ``<key>.txt``, each written when first asked for): a hit reads
-one file and writes it out, without decoding JSON or importing the linter, YAML or hashlib. A truncated, corrupt or unreadable entry is
-simply a miss. At most MAX_ENTRIES trees are kept (oldest removed first).
+one file and writes it out, without decoding JSON or importing the linter, YAML or hashlib. A
+truncated, corrupt or unreadable entry is simply a miss. At most MAX_ENTRIES trees are kept
+(oldest removed first).
 
 Imports stay minimal on purpose: this module is on the warm path of ``ecs-field lint``.
 """

@@ -19,23 +19,28 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ecs_field.commands.output import print_json, say, table
 from ecs_field.errors import BadInput, Cancelled, EcsFieldError, SafetyRefusal
-from ecs_field.events import CancelToken, Progress
-from ecs_field.media.drives import Drive, find_drive, human_size, safety
-from ecs_field.media.write.fingerprint import ImageFingerprint
-from ecs_field.media.write.kickstart_stick import refuse_raw
-from ecs_field.media.write.writejob import (
-    MODES,
-    DriveOutcome,
-    WriteRequest,
-    open_source,
-    resolve_mode,
-    write_many,
-    write_to_drive,
-)
+
+if TYPE_CHECKING:
+    from ecs_field.events import CancelToken, Progress
+    from ecs_field.media.drives import Drive
+    from ecs_field.media.write.writejob import DriveOutcome
+
+# The writer's modules (and the library, YAML, the image inspector they pull in) are imported
+# only once the drive look-up runs in its thread: the look-up mostly waits for lsblk/udev, so the
+# imports happen while it waits instead of before it starts. writejob.MODES is the same tuple
+# (tests/unit/test_write_pipeline_cli.py checks).
+MODES = ("auto", "raw", "uefi-fat32")
+
+
+def human_size(size: int) -> str:
+    from ecs_field.media.drives import human_size as size_text
+
+    return size_text(size)
+
 
 PHASE_WORDS = {"prepare": "Preparing", "write": "Writing", "flush": "Flushing", "verify": "Verifying",
                "done": "Done", "error": "Failed"}
@@ -222,6 +227,8 @@ class _DriveLookup:
 
 
 def _resolve_drives(devices: list[str]) -> list[Drive]:
+    from ecs_field.media.drives import find_drive
+
     if len(set(devices)) != len(devices):
         raise BadInput("the same DEVICE is named twice", "Name each stick once.")
     drives = []
@@ -294,6 +301,18 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         raise BadInput("--confirm-device only goes with --allow-non-removable",
                        "Add --allow-non-removable, or drop --confirm-device for a removable stick.")
     lookup = _DriveLookup(args.devices)
+    from ecs_field.events import CancelToken
+    from ecs_field.media.drives import safety
+    from ecs_field.media.write.fingerprint import ImageFingerprint
+    from ecs_field.media.write.kickstart_stick import refuse_raw
+    from ecs_field.media.write.writejob import (
+        WriteRequest,
+        open_source,
+        resolve_mode,
+        write_many,
+        write_to_drive,
+    )
+
     request = WriteRequest(
         image_path=image, mode=args.mode, expected_sha256=args.sha256, verify=not args.no_verify,
         allow_non_removable=args.allow_non_removable, confirm_devices=tuple(args.confirm_device or ()),

@@ -27,7 +27,7 @@ from ecs_field.errors import BadInput, Cancelled, DeviceError
 from ecs_field.events import CancelToken, ProgressCallback, RateMeter, ignore_progress
 from ecs_field.media.image.source import ImageSource
 from ecs_field.media.write.blockio import GONE_ERRNOS, BlockDevice, MiB, aligned_buffer, round_up
-from ecs_field.media.write.writer import first_difference
+from ecs_field.media.write.writer import VERIFY_CHUNK, first_difference
 
 DEFAULT_BLOCK_SIZE = 4 * MiB
 PROGRESS_INTERVAL_S = 0.25
@@ -164,7 +164,8 @@ def verify_device(
 
         thread = threading.Thread(target=reader, name="ecs-verify-read", daemon=True)
         thread.start()
-        expected = bytearray(block_size)
+        # The image is taken a piece at a time: its copy is still in the CPU cache when compared.
+        expected = bytearray(min(VERIFY_CHUNK, block_size))
         next_emit = 0.0
         try:
             while True:
@@ -175,14 +176,9 @@ def verify_device(
                     raise item
                 offset, got, buf = item
                 length = min(block_size, limit - offset)
-                want = memoryview(expected)[:length]
-                if source.read_into(offset, want) != length:
-                    raise BadInput(f"{image_name} ended early while it was being compared (was it changed?)",
-                                   "Keep the image unchanged while verifying, then run it again.")
-                actual = memoryview(buf)[:got]
-                # bytearray == buffer is one memcmp; a short last block compares a copy.
-                if got < length or (expected if length == block_size else expected[:length]) != actual:
-                    at = offset + first_difference(want, actual)
+                at = _compare(source, offset, length, memoryview(buf)[:got], expected=expected,
+                              image_name=image_name)
+                if at is not None:
                     outcome.first_difference = at
                     outcome.where = describe(at) if describe else None
                     outcome.bytes_compared = at
@@ -211,6 +207,28 @@ def verify_device(
         # not be reused under it.
         if thread is None or not thread.is_alive():
             device.close()
+
+
+def _compare(
+    source: ImageSource, offset: int, length: int, actual: memoryview, *, expected: bytearray, image_name: str
+) -> int | None:
+    """The device offset of the first byte of ``actual`` (read from ``offset``) that differs from the
+    image's ``length`` bytes there, or None when all are the same; compared ``len(expected)`` at a time.
+
+    ``actual`` shorter than ``length`` (the device ended) differs where it ends.
+    """
+    chunk = len(expected)
+    image = memoryview(expected)
+    for start in range(0, length, chunk):
+        n = min(chunk, length - start)
+        if source.read_into(offset + start, image[:n]) != n:
+            raise BadInput(f"{image_name} ended early while it was being compared (was it changed?)",
+                           "Keep the image unchanged while verifying, then run it again.")
+        piece = actual[start : start + n]
+        # bytearray == buffer is one memcmp; a short last piece compares a copy.
+        if len(piece) < n or (expected if n == chunk else expected[:n]) != piece:
+            return offset + start + first_difference(image[:n], piece)
+    return None
 
 
 def _read(device: BlockDevice, offset: int, view: memoryview) -> int:

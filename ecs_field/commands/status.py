@@ -326,24 +326,30 @@ def _answer_warm(args: argparse.Namespace) -> bool:
 
 
 def _print_warm(entry: dict[str, Any], stale_after_s: float, *, as_json: bool) -> bool:
-    """What _show prints for the entry's status, its snapshot's times recomputed now."""
-    from ecs_field.sites.status import warm
-    from ecs_field.sites.status.clock import refresh_times, utc_now
+    """What _show prints for the entry's status, its snapshot's times recomputed now. False, with
+    nothing printed, when the entry cannot be used (damaged) or the fleet summary cannot be written."""
+    import time
 
-    parts = entry["parts"]
-    if len(parts) != 2:
+    from ecs_field.sites.status import warm
+    from ecs_field.sites.status.clock import refresh_times
+
+    try:
+        parts = entry["parts"]
+        if len(parts) != 2:
+            return False
+        snap = refresh_times({"snapshot": dict(entry["snapshot"])}, stale_after_s)["snapshot"]
+        warnings = "".join(f"warning: {problem}\n" for problem in snap.get("problems") or [])
+        if as_json:
+            text = _json_of(parts, snap)
+        else:
+            text = _text_of({**entry["head"], "snapshot": snap}, parts[0], parts[1]) + "\n"
+        summary = {**entry["summary"], "computed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        path = Path(entry["summary_path"])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return False  # a damaged entry: the full path runs (and writes a good one)
+    if not warm.write_summary(path, summary):
         return False
-    snap = refresh_times({"snapshot": entry["snapshot"]}, stale_after_s)["snapshot"]
-    summary = {**entry["summary"], "computed_at": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")}
-    if not warm.write_summary(Path(entry["summary_path"]), summary):
-        return False
-    problems = snap.get("problems") or []
-    if as_json:
-        text = _json_of(parts, snap)
-    else:
-        text = _text_of({**entry["head"], "snapshot": snap}, parts[0], parts[1]) + "\n"
-    for problem in problems:
-        say(f"warning: {problem}")
+    sys.stderr.write(warnings)
     sys.stdout.write(text)
     sys.stdout.flush()
     return True

@@ -16,6 +16,8 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from ecs_field import paths
 from ecs_field.commands import status as status_command
@@ -33,8 +35,12 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> list[dt.datetime]:
     """One clock for the full path (sync) and the warm path (clock); tests move it on."""
     moment = [NOW]
     monkeypatch.setattr(clock, "utc_now", lambda: moment[0])
+    monkeypatch.setattr(clock, "now_us", lambda: (moment[0] - EPOCH) // dt.timedelta(microseconds=1))
     monkeypatch.setattr(sync, "utc_now", lambda: moment[0])
     return moment
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def warm_run(*args: str) -> subprocess.CompletedProcess[str] | None:
@@ -381,3 +387,96 @@ def test_watch_sees_each_kind_of_change(tmp_path: Path) -> None:
     (folder / "sub" / "link").symlink_to(folder / "sub" / "a.yaml")
     assert watch.tree(str(folder)) is None
     assert watch.take([str(folder / "new\nline")], str(folder)) is None
+
+
+# -- outside input: the command line, the clock's text, the cache file -------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59, 59)),
+    st.text(alphabet="0123456789-:TZ+. x", max_size=24),
+)
+def test_fast_time_reading_agrees_with_datetime(moment: dt.datetime, noise: str) -> None:
+    text = moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ").rjust(20, "0")
+    expected = clock.parse_time(text)
+    assert expected is not None
+    assert clock.epoch_us(text) == (expected - EPOCH) // dt.timedelta(microseconds=1)
+    fast = clock.epoch_us(noise)  # any other text: the same answer as datetime, or "not mine" (None)
+    slow = clock.parse_time(noise)
+    if fast is not None:
+        assert slow is not None and fast == (slow - EPOCH) // dt.timedelta(microseconds=1)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["status", "site", "--json", "--path", "--stale-after", "-v", "--", "-x", "=", ""]
+            ),
+            st.text(max_size=8),
+            st.from_regex(r"--(path|stale-after)=[-0-9a-z.e]{0,6}", fullmatch=True),
+            st.floats(allow_nan=False).map(str),
+        ),
+        max_size=6,
+    ).map(lambda words: ["status", *words])
+)
+def test_the_warm_path_reads_a_command_line_as_argparse_does(argv: list[str]) -> None:
+    """Whatever it accepts, argparse accepts with the same meaning; everything else it leaves alone."""
+    from ecs_field import cli
+
+    parsed = status_command._plain_status_args(argv)
+    if parsed is None:
+        return
+    args = cli.build_parser(cli.COMMANDS["status"]).parse_args(argv)
+    assert (args.site, args.path, args.stale_after, args.json) == parsed
+    assert args.snapshot is None and args.repo is None and not args.verbose
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.binary(max_size=300)
+    | st.recursive(
+        st.none() | st.integers() | st.text(max_size=5),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+    ).map(lambda v: json.dumps(v).encode())
+)
+def test_a_damaged_cache_file_never_breaks_the_warm_path(data: bytes) -> None:
+    key = warm.entry_key("site", None, 3600.0, "text")
+    entry = warm.entry_path(paths.cache_dir(), key)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_bytes(data)
+    assert warm.load(paths.cache_dir(), key) is None
+    assert warm_run("status", "site") is None
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(field=st.sampled_from(["parts", "snapshot", "head", "summary", "summary_path"]), value=_json_values)
+@example(field="summary_path", value="")
+@example(field="summary_path", value="/")
+@example(field="snapshot", value={"taken_at": "2026-02-30T00:00:00Z", "problems": "x"})
+@example(field="parts", value=["", ""])
+def test_a_damaged_field_of_a_current_entry_never_breaks_status(
+    tmp_path_factory: pytest.TempPathFactory, field: str, value: object
+) -> None:
+    """The fingerprint still matches, but a field was damaged: no traceback, no exit 70, and the
+    full path answers when the warm one cannot."""
+    tmp = tmp_path_factory.mktemp("damaged")
+    home = tmp / "home"
+    os.environ["ECS_FIELD_HOME"] = str(home)  # the per-test fixture's home is shared by all examples
+    make_site(tmp)
+    settle("status", "site")
+    key = warm.entry_key("site", None, 3600.0, "text")
+    file = warm.entry_path(paths.cache_dir(), key)
+    entry = json.loads(file.read_text())
+    entry[field] = value
+    file.write_text(json.dumps(entry))
+    warm_run("status", "site")  # answers or declines; never raises, never prints half
+    done = run_cli("status", "site")
+    assert done.returncode == 0 and done.stdout.startswith("Site site: ")

@@ -169,9 +169,9 @@ def write_summary(path: Path, document: dict[str, Any], timeout_s: float = 5.0) 
     import fcntl
     import time
 
-    lock_file = path.with_name(path.name + ".lock")
     deadline = time.monotonic() + timeout_s
     try:
+        lock_file = path.with_name(path.name + ".lock")
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(lock_file, "a+b") as lock:
             delay = 0.002
@@ -192,6 +192,6 @@ def write_summary(path: Path, document: dict[str, Any], timeout_s: float = 5.0) 
                 os.replace(tmp, path)
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a path without a name (a damaged entry)
         return False
     return True

@@ -7,12 +7,15 @@ with the error's code; anything else is logged with its traceback and reported i
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ecs_field import __version__
+
+if TYPE_CHECKING:  # argparse is imported when a parser is built: a cached answer never needs it
+    import argparse
 
 # Which module registers which command; only the module of the command being run is imported
 # (a technician's `ecs-field check` must not pay for Qt, GitPython or the writer). The order
@@ -61,6 +64,8 @@ exit codes:
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``only``, just that module's commands are registered (a fast start)."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="ecs-field",
         description="ECS Field Kit: check hardware, write boot media and see site state for "
@@ -74,6 +79,26 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name in COMMAND_MODULES if only is None else (only,):
         importlib.import_module(name).register(subparsers)
     return parser
+
+
+def _cached_answer(command: str, rest: list[str]) -> int | None:
+    """A repeat `lint PATH` or `status SITE` answered from its cache before argparse, logging and the
+    command's own imports load (issue 9: a warm run costs less than parsing the manifests once).
+
+    Each command's fast path answers only the plain forms it fully understands and only on a cache
+    hit that it has checked is still true; otherwise it prints nothing and returns None, and the
+    normal path runs as if this had not been tried. Top-level flags (``-v``) always take the
+    normal path (position 0 only).
+    """
+    if command == "lint":
+        from ecs_field.commands.lint import fast_main
+
+        return fast_main(rest)
+    if command == "status":
+        from ecs_field.commands.status import answer_from_cache
+
+        return answer_from_cache([command, *rest])
+    return None
 
 
 def _command_position(args: Sequence[str]) -> int | None:
@@ -93,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ecs-field {__version__}")
         return 0
     position = _command_position(args_list)
+    if position == 0:
+        answered = _cached_answer(args_list[0], args_list[1:])
+        if answered is not None:
+            return answered
     if position is None:  # `ecs-field` or `ecs-field -v`: the app, keeping the flags
         args_list.append("gui")
         position = len(args_list) - 1

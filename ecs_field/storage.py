@@ -21,8 +21,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ecs_field.errors import BadInput
 
 log = logging.getLogger(__name__)
@@ -88,6 +86,8 @@ def atomic_write_json(path: Path, document: Any, *, durable: bool = True) -> Non
 
 
 def atomic_write_yaml(path: Path, document: Any) -> None:
+    import yaml  # here, not at the top: cached answers use this module's locks without YAML
+
     dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # same output, ten times faster
     atomic_write_text(path, yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True))
 

@@ -219,6 +219,8 @@ def _progress_printer() -> Any:
 
 # -- status ----------------------------------------------------------------------------------------------
 def _status(args: argparse.Namespace) -> int:
+    if args.site and args.snapshot is None and _answer_warm(args):
+        return 0
     from ecs_field.sites.status.snapshot import SnapshotStore, import_snapshot, load_snapshot
 
     problems: list[str] = []
@@ -229,18 +231,22 @@ def _status(args: argparse.Namespace) -> int:
     fingerprint: Fingerprint | None = None
     if args.site:
         from ecs_field.sites.registry import Registry, local_repo_path
+        from ecs_field.sites.status import watch
 
-        if args.snapshot is None and _answer_warm(args):
-            return 0
         registry_file = Registry.default_path()
-        site = _find_site(args.site)
+        registry_before = watch.take([str(registry_file)], str(registry_file.parent))  # before reading it
+        site = Registry.load().find(args.site)
+        registered = site is not None  # else the demo site, made on the fly (not watched), or an error
+        site = site or _find_site(args.site)
         name = site.name
         repo_path = Path(local_repo_path(site))
         subpath = args.path if args.path is not None else (getattr(site, "path", None) or None)
         if args.snapshot is None:
             snapshot_file = SnapshotStore(name).current_path
-            if name == args.site and Registry.load().find(name) is not None:
+            if registered and registry_before is not None:
                 fingerprint = _fingerprint(registry_file, snapshot_file, repo_path)
+                if not watch.unchanged(registry_before):  # edited while read: its fingerprint is not ours
+                    fingerprint = None
             state, cache_key = _cache_key(name, repo_path, snapshot_file, subpath, args.stale_after)
             cached = _cached(cache_key, args.stale_after)
             if cached is not None:  # same commit, same snapshot: only the age moved on

@@ -42,7 +42,9 @@ _MAX_INT_BITS = 64
 
 Path_ = tuple[Any, ...]
 
-_EVENT_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's parser alone (CSafeLoader would also set up a constructor and resolver per file); without
+# libyaml, PyYAML's pure-Python parser gives the same events, slowly.
+_EVENT_LOADER: type[Any] = getattr(getattr(yaml, "_yaml", None), "CParser", None) or yaml.SafeLoader
 _PY_LOADER: type[Any] = yaml.SafeLoader
 
 _STR = "tag:yaml.org,2002:str"
@@ -238,18 +240,23 @@ class _Frame:
         self.size = 1
         self.key: Any = _NO_KEY
         self.key_line = 0
-        self.merges: list[dict[Any, Any]] = []
+        self.merges: list[dict[Any, Any]] = _NO_MERGES  # replaced by a list of its own on the first <<
 
 
 _NO_KEY = object()
+# Shared: only their stateless parts are used (resolve, construct_yaml_int/float, bool_values).
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_RESOLVED: dict[tuple[str, Any], str] = {}  # (text, implicit) -> the tag PyYAML's resolver gives it
+_NO_MERGES: list[dict[Any, Any]] = []  # shared and never appended to
 
 
 class _Builder:
     def __init__(self, loader: Any, result: LoadResult) -> None:
         self.loader = loader
         self.result = result
-        self.resolver = yaml.resolver.Resolver()
-        self.constructor = yaml.constructor.SafeConstructor()
+        self.resolver = _RESOLVER
+        self.constructor = _CONSTRUCTOR
         self.nodes = 0
         self.expanded = 0
 
@@ -335,7 +342,54 @@ class _Builder:
                         top.value.append(text)
                         top.size += 1
                         continue
-            if isinstance(event, DocumentEndEvent):
+            cls = event.__class__
+            # Fast paths for the other common events: a collection starting as a mapping value or a
+            # list item (no anchor, no tag), and a collection ending. Same result as the general code.
+            if (cls is MappingStartEvent or cls is SequenceStartEvent) and stack:
+                top = stack[-1]
+                key = top.key
+                if (
+                    event.anchor is None
+                    and event.tag is None
+                    and len(stack) < MAX_DEPTH
+                    and (not top.is_map or key is not _NO_KEY)
+                ):
+                    self.nodes += 1
+                    line = event.start_mark.line + 1
+                    if self.nodes > MAX_NODES:
+                        self._count(0, line)
+                    if top.is_map:
+                        child = (*top.path, key)
+                        lines[child] = top.key_line
+                    else:
+                        child = (*top.path, len(top.value))
+                        lines[child] = line
+                    stack.append(_Frame({} if cls is MappingStartEvent else [], child, None, line))
+                    continue
+            elif cls is MappingEndEvent or cls is SequenceEndEvent:
+                frame = stack.pop()
+                if frame.merges:
+                    for merged in frame.merges:
+                        for k, v in merged.items():
+                            frame.value.setdefault(k, v)
+                if frame.anchor:
+                    anchors[frame.anchor] = (frame.value, frame.size)
+                if stack:
+                    top = stack[-1]
+                    key = top.key
+                    if not top.is_map:
+                        top.size += frame.size
+                        top.value.append(frame.value)
+                    elif key != _MERGE and key is not _NO_KEY and key not in top.value:
+                        top.size += frame.size
+                        top.key = _NO_KEY
+                        top.value[key] = frame.value
+                    else:
+                        self._attach(top, frame.value, frame.size, frame.line)
+                else:
+                    root.append(frame.value)
+                continue
+            if cls is DocumentEndEvent:
                 break
             line = event.start_mark.line + 1
             if isinstance(event, ScalarEvent | AliasEvent | MappingStartEvent | SequenceStartEvent):
@@ -411,18 +465,6 @@ class _Builder:
                     root_line = line
                 else:
                     self._attach(parent, value, size, line)
-            elif isinstance(event, MappingEndEvent | SequenceEndEvent):
-                frame = stack.pop()
-                if frame.is_map and frame.merges:
-                    for merged in frame.merges:
-                        for k, v in merged.items():
-                            frame.value.setdefault(k, v)
-                if frame.anchor:
-                    anchors[frame.anchor] = (frame.value, frame.size)
-                if stack:
-                    self._attach(stack[-1], frame.value, frame.size, frame.line)
-                else:
-                    root.append(frame.value)
         if not root:
             return None
         return Document(root[0], index, root_line or 1, lines, block_starts)
@@ -446,6 +488,8 @@ class _Builder:
                             "Use `<<: *anchor` with an anchored mapping.",
                         )
                     )
+                if parent.merges is _NO_MERGES:
+                    parent.merges = []
                 parent.merges.append(source)
             return
         if key in parent.value:
@@ -513,7 +557,15 @@ class _Builder:
             if plain and value and value[0] not in _IMPLICIT_FIRST:
                 return value, _STR
         if tag is None or tag == "!":
-            tag = self.resolver.resolve(ScalarNode, value, event.implicit)
+            # The resolver tries its regular expressions one by one; values repeat (ports, sizes,
+            # counts), and the answer depends only on the text and whether it was plain.
+            memo_key = (value, event.implicit)
+            tag = _RESOLVED.get(memo_key)
+            if tag is None:
+                tag = self.resolver.resolve(ScalarNode, value, event.implicit)
+                if len(_RESOLVED) > 20_000:
+                    _RESOLVED.clear()
+                _RESOLVED[memo_key] = tag
         if tag in _AS_TEXT:
             return value, tag
         if tag == _NULL:

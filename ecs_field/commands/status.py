@@ -251,7 +251,9 @@ def _status(args: argparse.Namespace) -> int:
             cached = _cached(cache_key, args.stale_after)
             if cached is not None:  # same commit, same snapshot: only the age moved on
                 if fingerprint is not None:
-                    _save_warm(args, cached, fingerprint)
+                    return _show(
+                        name, cached, args, remember=True, parts=_save_warm(args, cached, fingerprint)
+                    )
                 return _show(name, cached, args, remember=True)
             loaded = load_snapshot(name)
             snapshot, problems = loaded.snapshot, loaded.problems
@@ -283,7 +285,8 @@ def _status(args: argparse.Namespace) -> int:
 
         status_cache.save(cache_key, document)
         if fingerprint is not None:
-            _save_warm(args, document, fingerprint)
+            parts = _save_warm(args, document, fingerprint)
+            return _show(name, document, args, remember=True, parts=parts)
     return _show(name, document, args, remember=bool(args.site and args.snapshot is None))
 
 
@@ -296,19 +299,24 @@ def _fingerprint(registry_file: Path, snapshot_file: Path, repo_path: Path) -> F
     return watch.take(watched, str(repo_path)) if watched is not None else None
 
 
-def _save_warm(args: argparse.Namespace, document: dict[str, Any], fingerprint: Fingerprint) -> None:
+def _save_warm(
+    args: argparse.Namespace, document: dict[str, Any], fingerprint: Fingerprint
+) -> list[str] | None:
+    """Keep the output's parts with the fingerprint; the parts (for _show), or None when the status
+    is not kept (then _show renders it)."""
     from ecs_field import paths
     from ecs_field.sites.status import warm
     from ecs_field.sites.status.fleet import summary_document, summary_path
 
     applied = document.get("applied") or {}
     if applied.get("commit") and applied.get("subject") is None:
-        return  # the applied commit is not in the clone yet: a fetch that writes no ref could bring it
+        return None  # the applied commit is not in the clone yet: a fetch that writes no ref could bring it
     if not isinstance(document.get("snapshot"), dict):
-        return
+        return None
     summary = summary_document(args.site, document)
+    parts = _json_parts(document) if args.json else list(_text_parts(document))
     payload = {
-        "parts": _json_parts(document) if args.json else list(_text_parts(document)),
+        "parts": parts,
         "snapshot": document["snapshot"],
         "head": {key: document.get(key) for key in _HEADLINE_KEYS},
         "summary": summary,
@@ -316,6 +324,7 @@ def _save_warm(args: argparse.Namespace, document: dict[str, Any], fingerprint: 
     }
     key = warm.entry_key(args.site, args.path, args.stale_after, "json" if args.json else "text")
     warm.save(paths.cache_dir(), key, fingerprint, payload)
+    return parts
 
 
 _HEADLINE_KEYS = ("site", "sync", "commits_behind", "commits_ahead", "health", "counts")
@@ -484,14 +493,27 @@ def _cached(key: str | None, stale_after_s: float) -> dict[str, Any] | None:
     return status_cache.refresh_times(document, stale_after_s) if document is not None else None
 
 
-def _show(name: str, document: dict[str, Any], args: argparse.Namespace, *, remember: bool) -> int:
+def _show(
+    name: str,
+    document: dict[str, Any],
+    args: argparse.Namespace,
+    *,
+    remember: bool,
+    parts: list[str] | None = None,
+) -> int:
+    """Print the status; ``parts`` (from _save_warm) spare rendering it a second time."""
     if remember:
         from ecs_field.sites.status.fleet import save_summary_doc
 
         save_summary_doc(name, document)  # `sites list` and the GUI's site list show it at once
     for problem in (document.get("snapshot") or {}).get("problems") or []:
         say(f"warning: {problem}")
-    if args.json:
+    if parts is not None and args.json:
+        sys.stdout.write(_json_of(parts, document["snapshot"]))
+        sys.stdout.flush()
+    elif parts is not None:
+        sys.stdout.write(_text_of(document, parts[0], parts[1]) + "\n")
+    elif args.json:
         print_json(document)
     else:
         sys.stdout.write(render_status(document) + "\n")

@@ -111,11 +111,19 @@ def settle(*args: str) -> subprocess.CompletedProcess[str]:
 # -- the same bytes ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("extra", [(), ("--json",), ("--path", "vms"), ("--stale-after", "60", "--json")])
 def test_warm_output_is_the_full_paths_byte_for_byte(
-    tmp_path: Path, frozen: list[dt.datetime], extra: tuple[str, ...]
+    tmp_path: Path, frozen: list[dt.datetime], extra: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_site(tmp_path)
     args = ("status", "site", *extra)
-    cold = full(*args)
+
+    def rendered_whole() -> subprocess.CompletedProcess[str]:
+        """The full path with nothing kept: render_status / print_json of the whole document."""
+        with monkeypatch.context() as patch:
+            patch.setattr(status_command, "_save_warm", lambda *_: None)
+            return full(*args)
+
+    cold = rendered_whole()
+    assert full(*args).stdout == cold.stdout  # the run that keeps the entry prints the same
     hot = warm_run(*args)
     assert hot is not None and hot.returncode == 0
     assert (hot.stdout, hot.stderr) == (cold.stdout, cold.stderr)
@@ -123,7 +131,7 @@ def test_warm_output_is_the_full_paths_byte_for_byte(
     frozen[0] = NOW + dt.timedelta(hours=3, minutes=7)
     later = warm_run(*args)
     warm.discard(paths.cache_dir(), warm.entry_key("site", *_key_args(extra)))
-    recomputed = full(*args)
+    recomputed = rendered_whole()
     assert later is not None and (later.stdout, later.stderr) == (recomputed.stdout, recomputed.stderr)
     if "--json" in extra:
         snap = json.loads(later.stdout)["snapshot"]
@@ -139,12 +147,15 @@ def _key_args(extra: tuple[str, ...]) -> tuple[str | None, float, str]:
 
 
 def test_a_snapshot_dated_in_the_future_is_flagged_the_same_way_warm(
-    tmp_path: Path, frozen: list[dt.datetime]
+    tmp_path: Path, frozen: list[dt.datetime], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, head = make_site(tmp_path)
     import_snapshot(tmp_path, head, taken=NOW + dt.timedelta(hours=2))
     for args in (("status", "site"), ("status", "site", "--json")):
-        cold = full(*args)
+        with monkeypatch.context() as patch:
+            patch.setattr(status_command, "_save_warm", lambda *_: None)
+            cold = full(*args)  # rendered whole
+        full(*args)
         hot = warm_run(*args)
         assert hot is not None and (hot.stdout, hot.stderr) == (cold.stdout, cold.stderr)
         assert "in the future" in hot.stderr

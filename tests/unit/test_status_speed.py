@@ -335,6 +335,18 @@ def test_unusual_clones_are_never_answered_warm(tmp_path: Path, frozen: list[dt.
     assert warm_run("status", "site") is None  # a link's target could change unseen
 
 
+def test_submodules_are_never_answered_warm(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    repo, _ = make_site(tmp_path)
+    settle("status", "site")
+    inner = make_repo(tmp_path / "inner")
+    commit_files(inner, "one", {"a.txt": "a\n"})
+    run_git(repo, "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(inner), "sub")
+    run_git(repo, "commit", "-qm", "sub")
+    full("status", "site")
+    full("status", "site")
+    assert warm_run("status", "site") is None  # its new commits would change no file we watch
+
+
 def test_options_the_warm_path_does_not_know_go_the_full_way(
     tmp_path: Path, frozen: list[dt.datetime]
 ) -> None:

@@ -2,8 +2,10 @@
 
 `status SITE` run twice on the same commit and the same snapshot gives the same answer except
 for the snapshot's age. So the computed document is kept in the cache folder under a key made of
-everything it depends on, and a warm run costs one ``git status`` (which also tells whether the
-work tree is clean) plus reading one JSON file: no Git library, no manifests, no comparison.
+everything it depends on, and a run that finds it costs one ``git status`` (which also tells
+whether the work tree is clean) plus reading one JSON file: no Git library, no manifests, no
+comparison. (The warm path proper, warm.py, comes first and runs no git at all; this cache serves
+when that one missed but the commit and snapshot are the same, e.g. another output form.)
 
 A work tree with uncommitted changes, or with untracked manifests (or folders), is never cached.
 The key: the repository's HEAD commit, branch, upstream and ahead/behind counts, the times of

@@ -9,14 +9,14 @@ fingerprint (watch.py) of everything the answer was read from:
 * the site's cached snapshot file: a new import or fetch misses;
 * the clone's Git files: HEAD, config, index, packed-refs, FETCH_HEAD, shallow, every loose ref
   under refs/ (a commit, pull, fetch or reset moves one), objects/pack and info/;
-* Git's own configuration files outside the clone, and the GIT_* environment;
+* Git's own configuration files outside the clone, and the GIT_* environment (with HOME);
 * every folder and file of the work tree (an edit, a new untracked file, a removal).
 
 The snapshot's age, staleness and "dated in the future" flag are recomputed at print time
 (clock.refresh_times). An entry is only written when the full computation could be cached at
 all (clean work tree, the site's current snapshot read without problems, the applied commit
-present in the clone); anything unusual (a .git file instead of a folder, symbolic links in the
-work tree, a huge tree) writes none and the full path runs every time.
+present in the clone); anything unusual (a .git file instead of a folder, submodules, symbolic
+links or special files in the work tree, a huge tree) writes none and the full path runs every time.
 """
 
 from __future__ import annotations
@@ -69,9 +69,14 @@ def git_config_files(environ: Mapping[str, str] | None = None) -> list[str]:
 
 
 def git_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The GIT_* variables: they can move the repository, the index or the config git reads."""
+    """The GIT_* variables (they can move the repository, the index or the config git reads), and
+    HOME / XDG_CONFIG_HOME (which configuration files git_config_files() watched)."""
     env = os.environ if environ is None else environ
-    return {key: value for key, value in env.items() if key.startswith("GIT_")}
+    return {
+        key: value
+        for key, value in env.items()
+        if key.startswith("GIT_") or key in ("HOME", "XDG_CONFIG_HOME")
+    }
 
 
 def _refs(git_dir: str) -> list[str] | None:
@@ -91,6 +96,10 @@ def watched_paths(registry_file: Path, snapshot_file: Path, repo: Path) -> list[
     git_dir = os.path.join(root, ".git")
     if os.path.islink(git_dir) or not os.path.isdir(git_dir):
         return None  # a worktree or submodule (.git is a file), or not a clone at all
+    if os.path.lexists(os.path.join(root, ".gitmodules")) or os.path.lexists(
+        os.path.join(git_dir, "modules")
+    ):
+        return None  # a submodule's new commits change the status without changing a file we see
     refs = _refs(git_dir)
     work_tree = watch.tree(root)
     if refs is None or work_tree is None:

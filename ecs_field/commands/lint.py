@@ -10,12 +10,14 @@ the cache check needs, and the linter only on a miss.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecs_field.errors import BadInput
+
+if TYPE_CHECKING:  # argparse is loaded by cli only when the cache cannot answer
+    import argparse
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -100,11 +102,12 @@ def _inventory(args: argparse.Namespace, site_inventory: Any) -> Any:
 
 
 def fast_main(argv: list[str]) -> int | None:
-    """Answer a plain ``lint PATH [--json]`` from the cache with almost nothing imported.
+    """Run a plain ``lint PATH [--json]`` with as little as possible imported (cli.main calls this
+    before it builds the parser and the log): a cache hit prints the stored output; a miss lints.
 
-    For cli.main to call before it builds the parser and the log: None means "not answered here"
-    (anything but PATH and --json, a site name, a miss, any error) and nothing was printed, so
-    the normal path runs as if this had not been tried. The tree walked here is kept for it.
+    None means "not answered here" and nothing was printed: any other argument, a site name, a
+    path that is not a folder, or any error (a bad repository, a bug), so that the normal path runs
+    as if this had not been tried and reports the error its own way (message, log, exit code).
     """
     as_json = False
     given = None
@@ -129,11 +132,32 @@ def fast_main(argv: list[str]) -> int | None:
         _PREPARED[str(path)] = (tree, digest)
         hit = cache.load(digest, as_json)
         if hit is None:
-            return None
+            # The same work the normal path would do after argparse and the log (~10 ms) load.
+            code, text = _lint_text(path, None, None, tree, as_json)
+            cache.store(digest, as_json, code, text)
+            hit = code, text.encode("utf-8", "surrogateescape")
         _write_out(hit[1])
         return hit[0]
-    except (BadInput, OSError, ValueError):
+    except KeyboardInterrupt:
+        print("ecs-field: cancelled", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:  # nothing printed yet: the normal path does it again and reports the error
         return None
+
+
+def _lint_text(root: Path, subpath: str | None, inventory: Any, tree: Any, as_json: bool) -> tuple[int, str]:
+    """(exit code, output) of a full lint; only the form asked for is rendered."""
+    from ecs_field.sites.lint.linter import lint
+
+    report = lint(root, subpath, inventory, tree=tree)
+    document = report.to_dict()
+    if as_json:
+        text = render_json(document)
+    else:
+        text = render_text(document, report.objects, report.files, inventory is not None)
+    return (1 if report.has_errors else 0), text
 
 
 # What fast_main walked and keyed, by path: a miss does not walk the tree twice.
@@ -145,7 +169,7 @@ def _write_out(body: bytes) -> None:
     out = sys.stdout
     buffer = getattr(out, "buffer", None)
     encoding = (getattr(out, "encoding", "") or "").lower().replace("-", "").replace("_", "")
-    if buffer is not None and encoding == "utf8":
+    if buffer is not None and encoding == "utf8" and sys.platform != "win32":  # (Windows: \r\n)
         out.flush()
         buffer.write(body)
         buffer.flush()
@@ -176,18 +200,9 @@ def run_lint(args: argparse.Namespace) -> int:
         if hit is not None:
             _write_out(hit[1])
             return hit[0]
-    from ecs_field.sites.lint.linter import lint
-
-    report = lint(root, subpath, inventory, tree=tree)
-    document = report.to_dict()
-    # Only the form asked for is rendered and kept: the other is a miss the first time it is asked.
-    if args.json:
-        text = render_json(document)
-    else:
-        text = render_text(document, report.objects, report.files, inventory is not None)
+    exit_code, text = _lint_text(root, subpath, inventory, tree, bool(args.json))
     sys.stdout.write(text)
     sys.stdout.flush()
-    exit_code = 1 if report.has_errors else 0
     if use_cache:
         from ecs_field.sites.lint import cache
 
@@ -203,16 +218,17 @@ def render_json(document: dict[str, Any]) -> str:
     """
     import json
 
+    encode = json.JSONEncoder(default=str).encode  # json.dumps(v, default=str) without a new encoder each
     parts = ["{"]
     keys = list(document)
     for k, key in enumerate(keys):
         value = document[key]
         end = "," if k < len(keys) - 1 else ""
         if isinstance(value, list):
-            items = ",\n".join("    " + json.dumps(v, default=str) for v in value)
+            items = ",\n".join("    " + encode(v) for v in value)
             parts.append(f'  "{key}": [' + (f"\n{items}\n  ]" if value else "]") + end)
         else:
-            parts.append(f'  "{key}": {json.dumps(value, default=str)}{end}')
+            parts.append(f'  "{key}": {encode(value)}{end}')
     parts.append("}")
     return "\n".join(parts) + "\n"
 

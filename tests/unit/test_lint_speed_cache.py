@@ -159,15 +159,14 @@ def test_cli_hit_is_byte_for_byte_the_miss_and_edits_are_seen(site: Path, tmp_pa
     assert text.returncode == 1 and "[duplicate-object]" in text.stdout
 
 
-def test_fast_main_answers_only_a_hit_and_prints_nothing_otherwise(
-    site: Path, capfd: pytest.CaptureFixture[str]
+def test_fast_main_prints_what_the_normal_path_prints_or_nothing(
+    site: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    assert lint_command.fast_main([str(site), "--json"]) is None  # empty cache: a miss
-    assert capfd.readouterr().out == ""
-    lint_command._PREPARED.clear()
-    normal = cli(str(site), "--json", home=Path(os.environ["ECS_FIELD_HOME"]))
+    normal = cli(str(site), "--json", home=tmp_path / "other-home")  # the normal path, its own cache
     assert normal.returncode == 0
-    assert lint_command.fast_main([str(site), "--json"]) == 0
+    assert lint_command.fast_main([str(site), "--json"]) == 0  # a miss here: linted
+    assert capfd.readouterr().out == normal.stdout
+    assert lint_command.fast_main([str(site), "--json"]) == 0  # now a hit
     assert capfd.readouterr().out == normal.stdout
     for argv in (
         [],
@@ -178,8 +177,25 @@ def test_fast_main_answers_only_a_hit_and_prints_nothing_otherwise(
         ["-h"],
         [str(site), str(site)],
         ["no-such-site-name"],
+        [str(site / "apps" / "a.yaml")],
+        [str(tmp_path / "bare-without-commits.git")],
     ):
+        if argv and argv[0].endswith(".git"):
+            subprocess.run(["git", "init", "-q", "--bare", argv[0]], check=True)
         assert lint_command.fast_main(argv) is None, argv
+    assert capfd.readouterr().out == ""
+
+
+def test_fast_main_leaves_a_crash_to_the_normal_path(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from ecs_field.sites.lint import linter
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(linter, "lint", broken)
+    assert lint_command.fast_main([str(site)]) is None
     assert capfd.readouterr().out == ""
 
 

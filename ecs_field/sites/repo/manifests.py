@@ -451,6 +451,7 @@ class FileContent:
 
 
 _parsed: dict[tuple[str, int, int], FileContent] = {}
+_HERE = Path(".")  # made once: a Path per parsed file costs more than the rest of the holder
 
 
 def parse_file(rel: str, data: bytes | safe_yaml.LoadIssue) -> FileContent:
@@ -472,7 +473,7 @@ def parse_file(rel: str, data: bytes | safe_yaml.LoadIssue) -> FileContent:
     if cached is not None:
         return cached
     loaded = safe_yaml.load_bytes(data)
-    holder = ManifestSet(root=Path("."), subpath=None)
+    holder = ManifestSet(root=_HERE, subpath=None)
     for document in loaded.documents:
         _collect(document, rel, holder)
     content = FileContent(

@@ -3,7 +3,8 @@
 repo/gitrepo.SiteRepo does the same reads through GitPython, which costs ~0.1 s to import and
 more per call; `status` makes about ten reads and must start fast (issue 9, section 4). This
 class implements sync.RepoLike with one ``git status`` for HEAD/branch/upstream/dirtiness and one
-``git`` process per other question. Read-only: it never changes the repository and never takes
+``git`` process per other question (the git on PATH, else the app's bundled MinGit), plus ``diff``
+for the Sites page. Read-only: it never changes the repository and never takes
 its index lock (GIT_OPTIONAL_LOCKS=0).
 """
 
@@ -12,13 +13,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from ecs_field.errors import BadInput
 from ecs_field.sites.repo.gitlog import LOG_FORMAT as _LOG_FORMAT
 from ecs_field.sites.repo.gitlog import CommitInfo
 from ecs_field.sites.repo.gitlog import parse_log as _parse_log
-from ecs_field.sites.status.status_cache import GitState, git_state
+from ecs_field.sites.status.status_cache import GitState, git_program, git_state
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
 
@@ -106,6 +108,11 @@ class GitReader:
             args.append(f"--max-count={limit}")
         return _parse_log(self._run(*args, f"{self._arg(old)}..{self._arg(new)}", "--") or "")
 
+    def diff(self, old: str, new: str, paths: Sequence[str] | None = None) -> str:
+        """``git diff OLD NEW -- PATHS`` as repo.gitrepo.SiteRepo.diff gives it (same options)."""
+        args = ["diff", "--no-color", "--no-ext-diff", self._arg(old), self._arg(new), "--"]
+        return self._run(*args, *(paths or ())) or ""
+
     def commit(self, rev: str) -> Commit:
         out = self._run(
             "log", f"--format={_LOG_FORMAT}", "--no-renames", "--max-count=1", self._arg(rev), "--"
@@ -125,7 +132,7 @@ class GitReader:
     def _process(self, *args: str) -> subprocess.CompletedProcess[bytes]:
         try:
             return subprocess.run(
-                ["git", "-C", str(self.path), *args],
+                [git_program(), "-C", str(self.path), *args],
                 capture_output=True,
                 timeout=120,
                 stdin=subprocess.DEVNULL,

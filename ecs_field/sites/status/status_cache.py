@@ -50,11 +50,27 @@ class GitState:
         return not self.dirty and not self.untracked_manifests
 
 
+def git_program() -> str:
+    """The git the app runs: the one on PATH, else the MinGit the Windows installer ships (gitfind
+    points GIT_PYTHON_GIT_EXECUTABLE at it, without importing GitPython)."""
+    from ecs_field.sites.repo import gitfind  # noqa: F401 - for its effect on the environment
+
+    return os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
+
+
 def git_state(repo: Path) -> GitState | None:
     """HEAD, branch, upstream, ahead/behind and cleanliness in one ``git status``; None if git fails."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain=v2", "--branch", "--untracked-files=normal"],
+            [
+                git_program(),
+                "-C",
+                str(repo),
+                "status",
+                "--porcelain=v2",
+                "--branch",
+                "--untracked-files=normal",
+            ],
             capture_output=True,
             timeout=30,
             stdin=subprocess.DEVNULL,

@@ -70,12 +70,14 @@ def git_config_files(environ: Mapping[str, str] | None = None) -> list[str]:
 
 def git_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The GIT_* variables (they can move the repository, the index or the config git reads), and
-    HOME / XDG_CONFIG_HOME (which configuration files git_config_files() watched)."""
+    HOME / XDG_CONFIG_HOME (which configuration files git_config_files() watched). GIT_PYTHON_*
+    only choose GitPython's git (sites/repo/gitfind sets them in the full path's process)."""
     env = os.environ if environ is None else environ
     return {
         key: value
         for key, value in env.items()
-        if key.startswith("GIT_") or key in ("HOME", "XDG_CONFIG_HOME")
+        if (key.startswith("GIT_") and not key.startswith("GIT_PYTHON_"))
+        or key in ("HOME", "XDG_CONFIG_HOME")
     }
 
 

@@ -17,7 +17,7 @@ import binascii
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,7 +57,7 @@ else:
             return value
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class K8sObject:
     api_version: str
     kind: str
@@ -69,6 +69,34 @@ class K8sObject:
     doc_index: int = 0
     prefix: tuple[Any, ...] = ()  # path of the object inside its document (items of a List)
     _doc: safe_yaml.Document | None = field(default=None, repr=False)
+
+    def __init__(  # noqa: PLR0917 -- the dataclass's own signature, positional as before
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        namespace: str | None,
+        body: dict[str, Any],
+        file: str,
+        line: int,
+        doc_index: int = 0,
+        prefix: tuple[Any, ...] = (),
+        _doc: safe_yaml.Document | None = None,
+    ) -> None:
+        # The generated frozen __init__ sets each field through object.__setattr__ (~3 us an object,
+        # 0.5 s over 180,000 objects); one update of the instance dict does the same, still frozen after.
+        self.__dict__.update(
+            api_version=api_version,
+            kind=kind,
+            name=name,
+            namespace=namespace,
+            body=body,
+            file=file,
+            line=line,
+            doc_index=doc_index,
+            prefix=prefix,
+            _doc=_doc,
+        )
 
     @_once
     def group(self) -> str:
@@ -128,6 +156,34 @@ class K8sObject:
 # Typed views
 
 
+class _View:
+    """A typed view of one object: what ``@dataclass(frozen=True)`` with the one field ``obj`` gives
+    (equality, hash, repr, read-only), without building the class at import (~0.5 ms each)."""
+
+    __slots__ = ("obj",)
+    obj: K8sObject
+
+    def __init__(self, obj: K8sObject) -> None:
+        object.__setattr__(self, "obj", obj)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return bool(self.obj == other.obj)
+
+    def __hash__(self) -> int:
+        return hash((self.obj,))
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(obj={self.obj!r})"
+
+
 @dataclass(frozen=True)
 class HostConfiguration:
     obj: K8sObject
@@ -183,9 +239,8 @@ class VmMetadata:
     line: int
 
 
-@dataclass(frozen=True)
-class VirtualMachine:
-    obj: K8sObject
+class VirtualMachine(_View):
+    __slots__ = ()
 
     @property
     def class_name(self) -> str:
@@ -217,9 +272,8 @@ class VirtualMachine:
         return [n for n in value if isinstance(n, dict)] if isinstance(value, list) else []
 
 
-@dataclass(frozen=True)
-class VirtualMachineClass:
-    obj: K8sObject
+class VirtualMachineClass(_View):
+    __slots__ = ()
 
     @property
     def cpus(self) -> int | None:
@@ -244,9 +298,8 @@ class VirtualMachineClass:
         return parse_bytes(self.obj.get("spec", "policies", "resources", "requests", "memory"))
 
 
-@dataclass(frozen=True)
-class ConfigMap:
-    obj: K8sObject
+class ConfigMap(_View):
+    __slots__ = ()
 
     @property
     def data(self) -> dict[str, str]:
@@ -258,9 +311,8 @@ class ConfigMap:
         return out
 
 
-@dataclass(frozen=True)
-class Secret:
-    obj: K8sObject
+class Secret(_View):
+    __slots__ = ()
 
     @property
     def data(self) -> dict[str, str]:
@@ -284,9 +336,8 @@ class Secret:
         return "stringData" if isinstance(plain, dict) and key in plain else "data"
 
 
-@dataclass(frozen=True)
-class GitRepository:
-    obj: K8sObject
+class GitRepository(_View):
+    __slots__ = ()
 
     @property
     def url(self) -> str:
@@ -310,9 +361,8 @@ class GitRepository:
         return _str(self.obj.get("spec", "secretRef", "name"))
 
 
-@dataclass(frozen=True)
-class FluxKustomization:
-    obj: K8sObject
+class FluxKustomization(_View):
+    __slots__ = ()
 
     @property
     def path(self) -> str:

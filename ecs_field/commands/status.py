@@ -332,6 +332,8 @@ _HEADLINE_KEYS = ("site", "sync", "commits_behind", "commits_ahead", "health", "
 
 def _answer_warm(args: argparse.Namespace) -> bool:
     """Print the warm answer when there is one (True); False when the status must be computed."""
+    if sys.platform == "win32":
+        return False
     from ecs_field import paths
     from ecs_field.sites.status import warm
 

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -266,6 +267,21 @@ def test_a_new_untracked_file_or_folder_misses(tmp_path: Path, frozen: list[dt.d
     settle("status", "site", "--json")
     (repo / "ns" / "deeper").mkdir()
     assert warm_run("status", "site", "--json") is None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a file name that is not UTF-8 (Linux file systems)")
+def test_odd_file_names_are_watched_too(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    repo, _ = make_site(tmp_path)
+    odd = os.fsencode(str(repo / "vms")) + b"/caf\xe9 \xe2\x98\x83 .yaml"
+    with open(odd, "wb") as handle:
+        handle.write(b"kind: Namespace\nmetadata: {name: odd}\n")
+    run_git(repo, "add", "-A")
+    run_git(repo, "commit", "-qm", "odd names")
+    settle("status", "site", "--json")
+    with open(odd, "ab") as handle:
+        handle.write(b"# edited\n")
+    assert warm_run("status", "site", "--json") is None
+    assert json.loads(full("status", "site", "--json").stdout)["repo"]["dirty"] is True
 
 
 def test_a_removed_file_misses(tmp_path: Path, frozen: list[dt.datetime]) -> None:

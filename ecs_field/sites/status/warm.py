@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -94,6 +95,8 @@ def _refs(git_dir: str) -> list[str] | None:
 def watched_paths(registry_file: Path, snapshot_file: Path, repo: Path) -> list[str] | None:
     """Every path the status of ``repo`` with ``snapshot_file`` depends on; None when it cannot
     be watched cheaply and safely (see the module's notes)."""
+    if sys.platform == "win32":
+        return None  # write_summary's lock is POSIX only (for now): no warm entries there
     root = os.path.abspath(repo)
     git_dir = os.path.join(root, ".git")
     if os.path.islink(git_dir) or not os.path.isdir(git_dir):
@@ -177,8 +180,12 @@ def write_summary(path: Path, document: dict[str, Any], timeout_s: float = 5.0) 
     """Write a site's status-summary.json as fleet.save_summary_doc does, under the same lock
     (storage.file_lock's protocol: flock on ``<file>.lock``), without importing storage (YAML).
     POSIX only; False when it could not (the caller then takes the full path)."""
-    import fcntl
     import time
+
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return False
 
     deadline = time.monotonic() + timeout_s
     try:

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,3 +67,69 @@ def test_early_exit_keeps_output_log_and_exit_code(tmp_path: Path) -> None:
     failed = _self_test(home)
     assert failed.returncode == 1, failed.stderr[-2000:]
     assert "self-test: FAILED Hardware" in failed.stderr and failed.stderr.rstrip().endswith("FAILED")
+
+
+# -- the Sites page's first open racing self-test's refresh (made likelier by a faster start) -------------
+def _held_jobs(page: object, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object, object]]:
+    """Make the page's jobs wait: each is kept as (name, function, on_success) for the test to finish."""
+    held: list[tuple[str, object, object]] = []
+
+    def run(fn: object, *, name: str, on_success: object = None, **_handlers: object) -> None:
+        held.append((name, fn, on_success))
+
+    monkeypatch.setattr(page.jobs, "run", run)  # type: ignore[attr-defined]
+    return held
+
+
+def _finish(job: tuple[str, object, object]) -> None:
+    from ecs_field.events import CancelToken
+
+    _name, fn, on_success = job
+    result = fn(lambda _event: None, CancelToken())  # type: ignore[operator]
+    on_success(result)  # type: ignore[operator]
+
+
+def test_an_older_list_refresh_finishing_last_keeps_the_selection(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecs_field.gui.pages.sites import SitesPage
+    from ecs_field.sites.demo import ensure_demo_site
+
+    ensure_demo_site()
+    page = SitesPage()
+    qtbot.addWidget(page)
+    held = _held_jobs(page, monkeypatch)
+    page.refresh_list()  # the page's first open: nothing selected yet
+    page.refresh_list(select="demo")  # self-test's refresh, asked a moment later
+    first, second = held
+    _finish(second)
+    assert page.site_list.currentItem().text() == "demo"
+    loads = [job for job in held if job[0] == "load site demo"]
+    assert len(loads) == 1
+    _finish(first)  # the older refresh answers last: it must not clear the selection
+    assert page.site_list.currentItem() is not None and page.site_list.currentItem().isSelected()
+    assert page.site_list.currentItem().text() == "demo"
+    assert len([job for job in held if job[0] == "load site demo"]) == 1
+
+
+def test_a_refresh_during_a_load_does_not_start_a_second_load(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecs_field.gui.pages.sites import SitesPage
+    from ecs_field.sites.demo import ensure_demo_site
+
+    ensure_demo_site()
+    page = SitesPage()
+    qtbot.addWidget(page)
+    held = _held_jobs(page, monkeypatch)
+    page.refresh_list()
+    _finish(held[0])
+    assert [job[0] for job in held] == ["site list", "load site demo"]
+    page.refresh_list(select="demo")  # while the load is on its way: the same site, the same entry
+    _finish(held[2])
+    assert [job[0] for job in held] == ["site list", "load site demo", "site list"]
+    _finish(held[1])  # the one load fills the page
+    assert page.detail is not None and page.detail.name == "demo" and page._loading_name is None
+    page.refresh_list(select="demo")  # once shown, a refresh reloads it as before
+    _finish(held[3])
+    assert [job[0] for job in held][-1] == "load site demo"

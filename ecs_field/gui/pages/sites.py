@@ -67,6 +67,7 @@ class SitesPage(Page):
         self.current: str | None = None
         self.detail: Any = None
         self._load_generation = 0
+        self._list_generation = 0
         self._loading_name: str | None = None
         self._loading_site: Any = None  # the registry entry the load in flight was started with
         self._action_job: Any = None
@@ -330,10 +331,19 @@ class SitesPage(Page):
             self._show_problem(*NO_GIT)
             return
 
+        # Only the newest refresh fills the list: an older one finishing last (the page's first
+        # open racing self-test's refresh) would clear the selection it cannot restore.
+        self._list_generation += 1
+        generation = self._list_generation
+
+        def fill(result: tuple[list[Any], list[Any]]) -> None:
+            if generation == self._list_generation:
+                self._fill_list(result, wanted)
+
         self.jobs.run(
             job,
             name="site list",
-            on_success=self.guarded(lambda result: self._fill_list(result, wanted)),
+            on_success=self.guarded(fill),
             on_failure=self._show_problem,
         )
 

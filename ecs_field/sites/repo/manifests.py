@@ -26,7 +26,6 @@ from ecs_field.errors import BadInput
 from ecs_field.sites.findings import Finding, Severity
 from ecs_field.sites.repo import safe_yaml
 from ecs_field.sites.repo.profile import Profile, ProfileIssue, parse_profile
-from ecs_field.sites.repo.quantity import parse_bytes, parse_quantity
 from ecs_field.sites.repo.subpath import resolve_subpath
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -282,6 +281,8 @@ class VirtualMachineClass(_View):
 
     @property
     def memory_bytes(self) -> int | None:
+        from ecs_field.sites.repo.quantity import parse_bytes  # decimal: only for the hardware fit
+
         return parse_bytes(self.obj.get("spec", "hardware", "memory"))
 
     @property
@@ -290,11 +291,15 @@ class VirtualMachineClass(_View):
 
     @property
     def cpu_request(self) -> float | None:
+        from ecs_field.sites.repo.quantity import parse_quantity
+
         q = parse_quantity(self.obj.get("spec", "policies", "resources", "requests", "cpu"))
         return float(q) if q is not None else None
 
     @property
     def memory_request_bytes(self) -> int | None:
+        from ecs_field.sites.repo.quantity import parse_bytes
+
         return parse_bytes(self.obj.get("spec", "policies", "resources", "requests", "memory"))
 
 
@@ -501,7 +506,17 @@ class FileContent:
 
 
 _parsed: dict[tuple[str, int, int], FileContent] = {}
-_HERE = Path(".")  # made once: a Path per parsed file costs more than the rest of the holder
+
+
+class _Holder:
+    """What _collect fills for one file (a ManifestSet per file cost more than the file's objects)."""
+
+    __slots__ = ("findings", "kustomize_files", "objects")
+
+    def __init__(self) -> None:
+        self.objects: list[K8sObject] = []
+        self.findings: list[Finding] = []
+        self.kustomize_files: list[str] = []
 
 
 def parse_file(rel: str, data: bytes | safe_yaml.LoadIssue) -> FileContent:
@@ -523,7 +538,7 @@ def parse_file(rel: str, data: bytes | safe_yaml.LoadIssue) -> FileContent:
     if cached is not None:
         return cached
     loaded = safe_yaml.load_bytes(data)
-    holder = ManifestSet(root=_HERE, subpath=None)
+    holder = _Holder()
     for document in loaded.documents:
         _collect(document, rel, holder)
     content = FileContent(
@@ -598,7 +613,7 @@ def _load_file(path: Path) -> safe_yaml.LoadResult:
     return result
 
 
-def _collect(document: safe_yaml.Document, rel: str, result: ManifestSet) -> None:
+def _collect(document: safe_yaml.Document, rel: str, result: ManifestSet | _Holder) -> None:
     value = document.value
     if value is None:
         return

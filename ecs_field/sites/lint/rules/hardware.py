@@ -20,7 +20,6 @@ from ecs_field.sites.lint.rules.known import (
     USB_NIC_MODULE,
 )
 from ecs_field.sites.repo.manifests import K8sObject
-from ecs_field.sites.repo.quantity import format_bytes
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
@@ -243,3 +242,10 @@ def _capacity(ctx: LintContext) -> Iterator[Finding]:
             f"{format_bytes(memory)} ({format_bytes(usable)} after ESXi's own share)",
             "Overcommitted memory swaps and slows every VM; use smaller classes or fewer VMs.",
         )
+
+
+def format_bytes(value: int | float) -> str:
+    """quantity.format_bytes, imported on use: decimal is only needed when a box is checked."""
+    from ecs_field.sites.repo.quantity import format_bytes as format_quantity
+
+    return format_quantity(value)

@@ -223,6 +223,111 @@ def bench_status(repo_path: Path, n_manifests: int) -> None:
     print(f"ratio warm / baseline: {warm / base:.2f}x")
 
 
+# -- 1c. lint on 20 MB of manifests of two shapes (LINT-SPEED) ---------------------------------------
+def tiny_config_maps(root: Path, megabytes: float = 20.0) -> int:
+    """~186,000 ConfigMaps of ~110 bytes (with the separators), in files of ~4 MB (the loader's limit
+    is 5 MB a file)."""
+    (root / "cms").mkdir(parents=True)
+    count = size = part = 0
+    while size < megabytes * 1e6:
+        docs = [
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+            f"  name: cm-{part}-{i}\n  namespace: apps-{i % 40:02d}\ndata:\n  key: value-{i}\n"
+            for i in range(31_000)
+        ]
+        text = "---\n".join(docs)
+        (root / "cms" / f"bundle-{part}.yaml").write_text(text)
+        count += len(docs)
+        size += len(text)
+        part += 1
+    return count
+
+
+def crd_bundles(root: Path, megabytes: float = 20.0) -> int:
+    """CustomResourceDefinitions of ~18 KB each (wide, nested openAPIV3Schema), ~4 MB a file."""
+    (root / "crds").mkdir(parents=True)
+
+    def crd(n: int) -> str:
+        lines = [
+            "apiVersion: apiextensions.k8s.io/v1",
+            "kind: CustomResourceDefinition",
+            "metadata:",
+            f"  name: widgets{n}.example.com",
+            "spec:",
+            "  group: example.com",
+            f"  names: {{kind: Widget{n}, plural: widgets{n}}}",
+            "  scope: Namespaced",
+            "  versions:",
+            "    - name: v1",
+            "      served: true",
+            "      storage: true",
+            "      schema:",
+            "        openAPIV3Schema:",
+            "          type: object",
+            "          properties:",
+        ]
+        for a in range(12):
+            lines += [f"            field{a}:", "              type: object", "              properties:"]
+            for b in range(10):
+                lines += [
+                    f"                sub{b}:",
+                    "                  type: string",
+                    f"                  description: setting {a}.{b} of widget {n}, kept as text",
+                ]
+        return "\n".join(lines) + "\n"
+
+    count = size = part = 0
+    while size < megabytes * 1e6:
+        docs = [crd(part * 1000 + i) for i in range(206)]
+        text = "---\n".join(docs)
+        (root / "crds" / f"bundle-{part}.yaml").write_text(text)
+        count += len(docs)
+        size += len(text)
+        part += 1
+    return count
+
+
+def bench_lint_shapes(runs: int = 2) -> None:
+    """`ecs-field lint` (new process, empty cache) on 20 MB of tiny ConfigMaps and on 20 MB of CRD
+    bundles: seconds (CPU and wall) against the floor of the same shape (a process parsing every
+    file with CSafeLoader). Target: under 5 s wall."""
+    import resource
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(HOME / "pycache")
+
+    def run(argv: list[str], home: Path) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(
+            argv, env={**env, "ECS_FIELD_HOME": str(home)}, capture_output=True, check=False
+        )
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"{argv[:4]} exited {done.returncode}: {done.stderr.decode()[-500:]}")
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
+
+    for label, make in (("tiny ConfigMaps", tiny_config_maps), ("CRD bundles", crd_bundles)):
+        root = HOME / f"shape-{make.__name__}"
+        count = make(root)
+        megabytes = sum(f.stat().st_size for f in root.rglob("*.yaml")) / 1e6
+        floors, lints = [], []
+        for i in range(runs):
+            floors.append(run([sys.executable, "-c", LINT_FLOOR, str(root)], HOME))
+            home = Path(tempfile.mkdtemp(prefix=f"shape-{i}-", dir=HOME))
+            lints.append(run([sys.executable, "-m", "ecs_field", "lint", str(root), "--json"], home))
+        floor = (min(c for c, _ in floors), min(w for _, w in floors))
+        lint_cpu, lint_wall = min(c for c, _ in lints), min(w for _, w in lints)
+        print(
+            f"lint {megabytes:.1f} MB of {label} ({count:,} objects): cpu {lint_cpu:.2f} s, "
+            f"wall {lint_wall:.2f} s (target < 5 s wall: {'OK' if lint_wall < 5 else 'MISSED'}); "
+            f"floor cpu {floor[0]:.2f} s, wall {floor[1]:.2f} s; lint = {lint_cpu / floor[0]:.2f}x the floor"
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
 # -- 1b. lint, whole CLI, against the PyYAML C-loader floor (SITES-LINT) ------------------------------
 LINT_FLOOR = """
 import sys, os, yaml
@@ -410,6 +515,9 @@ def main() -> None:
     parser.add_argument("--manifests", type=int, default=2000)
     parser.add_argument("--commits", type=int, default=10000)
     parser.add_argument("--sites", type=int, default=200)
+    parser.add_argument(
+        "--skip-shapes", action="store_true", help="skip lint on 20 MB of two shapes (~1 min)"
+    )
     args = parser.parse_args()
     benchlib.print_machine()
     try:
@@ -422,6 +530,8 @@ def main() -> None:
         )
         bench_status(repo_path, args.manifests)
         bench_lint_cli(repo_path)
+        if not args.skip_shapes:
+            bench_lint_shapes()
         # SITES-STATE: status, sites list and sites add as whole CLI runs (tests/bench/sites_cli.py)
         import sites_cli
 

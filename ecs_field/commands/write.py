@@ -300,9 +300,12 @@ def _run_write(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     if args.confirm_device and not args.allow_non_removable:
         raise BadInput("--confirm-device only goes with --allow-non-removable",
                        "Add --allow-non-removable, or drop --confirm-device for a removable stick.")
+    # The look-up's own modules first, so its thread goes straight to lsblk/udevadm; the writer's
+    # modules are imported while those run (a subprocess wait leaves the GIL to this thread).
+    from ecs_field.media.drives import find_drive, safety  # noqa: F401 (find_drive: for the thread)
+
     lookup = _DriveLookup(args.devices)
     from ecs_field.events import CancelToken
-    from ecs_field.media.drives import safety
     from ecs_field.media.write.fingerprint import ImageFingerprint
     from ecs_field.media.write.kickstart_stick import refuse_raw
     from ecs_field.media.write.writejob import (

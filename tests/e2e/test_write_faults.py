@@ -359,3 +359,19 @@ def test_a_stalled_stick_is_reported(image: tuple[Path, bytes]) -> None:
     assert error_line is not None and "stopped answering" in error_line["message"]
     assert code == 5, err
     assert "stopped answering" in err and "offset 8388608" in err
+
+
+def test_a_boot_record_that_reads_back_wrong_exits_6_and_is_wiped(image: tuple[Path, bytes]) -> None:
+    """Block 0 is compared only after it goes on (last): a stick that changes it is caught there
+    and wiped again, so it never boots with a broken boot record."""
+    path, data = image
+    at = 3 * MiB + 5  # in block 0, past the first MiB the wipe covers
+    garbage = bytes(b ^ 0xFF for b in data[at : at + 3])
+    with fault_disk(DISK, old_content()) as disk:
+        disk.corrupt_reads = (at, garbage)
+        code, lines, err = finish(start_write(path, disk), disk)
+        head = disk.read_store(0, MiB)
+    assert code == 6, err
+    assert f"boot record read back differs from what was written, first at offset {at}" in err
+    assert "verify" in {line["phase"] for line in lines} and lines[-1]["phase"] == "error"
+    assert head == bytes(MiB)  # re-wiped: no boot signature, no partition table

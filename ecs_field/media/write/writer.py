@@ -741,8 +741,8 @@ class _Writer:
                 got = self.device_io("reading the boot record back", block.offset, want,
                                      _bind_read(device, block.offset, actual))
                 expected = memoryview(block.buffer)[: block.length]
-                # bytes == bytes is one memcmp (memoryview == memoryview goes byte by byte).
-                if got < block.length or bytes(actual[: block.length]) != bytes(expected):
+                # bytearray == buffer is one memcmp (memoryview == memoryview goes item by item).
+                if got < block.length or bytearray(actual[: block.length]) != expected:
                     got_view = actual[: min(got, block.length)]
                     mismatch.append(block.offset + first_difference(expected, got_view))
                     return

@@ -4,17 +4,19 @@ The order of work is chosen so that a stick is never left looking bootable when 
 
 1. prepare: wipe the first and last MiB (old partition table, boot signature, backup GPT; a
    fake-capacity stick that drops writes near its claimed end shows up in verification).
-2. write: one thread reads and writes each block through a few reused, page-aligned 4 MiB
-   buffers, the kernel reading the next ones ahead; a hasher works beside the writer when the
-   image's SHA-256 is not known yet (it is checked
-   once per image and cached, see library/hashing.py). The image's first block (MBR/partition
-   table, boot signature, GPT header, the ISO's volume descriptors) and its last block (a
-   backup GPT header) are kept aside in memory. At the end the image's SHA-256 (computed or
-   known) is matched against the expected hash and the file checked unchanged.
+2. write: a reader thread fills page-aligned 4 MiB buffers from the image while a writer
+   thread writes the one before (two buffers circulate); a hasher works beside them when the
+   image's SHA-256 is not known yet (it is checked once per image and cached, see
+   library/hashing.py). The image's first block (MBR/partition table, boot signature, GPT
+   header, the ISO's volume descriptors) and its last block (a backup GPT header) are kept aside
+   in memory. At the end the image's SHA-256 (computed or known) is matched against the
+   expected hash and the file checked unchanged.
 3. flush: fsync, its own phase because a stick's cache can take a while to drain.
-4. verify: every other block is read back with the cache bypassed and compared byte for byte
-   with the image (a memcmp, not a second hash pass: it runs at the stick's read speed on any
-   CPU, and names the first differing byte at once).
+4. verify: only after every block is written and flushed (so a fake-capacity stick that wraps
+   late writes onto early blocks is caught), every other block is read back with the cache
+   bypassed, by a reader thread, while a comparer checks the block before byte for byte with
+   the image (a memcmp, not a second hash pass: it runs at the stick's read speed on any CPU,
+   and names the first differing byte at once).
 5. boot record: the image file is checked unchanged once more (its fingerprint, see
    fingerprint.py), then the kept blocks go on (the last block, then block 0), are flushed, read
    back and compared byte for byte. Only now can the stick boot.

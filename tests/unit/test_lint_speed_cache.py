@@ -231,3 +231,23 @@ def test_fast_main_never_raises_on_any_argv(argv: list[str]) -> None:
     assume(not any(os.path.isdir(word) for word in argv))  # "/" or "." would walk real folders
     result = lint_command.fast_main(argv)
     assert result in (None, 0, 1)
+
+
+def test_an_upgraded_schema_package_or_lint_module_misses(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_package = tmp_path / "kubernetes_validate" / "__init__.py"
+    fake_package.parent.mkdir()
+    fake_package.write_text("v1\n")
+    real = cache._package_file
+    monkeypatch.setattr(
+        cache, "_package_file", lambda name: str(fake_package) if "kube" in name else real(name)
+    )
+    before = key_of(site)
+    fake_package.write_text("v2 (upgraded)\n")
+    assert key_of(site) != before
+    upgraded = key_of(site)
+    fake_package.unlink()  # uninstalled: "not checked" reports, another key
+    assert key_of(site) not in (before, upgraded)
+    assert cache._package_file("no_such_package_here") is None
+    assert cache._package_file("yaml") is not None

@@ -2,9 +2,10 @@
 
 The key is a digest of: the tree (its commit and every entry's name, type, size, mtime, ctime and
 inode, plus the content of files changed in the last seconds before the walk: tree.Tree.fingerprint),
-the site path, the inventory, and the lint code itself (the stamps of the modules under sites/lint and
-sites/repo), so editing a file, adding one, changing a symlink, checking out another commit, giving
-another inventory or upgrading the app each give a new key.
+the site path, the inventory, and the code and data behind a report (the stamps of the modules under
+sites/lint and sites/repo, the report's rendering, the shipped CRD schemas, PyYAML and
+kubernetes-validate: _code_stamp), so editing a file, adding one, changing a symlink, checking out
+another commit, giving another inventory or upgrading the app or those packages each give a new key.
 
 An entry is the finished output, byte for byte, behind a one-line header (``--json`` in
 ``<key>.out``, the text report in ``<key>.txt``, each written when first asked for): a hit reads
@@ -31,21 +32,47 @@ _HEADER = CACHE_VERSION.encode() + b" "
 
 
 def _code_stamp() -> str:
-    base = Path(__file__).resolve().parent.parent
-    parts = [CACHE_VERSION]
+    """Size and mtime of everything a report depends on besides the tree: the lint code, the report's
+    rendering, the shipped CRD schemas, and the installed PyYAML and kubernetes-validate (whose
+    Kubernetes schemas lint checks against): upgrading any of them gives new keys."""
+    base = Path(__file__).resolve().parent.parent  # ecs_field/sites
+    files: list[Path | str | None] = [base / "findings.py", base.parent / "commands" / "lint.py"]
     for folder in _CODE_DIRS:
         try:
             names = sorted(os.listdir(base / folder))
         except OSError:
             continue
-        for name in names:
-            if name.endswith(".py"):
-                try:
-                    st = os.stat(base / folder / name)
-                except OSError:
-                    continue
-                parts.append(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}")
+        files += [base / folder / name for name in names if name.endswith(".py")]
+    try:
+        from ecs_field.resources import resource_path
+
+        schemas = resource_path("schemas", "vm-operator", "crd-schemas.json")
+        files.append(schemas)
+    except (OSError, LookupError):
+        pass
+    files += [_package_file(name) for name in ("yaml", "kubernetes_validate")]
+    parts = [CACHE_VERSION]
+    for path in files:
+        try:
+            if path is None:
+                raise FileNotFoundError(path)
+            st = os.stat(path)
+        except OSError:
+            parts.append(f"{path}:-")
+            continue
+        parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
     return "\n".join(parts)
+
+
+def _package_file(name: str) -> str | None:
+    """The ``__init__.py`` of an installed package, found without importing it (None: not there)."""
+    from importlib.machinery import PathFinder
+
+    try:
+        spec = PathFinder.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
 
 
 def key(tree: Tree, site_path: str | None, inventory: Any) -> str:

@@ -56,3 +56,25 @@ def test_the_apps_git_is_used_when_named(tmp_path: Path, monkeypatch: pytest.Mon
         "HOME": "/h",
     }
     assert os.environ["GIT_PYTHON_GIT_EXECUTABLE"] == str(fake)
+
+
+def test_reading_ahead_gives_the_same_commits(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    one = commit_files(repo, "one", {"a.yaml": "x: 1\n"})
+    two = commit_files(repo, "two", {"a.yaml": "x: 2\n"})
+    plain = GitReader(repo)
+    for applied in (one, one[:10], two, f"main@sha1:{one}"):
+        ahead = GitReader(repo)
+        ahead.read_ahead(applied)
+        assert ahead.head() == plain.head()
+        assert ahead.commit(applied) == plain.commit(applied)
+    missing = GitReader(repo)
+    missing.read_ahead("0" * 40)  # not in the clone: nothing read ahead, the questions still answer
+    assert missing.head() == plain.head()
+    from ecs_field.errors import BadInput
+
+    with pytest.raises(BadInput):
+        missing.commit("0" * 40)
+    odd = GitReader(repo)
+    odd.read_ahead("--all")  # never an option
+    assert odd.head().sha == two

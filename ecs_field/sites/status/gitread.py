@@ -34,6 +34,7 @@ class GitReader:
         if not self.path.is_dir():
             raise BadInput(f"{self.path}: no such folder", "Check the path, or clone the site first.")
         self._state: GitState | None = state or git_state(self.path)
+        self._read: dict[str, Commit] = {}  # commits read ahead (read_ahead), by the rev asked for
         if self._state is not None:
             return
         # No state: not a repository, a bare one, or one without commits. Say which.
@@ -113,7 +114,34 @@ class GitReader:
         args = ["diff", "--no-color", "--no-ext-diff", self._arg(old), self._arg(new), "--"]
         return self._run(*args, *(paths or ())) or ""
 
+    def read_ahead(self, rev: str) -> None:
+        """Read HEAD's commit and ``rev``'s in one git call (compute_status asks for both, one after
+        the other; each git process costs ~5-10 ms). When ``rev`` is not in the clone, nothing is
+        read here and each question runs on its own, as without this."""
+        first, second = (self._state.oid if self._state else ""), _plain(rev)
+        if not first or not second or not _HEX.match(second) or second in self._read:
+            return
+        out = self._run(
+            "log",
+            "--no-walk=unsorted",
+            f"--format={_LOG_FORMAT}",
+            "--no-renames",
+            first,
+            second,
+            "--",
+            check=False,
+        )
+        if not out:
+            return
+        for commit in _parse_log(out):
+            for wanted in (first, second):
+                if commit.sha.lower().startswith(wanted.lower()):
+                    self._read[wanted] = commit
+
     def commit(self, rev: str) -> Commit:
+        known = self._read.get(_plain(rev))
+        if known is not None:
+            return known
         out = self._run(
             "log", f"--format={_LOG_FORMAT}", "--no-renames", "--max-count=1", self._arg(rev), "--"
         )

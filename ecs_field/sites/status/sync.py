@@ -250,6 +250,12 @@ def compute_status(
     desired: Sequence[DesiredRow] | None = None,
 ) -> Status:
     now = now or utc_now()
+    read_ahead = getattr(repo, "read_ahead", None)  # status.gitread: HEAD and the applied commit at once
+    if read_ahead is not None and snapshot is not None:
+        main = _main_kustomization(snapshot.kustomizations, subpath)
+        revision = parse_revision(((main or {}).get("status") or {}).get("lastAppliedRevision"))
+        if revision is not None and revision.sha:
+            read_ahead(revision.sha)
     try:
         head: Any = repo.head()
     except BadInput:  # a repository without commits: nothing to compare, still show the snapshot

@@ -226,6 +226,22 @@ def test_diverged_counts_are_recomputed(tmp_path: Path, frozen: list[dt.datetime
     assert text.startswith("Site site: DIVERGED (host 1 ahead, 1 behind)")
 
 
+def test_a_host_ahead_then_a_pull_misses(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    upstream = make_repo(tmp_path / "upstream")
+    commit_files(upstream, "vms", {"vms/web.yaml": VM_WEB})
+    clone = tmp_path / "clone"
+    run_git(tmp_path, "clone", "-q", str(upstream), str(clone))
+    newer = commit_files(upstream, "db", {"vms/db.yaml": VM_DB})
+    run_git(clone, "fetch", "-q")  # the host's commit is in the clone, HEAD is not there yet
+    Registry.load().add(Site("site", str(clone)))
+    import_snapshot(tmp_path, newer)
+    first = json.loads(settle("status", "site", "--json").stdout)
+    assert first["sync"] == "ahead" and first["commits_ahead"] == 1
+    run_git(clone, "merge", "-q", "--ff-only", "origin/main")
+    assert warm_run("status", "site", "--json") is None
+    assert json.loads(full("status", "site", "--json").stdout)["sync"] == "in-sync"
+
+
 def test_a_new_snapshot_misses(tmp_path: Path, frozen: list[dt.datetime]) -> None:
     _, head = make_site(tmp_path)
     settle("status", "site", "--json")

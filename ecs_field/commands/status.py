@@ -2,6 +2,10 @@
 
 Thin shell over ecs_field.sites.status.snapshot / sync. ``status`` exits 0 whenever it could compute
 a status (whatever the sync word); 2 for bad input, 3 when a fetch could not reach the host.
+
+A repeated ``status SITE`` is answered from sites/status/warm.py's entry (the output kept with a
+fingerprint of everything it was read from): ecs_field.cli calls answer_from_cache before argparse
+and logging load; _status tries the same entry first when the command came the long way.
 """
 
 from __future__ import annotations
@@ -292,7 +296,8 @@ def _status(args: argparse.Namespace) -> int:
 
 # -- the warm path: the finished output, kept until anything it was computed from changes ----------------
 def _fingerprint(registry_file: Path, snapshot_file: Path, repo_path: Path) -> Fingerprint | None:
-    """Taken before the registry entry, the snapshot and the clone are read (watch.py)."""
+    """Taken before the snapshot and the clone are read (watch.py); the registry's own part is
+    checked against a fingerprint taken before it was read (see _status)."""
     from ecs_field.sites.status import warm, watch
 
     watched = warm.watched_paths(registry_file, snapshot_file, repo_path)

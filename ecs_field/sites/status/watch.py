@@ -1,9 +1,9 @@
 """Has anything a cached answer was computed from changed since? Files and folders by identity.
 
-A fingerprint is a list of entries ``[path, inode, size, mtime_ns, ctime_ns, digest]``: one
-``lstat`` per path on checking, no process, no Git library. A file that is edited, replaced
-(new inode), touched, chmod-ed (ctime) or removed, and a folder that gains or loses an entry
-(its mtime), no longer matches. A path that did not exist is recorded as absent (inode -1) and
+A fingerprint keeps, for each path, ``inode size mtime_ns ctime_ns`` (one line per path, compared
+as one string); checking it costs one ``lstat`` per path, no process, no Git library. A file that
+is edited, replaced (new inode), touched, chmod-ed (ctime) or removed, and a folder that gains or
+loses an entry (its mtime), no longer matches. A path that did not exist is recorded as absent and
 must still be absent.
 
 Timestamps are coarse (a few ms on Linux, 2 s on FAT): a file changed twice within one tick,

@@ -535,3 +535,32 @@ def test_a_damaged_field_of_a_current_entry_never_breaks_status(
     warm_run("status", "site")  # answers or declines; never raises, never prints half
     done = run_cli("status", "site")
     assert done.returncode == 0 and done.stdout.startswith("Site site: ")
+
+
+_file_names = st.text(
+    st.characters(exclude_categories=("Cs",), exclude_characters="/\x00"), min_size=1, max_size=12
+).filter(lambda n: n not in (".", "..", ".git"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(_file_names, min_size=1, max_size=6, unique_by=str.casefold), pick=st.integers(0, 5))
+def test_any_file_names_are_fingerprinted_and_each_change_seen(
+    tmp_path_factory: pytest.TempPathFactory, names: list[str], pick: int
+) -> None:
+    folder = tmp_path_factory.mktemp("names")
+    for name in names:
+        try:
+            (folder / name).write_text(name)
+        except OSError:  # a name this file system refuses (too long in bytes): not our input
+            return
+    listed = watch.tree(str(folder))
+    assert listed is not None
+    taken = watch.take(listed, str(folder))
+    if any("\n" in name for name in names):
+        assert taken is None  # kept one per line: such a tree is never fingerprinted
+        return
+    assert taken is not None and watch.unchanged(taken)
+    assert watch.unchanged(json.loads(json.dumps(taken)))  # as kept in the cache file
+    target = folder / names[pick % len(names)]
+    target.write_text(target.read_text() + "!")
+    assert not watch.unchanged(taken)

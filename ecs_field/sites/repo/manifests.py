@@ -124,11 +124,14 @@ class K8sObject:
 
     def get(self, *path: Any, default: Any = None) -> Any:
         """A nested value of the body, or ``default`` when any step is missing."""
+        # Rules call this a dozen times per object: one lookup per step, the common case first.
         value: Any = self.body
         for step in path:
-            in_dict = isinstance(value, dict) and step in value
-            in_list = isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value)
-            if in_dict or in_list:
+            if isinstance(value, dict):
+                value = value.get(step, _MISSING)
+                if value is _MISSING:
+                    return default
+            elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
                 value = value[step]
             else:
                 return default
@@ -506,6 +509,9 @@ class FileContent:
 
 
 _parsed: dict[tuple[str, int, int], FileContent] = {}
+
+
+_MISSING = object()
 
 
 class _Holder:

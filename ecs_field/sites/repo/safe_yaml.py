@@ -125,7 +125,7 @@ class _Abandon(Exception):
 
 def decode(data: bytes) -> tuple[str | None, LoadIssue | None]:
     """Bytes to text, or the reason the bytes are not a text file."""
-    if b"\x00" in data[:8192]:
+    if data.find(b"\x00", 0, 8192) >= 0:
         return None, LoadIssue(
             "file-binary",
             0,

@@ -367,6 +367,17 @@ def test_unusual_clones_are_never_answered_warm(tmp_path: Path, frozen: list[dt.
     assert warm_run("status", "site") is None  # a link's target could change unseen
 
 
+def test_a_linked_worktree_is_never_answered_warm(tmp_path: Path, frozen: list[dt.datetime]) -> None:
+    repo = make_repo(tmp_path / "repo")
+    head = commit_files(repo, "vms", {"vms/web.yaml": VM_WEB})
+    run_git(repo, "worktree", "add", "-q", str(tmp_path / "linked"), "-b", "other")
+    Registry.load().add(Site("site", str(tmp_path / "linked")))  # its .git is a file
+    import_snapshot(tmp_path, head)
+    full("status", "site")
+    full("status", "site")
+    assert warm_run("status", "site") is None
+
+
 def test_submodules_are_never_answered_warm(tmp_path: Path, frozen: list[dt.datetime]) -> None:
     repo, _ = make_site(tmp_path)
     settle("status", "site")

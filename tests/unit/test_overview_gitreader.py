@@ -8,6 +8,7 @@ the Sites page the same detail, diffs included.
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,30 @@ def test_git_executable_follows_a_named_git(tmp_path: Path, monkeypatch: pytest.
     assert overview.git_executable() == str(GIT)
     monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", str(tmp_path / "no-git-here"))
     assert overview.git_executable() is None
+
+
+def test_a_git_failure_fails_the_detail_after_the_lint_side_ended(tmp_path: Path) -> None:
+    # the git side runs beside the lint: its error must still reach the caller, as before
+    site = ensure_demo_site()
+    folder = tmp_path / "not-a-clone"
+    shutil.copytree(local_repo_path(site), folder, ignore=shutil.ignore_patterns(".git"))
+    with pytest.raises(BadInput, match="not a Git repository"):
+        overview.load_site_detail(site, repo_path=folder)
+
+
+def test_a_cancelled_load_stops_with_both_sides_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecs_field.errors import Cancelled
+    from ecs_field.events import CancelToken
+
+    site = ensure_demo_site()
+    token = CancelToken()
+    real_lint = overview._lint
+
+    def lint_then_cancel(*args: Any) -> Any:
+        token.cancel()  # the user moved on while the manifests were checked
+        return real_lint(*args)
+
+    monkeypatch.setattr(overview, "_lint", lint_then_cancel)
+    with pytest.raises(Cancelled):
+        overview.load_site_detail(site, repo_path=local_repo_path(site), cancel=token)
+    assert not [t for t in threading.enumerate() if t.name == "site-detail-git"]

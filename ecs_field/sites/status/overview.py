@@ -15,13 +15,16 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ecs_field.errors import BadInput, EcsFieldError
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
+from ecs_field.sites.status.desired import DesiredRow, rows_from_manifests
 from ecs_field.sites.status.fleet import (  # noqa: F401 - the overview's public names live there
     SUMMARY_SCHEMA,
     SiteOverview,
@@ -31,7 +34,7 @@ from ecs_field.sites.status.fleet import (  # noqa: F401 - the overview's public
     summary_path,
 )
 from ecs_field.sites.status.snapshot import SnapshotStore
-from ecs_field.sites.status.sync import DEFAULT_STALE_AFTER_S, compute_status
+from ecs_field.sites.status.sync import DEFAULT_STALE_AFTER_S, Status, compute_status
 
 log = logging.getLogger(__name__)
 
@@ -157,35 +160,29 @@ def load_site_detail(
     manifests = load_manifests(repo_path, subpath)
     timings["manifests"] = time.perf_counter() - mark
     cancel.check()
-    inventory, inventory_note = _load_inventory(getattr(site, "inventory", None))
+    desired = rows_from_manifests(manifests)
     progress(Progress("load", 2, 4, message="Comparing with the host"))
-    mark = time.perf_counter()
-    repo = open_repo(repo_path)
-    status = compute_status(
-        name,
-        repo,
-        loaded.snapshot,
-        subpath=subpath,
-        stale_after_s=stale_after_s,
-        manifests=manifests,
-        snapshot_problems=loaded.problems,
+    # The git side (status, then the pending diffs) runs in a thread of its own while this one
+    # reads the inventory and lints: it mostly waits on ~7 git processes, time the lint's work
+    # fills. The two share no data (the git side gets the desired rows, the lint the manifests).
+    git_side = _Background(
+        lambda: _status_and_diffs(
+            name, repo_path, loaded, subpath=subpath, stale_after_s=stale_after_s, desired=desired,
+            diff_limit=diff_limit, cancel=cancel,
+        )
     )
-    save_summary(name, status)
-    timings["status"] = time.perf_counter() - mark
-    cancel.check()
-    progress(Progress("load", 3, 4, message="Checking the manifests"))
-    mark = time.perf_counter()
-    lint_doc, lint_error = _lint(repo_path, subpath, inventory, manifests)
-    timings["lint"] = time.perf_counter() - mark
-    diffs: dict[str, str] = {}
-    for commit in status.pending[:diff_limit]:
+    try:
+        inventory, inventory_note = _load_inventory(getattr(site, "inventory", None))
         cancel.check()
-        sha = str(commit["commit"])
-        try:
-            text = _diff(repo, sha) if _has_parent(repo, sha) else ""
-        except EcsFieldError as exc:
-            text = f"(diff not available: {exc.message})"
-        diffs[sha] = text if len(text) <= DIFF_LIMIT_BYTES else text[:DIFF_LIMIT_BYTES] + "\n… (cut)\n"
+        progress(Progress("load", 3, 4, message="Checking the manifests"))
+        mark = time.perf_counter()
+        lint_doc, lint_error = _lint(repo_path, subpath, inventory, manifests)
+        timings["lint"] = time.perf_counter() - mark
+    except BaseException:
+        git_side.join()  # never leave it running: it writes the summary
+        raise
+    status, diffs, timings["status"] = git_side.result()
+    cancel.check()
     progress(Progress("load", 4, 4, message="Done"))
     timings["total"] = time.perf_counter() - started
     return SiteDetail(
@@ -199,6 +196,66 @@ def load_site_detail(
         loaded.problems,
         timings,
     )
+
+
+def _status_and_diffs(
+    name: str,
+    repo_path: Path,
+    loaded: Any,
+    *,
+    subpath: str | None,
+    stale_after_s: float,
+    desired: list[DesiredRow],
+    diff_limit: int,
+    cancel: CancelToken,
+) -> tuple[Status, dict[str, str], float]:
+    """The status against the snapshot (saved as the site's summary) and the pending commits' diffs."""
+    mark = time.perf_counter()
+    repo = open_repo(repo_path)
+    status = compute_status(
+        name,
+        repo,
+        loaded.snapshot,
+        subpath=subpath,
+        stale_after_s=stale_after_s,
+        desired=desired,
+        snapshot_problems=loaded.problems,
+    )
+    save_summary(name, status)
+    seconds = time.perf_counter() - mark
+    diffs: dict[str, str] = {}
+    for commit in status.pending[:diff_limit]:
+        cancel.check()
+        sha = str(commit["commit"])
+        try:
+            text = _diff(repo, sha) if _has_parent(repo, sha) else ""
+        except EcsFieldError as exc:
+            text = f"(diff not available: {exc.message})"
+        diffs[sha] = text if len(text) <= DIFF_LIMIT_BYTES else text[:DIFF_LIMIT_BYTES] + "\n… (cut)\n"
+    return status, diffs, seconds
+
+
+class _Background(threading.Thread):
+    """Runs ``work`` now; ``result()`` waits for it and returns its value or raises its exception."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        super().__init__(name="site-detail-git", daemon=True)
+        self._work = work
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as exc:  # handed to the caller, raised there
+            self._error = exc
+
+    def result(self) -> Any:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _has_parent(repo: Any, sha: str) -> bool:

@@ -133,3 +133,41 @@ def test_a_refresh_during_a_load_does_not_start_a_second_load(
     page.refresh_list(select="demo")  # once shown, a refresh reloads it as before
     _finish(held[3])
     assert [job[0] for job in held][-1] == "load site demo"
+
+
+# -- the Boot media page's self-test waits for the page's own drive listing --------------------------------
+def test_media_self_test_uses_the_listing_the_page_started(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecs_field.gui.pages import media
+    from tests.gui.test_media_page import make_page
+    from tests.gui.test_theme import stand_in_drives
+
+    calls: list[bool] = []
+
+    def listing(include_internal: bool = False) -> list[Any]:
+        calls.append(include_internal)
+        return stand_in_drives()
+
+    monkeypatch.setattr(media, "list_drives", listing)
+    page = make_page(qtbot)
+    page.activated()  # the page is shown: it lists the drives in a worker
+    page.self_test()
+    assert len(calls) == 1 and not page._drive_job_running
+    assert [d.path for d in page.drives] == [d.path for d in stand_in_drives()]
+    page.self_test()  # nothing running any more: it lists them itself
+    assert len(calls) == 2
+
+
+def test_media_self_test_fails_as_the_listing_failed(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecs_field.errors import BadInput
+    from ecs_field.gui.pages import media
+    from tests.gui.test_media_page import make_page
+
+    def broken(include_internal: bool = False) -> list[Any]:
+        raise BadInput("lsblk: not found", "Install util-linux.")
+
+    monkeypatch.setattr(media, "list_drives", broken)
+    page = make_page(qtbot)
+    with pytest.raises(RuntimeError, match="the drive listing failed: lsblk: not found"):
+        page.self_test()

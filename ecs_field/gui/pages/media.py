@@ -105,6 +105,7 @@ class MediaPage(Page):
         self._watcher: DriveWatcher | None = None
         self._drive_job_running = False
         self._drive_reload_pending = False
+        self._drive_problem = ""  # why the last drive listing failed ("" = it worked)
         self._asking = False  # the confirmation dialog is open: the drive list it names stays put
         self._write_verify = True  # the running job reads back (its progress counts two passes)
         self._write_active = False  # a write or a comparison runs: the page is locked
@@ -359,7 +360,30 @@ class MediaPage(Page):
         return is_image_file(path)
 
     def self_test(self) -> None:
-        list_drives(include_internal=True)
+        """List the drives and read the library, as the page does when it opens.
+
+        The drive listing is the page's own job (activated() starts it when the page is shown):
+        the self-test waits for it and fails as it failed, rather than running a second listing
+        (lsblk, udevadm) beside it; with none running it starts one.
+        """
+        from PySide6.QtCore import QDeadlineTimer, QEventLoop
+        from PySide6.QtWidgets import QApplication
+
+        if not self._drive_job_running:
+            self.reload_drives()
+        deadline = QDeadlineTimer(30000)
+        ticker = QTimer(self)  # wakes the wait to check the deadline
+        ticker.start(50)
+        try:
+            while self._drive_job_running and not deadline.hasExpired():
+                QApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+        finally:
+            ticker.stop()
+            ticker.deleteLater()
+        if self._drive_job_running:
+            raise RuntimeError("the drive listing did not end within 30 s")
+        if self._drive_problem:
+            raise RuntimeError(f"the drive listing failed: {self._drive_problem}")
         self.reload_library()
 
     def shutdown(self) -> None:
@@ -494,6 +518,7 @@ class MediaPage(Page):
         def done(drives: list[Drive]) -> None:
             if not self._alive():
                 return
+            self._drive_problem = ""
             self.drives = drives
             self._apply_rules()
             count = len(drives)
@@ -506,6 +531,7 @@ class MediaPage(Page):
         def failed(message: str, hint: str) -> None:
             if not self._alive():
                 return
+            self._drive_problem = message
             self.drives = []
             self._apply_rules()
             self.drive_status.setText(f"✖ {message}")

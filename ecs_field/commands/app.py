@@ -9,7 +9,9 @@ from typing import Any
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     gui = subparsers.add_parser("gui", help="open the app (the default)")
     gui.add_argument(
-        "paths", nargs="*", metavar="FILE",
+        "paths",
+        nargs="*",
+        metavar="FILE",
         help="open these on start: an ISO (Boot media), a hardware dump or inventory (Hardware), "
         "a site repository folder (Sites); what desktop file managers pass",
     )

@@ -42,8 +42,11 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     if os.environ.get("ECS_FIELD_HOME"):
         # Keep window state with the rest of the app's state when it is relocated (tests).
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
-                          os.path.join(os.environ["ECS_FIELD_HOME"], "qsettings"))
+        QSettings.setPath(
+            QSettings.Format.IniFormat,
+            QSettings.Scope.UserScope,
+            os.path.join(os.environ["ECS_FIELD_HOME"], "qsettings"),
+        )
     app = QApplication(argv if argv is not None else sys.argv[:1])
     icon = resource_path("icons", "ecs-field.png")
     if icon.is_file():
@@ -206,6 +209,9 @@ def run_self_test() -> int:
     app.processEvents()
     for failure in failures:
         print(f"self-test: FAILED {failure}", file=sys.stderr)
-    print(f"self-test: {len(window.pages)} pages in {time.monotonic() - started:.1f} s, "
-          f"{'ok' if not failures else 'FAILED'}", file=sys.stderr)
+    print(
+        f"self-test: {len(window.pages)} pages in {time.monotonic() - started:.1f} s, "
+        f"{'ok' if not failures else 'FAILED'}",
+        file=sys.stderr,
+    )
     return 0 if not failures else 1

@@ -38,7 +38,11 @@ def _self_test(home: Path, *command: str) -> subprocess.CompletedProcess[str]:
     env.pop("GIT_PYTHON_GIT_EXECUTABLE", None)
     return subprocess.run(
         [sys.executable, *(command or ("-m", "ecs_field", "self-test"))],
-        capture_output=True, text=True, env=env, timeout=180, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
     )
 
 

@@ -167,8 +167,14 @@ def load_site_detail(
     # fills. The two share no data (the git side gets the desired rows, the lint the manifests).
     git_side = _Background(
         lambda: _status_and_diffs(
-            name, repo_path, loaded, subpath=subpath, stale_after_s=stale_after_s, desired=desired,
-            diff_limit=diff_limit, cancel=cancel,
+            name,
+            repo_path,
+            loaded,
+            subpath=subpath,
+            stale_after_s=stale_after_s,
+            desired=desired,
+            diff_limit=diff_limit,
+            cancel=cancel,
         )
     )
     try:

@@ -347,6 +347,18 @@ def _answer_warm(args: argparse.Namespace) -> bool:
     return entry is not None and _print_warm(entry, args.stale_after, as_json=args.json)
 
 
+def _is_summary_path(path: Path) -> bool:
+    """``path`` is ``data_dir()/snapshots/<one folder>/status-summary.json`` (fleet.summary_path's form)."""
+    from ecs_field import paths
+
+    return (
+        path.is_absolute()
+        and path.name == "status-summary.json"
+        and ".." not in path.parts
+        and path.parent.parent == paths.data_dir() / "snapshots"
+    )
+
+
 def _print_warm(entry: dict[str, Any], stale_after_s: float, *, as_json: bool) -> bool:
     """What _show prints for the entry's status, its snapshot's times recomputed now. False, with
     nothing printed, when the entry cannot be used (damaged) or the fleet summary cannot be written."""
@@ -369,6 +381,8 @@ def _print_warm(entry: dict[str, Any], stale_after_s: float, *, as_json: bool) -
         path = Path(entry["summary_path"])
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
         return False  # a damaged entry: the full path runs (and writes a good one)
+    if not _is_summary_path(path):
+        return False  # never write where a (damaged) cache entry says: only the site's own summary file
     if not warm.write_summary(path, summary):
         return False
     sys.stderr.write(warnings)

@@ -526,6 +526,7 @@ _json_values = st.recursive(
 @given(field=st.sampled_from(["parts", "snapshot", "head", "summary", "summary_path"]), value=_json_values)
 @example(field="summary_path", value="")
 @example(field="summary_path", value="/")
+@example(field="summary_path", value="written-in-cwd")
 @example(field="snapshot", value={"taken_at": "2026-02-30T00:00:00Z", "problems": "x"})
 @example(field="parts", value=["", ""])
 def test_a_damaged_field_of_a_current_entry_never_breaks_status(
@@ -543,7 +544,10 @@ def test_a_damaged_field_of_a_current_entry_never_breaks_status(
     entry = json.loads(file.read_text())
     entry[field] = value
     file.write_text(json.dumps(entry))
+    before = set(os.listdir(os.getcwd()))
     warm_run("status", "site")  # answers or declines; never raises, never prints half
+    # A path read from the entry is never written: only the site's own summary file is.
+    assert set(os.listdir(os.getcwd())) == before
     done = run_cli("status", "site")
     assert done.returncode == 0 and done.stdout.startswith("Site site: ")
 

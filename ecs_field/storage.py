@@ -12,7 +12,6 @@ import contextlib
 import errno
 import itertools
 import json
-import logging
 import os
 import sys
 import threading
@@ -22,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from ecs_field.errors import BadInput
-
-log = logging.getLogger(__name__)
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -101,7 +98,9 @@ def set_aside(path: Path, why: str) -> Path:
         n += 1
         target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
     os.replace(path, target)
-    log.warning("set aside %s as %s: %s", path, target, why)
+    import logging  # here: cached answers lock and write through this module without loading logging
+
+    logging.getLogger(__name__).warning("set aside %s as %s: %s", path, target, why)
     return target
 
 

@@ -178,38 +178,14 @@ def discard(cache_dir: Path, key: str) -> None:
 
 def write_summary(path: Path, document: dict[str, Any], timeout_s: float = 5.0) -> bool:
     """Write a site's status-summary.json as fleet.save_summary_doc does, under the same lock
-    (storage.file_lock's protocol: flock on ``<file>.lock``), without importing storage (YAML).
-    POSIX only; False when it could not (the caller then takes the full path)."""
-    import time
+    (storage.file_lock; storage loads neither YAML nor logging until it needs them). False when it
+    could not (the caller then takes the full path, which reports why)."""
+    from ecs_field import storage
+    from ecs_field.errors import EcsFieldError
 
     try:
-        import fcntl
-    except ImportError:  # Windows
-        return False
-
-    deadline = time.monotonic() + timeout_s
-    try:
-        lock_file = path.with_name(path.name + ".lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock_file, "a+b") as lock:
-            delay = 0.002
-            while True:
-                try:
-                    fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        return False
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.05)
-            try:
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.warm.tmp")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write((json.dumps(document, indent=2, sort_keys=False) + "\n").encode("utf-8"))
-                os.replace(tmp, path)
-            finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-    except (OSError, ValueError):  # ValueError: a path without a name (a damaged entry)
+        with storage.file_lock(path, timeout_s=timeout_s):
+            storage.atomic_write_json(path, document, durable=False)  # a cache of the last status
+    except (OSError, ValueError, EcsFieldError):  # ValueError: a path without a name
         return False
     return True

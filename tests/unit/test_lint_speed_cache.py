@@ -251,3 +251,13 @@ def test_an_upgraded_schema_package_or_lint_module_misses(
     assert key_of(site) not in (before, upgraded)
     assert cache._package_file("no_such_package_here") is None
     assert cache._package_file("yaml") is not None
+
+
+def test_another_origin_url_misses(site: Path, window: str) -> None:
+    # lint reads origin's URL from .git/config (is a Flux GitRepository this repository?)
+    run_git(site, "remote", "add", "origin", "https://git.example.invalid/a/site.git")
+    before = key_of(site)
+    if window == "stamps":
+        time.sleep(0.05)  # past a coarse clock tick, as above
+    run_git(site, "remote", "set-url", "origin", "https://git.example.invalid/b/site.git")
+    assert key_of(site) != before

@@ -165,7 +165,14 @@ class Tree:
         """A digest of every entry's name, type and stamp (and the content of files changed within
         RACY_NS before the walk): equal digests, equal trees."""
         entries = self.entries
-        parts = [self.label, self.commit]
+        # The repository's git config too: lint reads origin's URL there (is a GitRepository this repo?).
+        config = os.path.join(self._root_str, "config" if self.bare else os.path.join(".git", "config"))
+        try:
+            cst = os.stat(config)
+            config_stamp = f"{cst.st_size}:{cst.st_mtime_ns}:{cst.st_ctime_ns}:{cst.st_ino}"
+        except OSError:
+            config_stamp = "-"
+        parts = [self.label, self.commit, config_stamp]
         racy_after = self.walked_at - RACY_NS if self.walked_at else None
         racy = []
         for rel in sorted(entries):

@@ -57,51 +57,94 @@ def _plan() -> dict[str, Any]:
     return plan
 
 
+def _git(program: str, building: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            [program, "-C", str(building), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise BadInput(
+            "git is not installed (or not on PATH)",
+            "Install Git (https://git-scm.com) and try again; site repositories need it.",
+        ) from None
+    if done.returncode != 0:
+        raise BadInput(
+            f"building the demo repository: git {args[0]} failed: {done.stderr.strip()[:300]}",
+            "Check that Git works (`git --version`), then open the Sites page again.",
+        )
+    return done.stdout
+
+
 def build_demo_repo(target: Path) -> list[str]:
     """Create the demo Git repository at ``target`` (must not exist); returns commit ids, oldest first.
 
     Built in a temporary folder next to the target and renamed into place, so a crash never
-    leaves a half-built repository where the app would look for it.
+    leaves a half-built repository where the app would look for it. Plain git commands rather
+    than GitPython: this runs on the app's first start, where importing GitPython alone costs
+    more than the whole build. The user's and the system's git configuration are left out (a
+    global ``commit.gpgsign`` or hook template must not change or break the demo's commits).
     """
-    from ecs_field.sites.repo.gitrepo import require_git  # sets GitPython's quiet refresh before `import git`
+    from ecs_field.sites.status.status_cache import git_program  # the bundled MinGit where there is one
 
-    require_git()
-    import git  # GitPython; already the app's Git layer (repo.py)
-
+    program = git_program()
     plan = _plan()
     branch = str(plan.get("branch") or "main")
     name, _, email = str(plan.get("author") or "ECS Field Kit demo <demo@ecs-field.invalid>").partition(" <")
-    actor = git.Actor(name.strip(), email.rstrip(">").strip())
+    name, email = name.strip(), email.rstrip(">").strip()
+    env = {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
     target.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=".demo-building-", dir=target.parent))
     shas: list[str] = []
     try:
-        repo = git.Repo.init(building, initial_branch=branch)
-        with repo.config_writer() as config:
-            config.set_value("user", "name", actor.name)
-            config.set_value("user", "email", actor.email)
+        _git(program, building, "init", "-q", "-b", branch, env=env)
         for entry in plan["commits"]:
             tree = resource_path("demo", str(entry["tree"]))
+            added: list[str] = []
             for source in sorted(tree.rglob("*")):
                 if source.is_file():
                     rel = source.relative_to(tree)
                     destination = building / rel
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(source, destination)
-                    repo.index.add([rel.as_posix()])
-            for rel in entry.get("remove") or []:
-                (building / rel).unlink(missing_ok=True)
-                repo.index.remove([str(rel)])
+                    added.append(rel.as_posix())
+            if added:
+                _git(program, building, "add", "--", *added, env=env)
+            removed = [str(gone) for gone in entry.get("remove") or []]
+            if removed:
+                _git(program, building, "rm", "-q", "--cached", "--ignore-unmatch", "--", *removed, env=env)
+                for gone in removed:
+                    (building / gone).unlink(missing_ok=True)
             when = parse_time(str(entry.get("date") or "")) or dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-            commit = repo.index.commit(
-                str(entry.get("message") or "demo").strip() + "\n",
-                author=actor,
-                committer=actor,
-                author_date=when,
-                commit_date=when,
+            stamp = f"@{int(when.timestamp())} +0000"
+            message = str(entry.get("message") or "demo").strip() + "\n"
+            _git(
+                program,
+                building,
+                "commit",
+                "-q",
+                "--allow-empty",
+                "--no-verify",
+                "--cleanup=verbatim",
+                "-m",
+                message,
+                env={**env, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp},
             )
-            shas.append(commit.hexsha)
-        repo.close()
+            shas.append(_git(program, building, "rev-parse", "HEAD", env=env).strip())
         os.replace(building, target)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
@@ -133,14 +176,18 @@ def ensure_demo_files() -> DemoFiles:
     repo_path = root / "site-repo"
     inventory = root / "inventory.json"
     if not (repo_path / ".git").is_dir():
-        if repo_path.exists():  # a half-removed or foreign folder: keep it, build beside it
-            aside = storage.set_aside(repo_path, "not a demo repository")
-            log.warning("demo folder set aside as %s", aside)
-        shas = build_demo_repo(repo_path)
-        applied = shas[-2] if len(shas) > 1 else shas[-1]
-        store = SnapshotStore(DEMO_SITE)
-        if store.load().snapshot is None:
-            store.save(render_snapshot(applied))
+        # The page's first open, self-test and a `status demo` in another process may all get here
+        # at once: one builds, the others find it built.
+        with storage.file_lock(repo_path, timeout_s=60.0):
+            if not (repo_path / ".git").is_dir():
+                if repo_path.exists():  # a half-removed or foreign folder: keep it, build beside it
+                    aside = storage.set_aside(repo_path, "not a demo repository")
+                    log.warning("demo folder set aside as %s", aside)
+                shas = build_demo_repo(repo_path)
+                applied = shas[-2] if len(shas) > 1 else shas[-1]
+                store = SnapshotStore(DEMO_SITE)
+                if store.load().snapshot is None:
+                    store.save(render_snapshot(applied))
     if not inventory.exists():
         source = resource_path("demo", str(plan.get("inventory") or "inventory.json"))
         storage.atomic_write_bytes(inventory, source.read_bytes())

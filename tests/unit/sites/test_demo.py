@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ecs_field import paths
 from ecs_field.sites.demo import build_demo_repo, ensure_demo_site, reset_demo
 from ecs_field.sites.registry import Registry, Site, local_repo_path
@@ -57,3 +59,37 @@ def test_reset_rebuilds(tmp_path: Path) -> None:
     reset_demo()
     assert not SiteRepo(local_repo_path(site)).is_dirty()
     assert SnapshotStore("demo").load().snapshot is not None
+
+
+# The ids GitPython gave the demo's commits before it was built with plain git: fixed dates and
+# author make them the same on every machine and in every version.
+DEMO_COMMITS = [
+    "656fe02e7472e09c78f80cf312251b0b1ce13964",
+    "d73e268f31c1005903fb858147b34cde0a6eb59f",
+    "cdeeba8844cd04203841d36252fb6f8f823caeb8",
+]
+
+
+def test_demo_commit_ids_are_fixed_whatever_the_users_git_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A user's global config that would sign every commit (and fail: no key) or set another name.
+    config = tmp_path / "gitconfig"
+    config.write_text(
+        "[commit]\n\tgpgsign = true\n[user]\n\tname = Someone Else\n\temail = else@example.invalid\n"
+    )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    assert build_demo_repo(tmp_path / "demo-repo") == DEMO_COMMITS
+
+
+def test_concurrent_first_starts_build_the_demo_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ecs_field.sites.demo import ensure_demo_files
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: ensure_demo_files(), range(4)))
+    assert len({r.repo for r in results}) == 1
+    assert SiteRepo(results[0].repo).head().sha == DEMO_COMMITS[-1]
+    leftovers = [p.name for p in results[0].root.iterdir() if p.name.startswith(".demo-building-")]
+    assert leftovers == []

@@ -165,12 +165,15 @@ def exit_without_teardown(code: int) -> int:
     closed and its state saved (closeEvent), the pages cancelled their jobs and closeEvent waited
     for the worker pool, logging's only exit hook (logging.shutdown) is run here, stdout and
     stderr are flushed, and the app's files are written atomically. It is not safe, so it is not
-    done, while a pool job still runs (Qt's teardown would wait for it) or under coverage (which
-    saves its data in an exit hook).
+    done while a pool job or another (non-daemon) Python thread still runs (the normal exit would
+    wait for it) or under coverage (which saves its data in an exit hook).
     """
+    import threading
+
     from PySide6.QtCore import QThreadPool
 
-    if QThreadPool.globalInstance().activeThreadCount() or "coverage" in sys.modules:
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if QThreadPool.globalInstance().activeThreadCount() or others or "coverage" in sys.modules:
         return code
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):

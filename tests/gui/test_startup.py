@@ -175,3 +175,43 @@ def test_media_self_test_fails_as_the_listing_failed(qtbot: Any, monkeypatch: py
     page = make_page(qtbot)
     with pytest.raises(RuntimeError, match="the drive listing failed: lsblk: not found"):
         page.self_test()
+
+
+# -- when the early exit is not safe, the command exits the normal way -------------------------------------
+def test_no_early_exit_while_a_thread_still_runs(qapp: Any) -> None:
+    import threading
+
+    from ecs_field.gui.app import exit_without_teardown
+
+    release = threading.Event()
+    writer = threading.Thread(target=release.wait, name="still-writing")  # not a daemon
+    writer.start()
+    try:
+        assert exit_without_teardown(3) == 3  # returned: the process was not ended under pytest
+    finally:
+        release.set()
+        writer.join()
+
+
+def test_no_early_exit_while_a_pool_job_still_runs(qapp: Any) -> None:
+    import threading
+
+    from PySide6.QtCore import QRunnable, QThreadPool
+
+    from ecs_field.gui.app import exit_without_teardown
+
+    release, started = threading.Event(), threading.Event()
+
+    class Job(QRunnable):
+        def run(self) -> None:
+            started.set()
+            release.wait(10)
+
+    job = Job()
+    QThreadPool.globalInstance().start(job)
+    try:
+        assert started.wait(10)
+        assert exit_without_teardown(5) == 5
+    finally:
+        release.set()
+        QThreadPool.globalInstance().waitForDone(10000)

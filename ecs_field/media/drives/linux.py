@@ -18,6 +18,7 @@ import shutil
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -223,15 +224,34 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _udev_properties(name: str) -> dict[str, str]:
-    if shutil.which("udevadm") is None:
-        return {}
-    try:
-        done = subprocess.run(["udevadm", "info", "--query=property", f"--name=/dev/{name}"],
-                              capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    return parse_udev_properties(done.stdout) if done.returncode == 0 else {}
+def _udev_properties_of(names: list[str], timeout_s: float = 5.0) -> dict[str, dict[str, str]]:
+    """udev properties of each disk, the udevadm processes running side by side: one after another
+    they cost ~5-10 ms each on every listing (twice per write: the look-up and the re-check)."""
+    if not names or shutil.which("udevadm") is None:
+        return {n: {} for n in names}
+    running: dict[str, subprocess.Popen[str]] = {}
+    for name in names:
+        with contextlib.suppress(OSError):
+            running[name] = subprocess.Popen(
+                ["udevadm", "info", "--query=property", f"--name=/dev/{name}"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            )
+    deadline = time.monotonic() + timeout_s
+    out: dict[str, dict[str, str]] = {}
+    for name in names:
+        proc = running.get(name)
+        out[name] = {}
+        if proc is None:
+            continue
+        try:
+            stdout, _ = proc.communicate(timeout=max(0.05, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:  # a hanging device: no udev facts for it, as before
+            proc.kill()
+            proc.communicate()
+            continue
+        if proc.returncode == 0:
+            out[name] = parse_udev_properties(stdout)
+    return out
 
 
 def _sysfs_facts(name: str, root: Path = SYS_BLOCK) -> dict[str, str]:
@@ -350,7 +370,7 @@ def list_all() -> list[Drive]:
     names: list[str] = []
     with contextlib.suppress(ValueError, KeyError, TypeError):  # parse_lsblk reports it
         names = [str(n.get("kname") or n.get("name")) for n in json.loads(text)["blockdevices"]]
-    udev = {n: _udev_properties(n) for n in names if not _HIDDEN_NAME.match(n)}
+    udev = _udev_properties_of([n for n in names if not _HIDDEN_NAME.match(n)])
     sysfs = {n: _sysfs_facts(n) for n in names}
     return parse_lsblk(text, udev, sysfs)
 

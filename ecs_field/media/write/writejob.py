@@ -31,7 +31,6 @@ from ecs_field.errors import BadInput, Cancelled, EcsFieldError, SafetyRefusal
 from ecs_field.events import CancelToken, Progress, ProgressCallback, ignore_progress
 from ecs_field.media.drives import Drive, safety
 from ecs_field.media.image.source import FileSource, ImageSource
-from ecs_field.media.library.store import recheck_image_for_write
 from ecs_field.media.write.fingerprint import ImageFingerprint
 from ecs_field.media.write.kickstart_stick import StickKickstart, load_kickstart, refuse_raw
 from ecs_field.media.write.writer import ChecksumMismatch, WriteResult, write_image
@@ -307,6 +306,10 @@ def write_to_drive(
         kickstart = request.kickstart()  # validated before anything else: a bad one exits 2
         resolved = mode or resolve_mode(request.image_path, request.mode, kickstart=kickstart is not None)
         if not image_checked:
+            # store loads YAML and the library's state: imported when a write begins, not with this
+            # module, whose import is on the CLI's critical path.
+            from ecs_field.media.library.store import recheck_image_for_write
+
             recheck_image_for_write(request.image_path)
             image_sha256 = check_image_sha256(request, resolved, progress, cancel, fingerprint)
         fingerprint = fingerprint.with_sha256(image_sha256)
@@ -414,6 +417,8 @@ def write_many(
     fingerprint = fingerprint or ImageFingerprint.take(request.image_path)
     kickstart = request.kickstart()
     mode = resolve_mode(request.image_path, request.mode, kickstart=kickstart is not None)
+    from ecs_field.media.library.store import recheck_image_for_write  # see write_to_drive
+
     recheck_image_for_write(request.image_path)
     first = drives[0].path if drives else ""
     image_sha256 = check_image_sha256(request, mode, lambda e: report(first, e), cancel, fingerprint)

@@ -136,6 +136,7 @@ def fast_main(argv: list[str]) -> int | None:
             code, text = _lint_text(path, None, None, tree, as_json)
             cache.store(digest, as_json, code, text)
             hit = code, text.encode("utf-8", "surrogateescape")
+            _before_exit()
         _write_out(hit[1])
         return hit[0]
     except KeyboardInterrupt:
@@ -207,7 +208,20 @@ def run_lint(args: argparse.Namespace) -> int:
         from ecs_field.sites.lint import cache
 
         cache.store(digest, bool(args.json), exit_code, text)
+    _before_exit()
     return exit_code
+
+
+def _before_exit() -> None:
+    """The command is done and the process ends next: keep the collector off what lint left alive.
+
+    The parse cache (manifests._parsed) holds every document until exit, and the interpreter's final
+    collection walks all of it (~25 ms on 2,000 manifests, an eighth of parsing them). Freezing moves
+    those objects out of the collector's sight; the memory goes back when the process ends.
+    """
+    import gc
+
+    gc.freeze()
 
 
 def render_json(document: dict[str, Any]) -> str:

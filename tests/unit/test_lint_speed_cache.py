@@ -47,6 +47,9 @@ def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 def site(tmp_path: Path) -> Path:
     root = make_repo(tmp_path / "site")
     commit_files(root, "one", {"apps/a.yaml": CM.format(name="a"), "apps/b.yaml": CM.format(name="b")})
+    # Past the window in which a just-written file counts as "maybe changing" (its content is then in
+    # the key too, so the first key after the window differs from one taken inside it: a safe miss).
+    time.sleep(tree.RACY_FINE_NS / 1e9 + 0.1)
     return root
 
 
@@ -54,10 +57,8 @@ def site(tmp_path: Path) -> Path:
 def window(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run each change detection twice: by the stamps alone (no file counts as recently changed)
     and with every file recently changed (the content is hashed too)."""
-    if request.param == "stamps":
-        monkeypatch.setattr(tree, "RACY_NS", 0)
-    else:
-        monkeypatch.setattr(tree, "RACY_NS", 10**18)
+    for name in ("RACY_NS", "RACY_FINE_NS"):
+        monkeypatch.setattr(tree, name, 0 if request.param == "stamps" else 10**18)
     return str(request.param)
 
 
@@ -131,6 +132,30 @@ def test_bare_repository_key_follows_its_branch(tmp_path: Path, site: Path) -> N
     commit_files(site, "two", {"apps/c.yaml": CM.format(name="c")})
     run_git(site, "push", "-q", str(bare), "HEAD:main")
     assert key_of(bare) != before
+
+
+def test_a_file_written_just_now_is_hashed_an_old_one_is_not(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[str] = []
+    real = tree.Tree._read_file
+
+    def spy(self: tree.Tree, rel: str, size: int, limit: int) -> bytes | str:
+        read.append(rel)
+        return real(self, rel, size, limit)
+
+    monkeypatch.setattr(tree.Tree, "_read_file", spy)
+    old = 1_600_000_000_123_456_789  # 2020, with nanoseconds: a fine-grained file system
+    for name in ("a.yaml", "b.yaml"):
+        os.utime(site / "apps" / name, ns=(old, old))
+    (site / "apps" / "b.yaml").write_text(CM.format(name="c"))  # now: within the window
+    key_of(site)
+    # a.yaml's ctime is recent too (utime moves it): both are hashed; an hour later neither would be
+    assert sorted(read) == ["apps/a.yaml", "apps/b.yaml"]
+    read.clear()
+    monkeypatch.setattr(tree, "RACY_FINE_NS", 0)
+    key_of(site)
+    assert read == []
 
 
 def test_read_folder_is_the_app_cache_folder() -> None:

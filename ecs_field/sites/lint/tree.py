@@ -44,11 +44,14 @@ class Entry(NamedTuple):
     stamp: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
-# A file changed within this long before the walk may change again within the same timestamp tick
-# (coarse kernel clocks tick every few ms; FAT and some network file systems keep 1-2 s): its stamp
-# alone does not prove it unchanged, so the fingerprint also covers its content (as git does for
-# "racily clean" index entries).
+# A file changed within one timestamp tick before the walk may change again within that tick without
+# its stamp changing: its stamp alone does not prove it unchanged, so the fingerprint also covers its
+# content (as git does for "racily clean" index entries). Ticks: Linux's file clock moves every 1-10 ms
+# (nanosecond stamps), FAT and some network file systems keep whole seconds (2 s on FAT). A stamp in
+# whole seconds, or Windows (where ctime is the creation time), gets the long window.
 RACY_NS = 3_000_000_000
+RACY_FINE_NS = 100_000_000
+_COARSE_CLOCK = os.name == "nt"
 _MAX_HASHED_BYTES = 8 * 1024 * 1024  # over lint's 5 MB limit: a bigger file is judged by its size only
 
 
@@ -162,8 +165,8 @@ class Tree:
             os.close(fd)
 
     def fingerprint(self) -> str:
-        """A digest of every entry's name, type and stamp (and the content of files changed within
-        RACY_NS before the walk): equal digests, equal trees."""
+        """A digest of every entry's name, type and stamp (and the content of files changed within a
+        timestamp tick before the walk: RACY_NS): equal digests, equal trees."""
         entries = self.entries
         # The repository's git config too: lint reads origin's URL there (is a GitRepository this repo?).
         config = os.path.join(self._root_str, "config" if self.bare else os.path.join(".git", "config"))
@@ -173,14 +176,17 @@ class Tree:
         except OSError:
             config_stamp = "-"
         parts = [self.label, self.commit, config_stamp]
-        racy_after = self.walked_at - RACY_NS if self.walked_at else None
+        coarse_after = self.walked_at - RACY_NS if self.walked_at else None
+        fine_after = self.walked_at - RACY_FINE_NS
         racy = []
         for rel in sorted(entries):
             e = entries[rel]
             st = e.stamp
             parts.append(f"{rel}\0{e.kind}\0{st[0]}\0{st[1]}\0{st[2]}\0{st[3]}\0{e.target}")
-            if racy_after is not None and e.kind == "file" and (st[0] >= racy_after or st[3] >= racy_after):
-                racy.append(rel)
+            if coarse_after is not None and e.kind == "file":
+                after = coarse_after if _COARSE_CLOCK or st[0] % 1_000_000_000 == 0 else fine_after
+                if st[0] >= after or st[3] >= after:
+                    racy.append(rel)
         h = new_hash("\n".join(parts).encode("utf-8", "surrogateescape"))
         for rel in racy:
             # Marked apart from the stamps: a key made with contents never equals one made without.

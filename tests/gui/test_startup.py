@@ -215,3 +215,19 @@ def test_no_early_exit_while_a_pool_job_still_runs(qapp: Any) -> None:
     finally:
         release.set()
         QThreadPool.globalInstance().waitForDone(10000)
+
+
+def test_core_modules_load_before_qt_and_without_it() -> None:
+    """The GUI imports its core modules before PySide6 (shiboken reads the source of every module
+    imported after it); each of them must exist and must not pull Qt in itself."""
+    probe = (
+        "import sys\n"
+        "from ecs_field.commands.app import _BEFORE_QT, _import_core_before_qt\n"
+        "_import_core_before_qt()\n"
+        "assert all(name in sys.modules for name in _BEFORE_QT)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))\n"
+    )
+    command = [sys.executable, "-c", probe]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

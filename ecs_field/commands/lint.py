@@ -130,11 +130,12 @@ def fast_main(argv: list[str]) -> int | None:
         tree = open_tree(path)
         digest = cache.key(tree, None, None)
         _PREPARED[str(path)] = (tree, digest)
-        hit = cache.load(digest, as_json)
+        hit = cache.load(digest, as_json, tree)
         if hit is None:
             # The same work the normal path would do after argparse and the log (~10 ms) load.
+            racy = cache.racy_digests(tree)
             code, text = _lint_text(path, None, None, tree, as_json)
-            cache.store(digest, as_json, code, text)
+            cache.store(digest, as_json, code, text, racy)
             hit = code, text.encode("utf-8", "surrogateescape")
             _before_exit()
         _write_out(hit[1])
@@ -197,17 +198,18 @@ def run_lint(args: argparse.Namespace) -> int:
         else:
             tree = open_tree(root)
             digest = cache.key(tree, subpath, inventory)
-        hit = cache.load(digest, bool(args.json))
+        hit = cache.load(digest, bool(args.json), tree)
         if hit is not None:
             _write_out(hit[1])
             return hit[0]
+        racy = cache.racy_digests(tree)
     exit_code, text = _lint_text(root, subpath, inventory, tree, bool(args.json))
     sys.stdout.write(text)
     sys.stdout.flush()
     if use_cache:
         from ecs_field.sites.lint import cache
 
-        cache.store(digest, bool(args.json), exit_code, text)
+        cache.store(digest, bool(args.json), exit_code, text, racy)
     _before_exit()
     return exit_code
 

@@ -134,28 +134,31 @@ def test_bare_repository_key_follows_its_branch(tmp_path: Path, site: Path) -> N
     assert key_of(bare) != before
 
 
-def test_a_file_written_just_now_is_hashed_an_old_one_is_not(
-    site: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    read: list[str] = []
-    real = tree.Tree._read_file
-
-    def spy(self: tree.Tree, rel: str, size: int, limit: int) -> bytes | str:
-        read.append(rel)
-        return real(self, rel, size, limit)
-
-    monkeypatch.setattr(tree.Tree, "_read_file", spy)
+def test_only_files_written_within_a_tick_count_as_racy(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     old = 1_600_000_000_123_456_789  # 2020, with nanoseconds: a fine-grained file system
     for name in ("a.yaml", "b.yaml"):
         os.utime(site / "apps" / name, ns=(old, old))
     (site / "apps" / "b.yaml").write_text(CM.format(name="c"))  # now: within the window
-    key_of(site)
-    # a.yaml's ctime is recent too (utime moves it): both are hashed; an hour later neither would be
-    assert sorted(read) == ["apps/a.yaml", "apps/b.yaml"]
-    read.clear()
+    # a.yaml's ctime is recent too (utime moves it): both count; without the window neither does
+    assert open_tree(site).racy_files() == ["apps/a.yaml", "apps/b.yaml"]
     monkeypatch.setattr(tree, "RACY_FINE_NS", 0)
-    key_of(site)
-    assert read == []
+    assert open_tree(site).racy_files() == []
+    monkeypatch.setattr(tree, "_COARSE_CLOCK", True)  # whole-second clocks: the long window
+    assert open_tree(site).racy_files() == ["apps/a.yaml", "apps/b.yaml"]
+
+
+def test_a_racy_file_rewritten_with_the_same_stamps_misses(site: Path) -> None:
+    """The case stamps cannot see (a rewrite within the same clock tick, same size): the entry keeps
+    the content digest of such files and a hit reads them again."""
+    walked = open_tree(site)  # the stamps as the storing run saw them
+    digest = cache.key(walked, None, None)
+    racy = {"apps/b.yaml": walked.content_digest("apps/b.yaml")}
+    cache.store(digest, True, 0, "{}\n", racy)
+    assert cache.load(digest, True, walked) == (0, b"{}\n")
+    (site / "apps" / "b.yaml").write_text(CM.format(name="x"))  # same size, other content
+    assert cache.load(digest, True, walked) is None  # same key (old stamps), content differs: a miss
+    (site / "apps" / "b.yaml").write_text(CM.format(name="b"))
+    assert cache.load(digest, True, walked) == (0, b"{}\n")  # the content the report was made from
 
 
 def test_read_folder_is_the_app_cache_folder() -> None:
@@ -238,16 +241,22 @@ def test_a_truncated_or_foreign_entry_is_a_miss(site: Path, tmp_path: Path) -> N
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200))
 def test_parse_entry_never_raises(data: bytes) -> None:
-    result = cache.parse_entry(data)
-    assert result is None or (result[0] in (0, 1) and isinstance(result[1], bytes))
+    for candidate in (data, cache._HEADER + data):
+        result = cache.parse_entry(candidate)
+        assert result is None or (result[0] in (0, 1) and isinstance(result[1], bytes))
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from([0, 1]), st.text(max_size=200))
-def test_entry_round_trip(code: int, text: str) -> None:
-    data = cache.entry_bytes(code, text)
-    assert cache.parse_entry(data) == (code, text.encode("utf-8", "surrogateescape"))
-    assert cache.parse_entry(data[:-1]) is None or text == ""
+@given(
+    st.sampled_from([0, 1]),
+    st.text(max_size=200),
+    st.dictionaries(st.text(min_size=1, max_size=20), st.text(alphabet="0123456789abcdef", max_size=64)),
+)
+def test_entry_round_trip(code: int, text: str, racy: dict[str, str]) -> None:
+    racy = {k: v for k, v in racy.items() if v}
+    data = cache.entry_bytes(code, text, racy)
+    assert cache.parse_entry(data) == (code, text.encode("utf-8", "surrogateescape"), racy)
+    assert cache.parse_entry(data[:-1]) is None or (text == "" and not racy)
 
 
 @settings(max_examples=200, deadline=None)

@@ -165,8 +165,8 @@ class Tree:
             os.close(fd)
 
     def fingerprint(self) -> str:
-        """A digest of every entry's name, type and stamp (and the content of files changed within a
-        timestamp tick before the walk: RACY_NS): equal digests, equal trees."""
+        """A digest of every entry's name, type and stamp, the commit and the git config: equal
+        digests, equal trees, except for files changed within a clock tick (see racy_files)."""
         entries = self.entries
         # The repository's git config too: lint reads origin's URL there (is a GitRepository this repo?).
         config = os.path.join(self._root_str, "config" if self.bare else os.path.join(".git", "config"))
@@ -176,24 +176,33 @@ class Tree:
         except OSError:
             config_stamp = "-"
         parts = [self.label, self.commit, config_stamp]
-        coarse_after = self.walked_at - RACY_NS if self.walked_at else None
-        fine_after = self.walked_at - RACY_FINE_NS
-        racy = []
         for rel in sorted(entries):
             e = entries[rel]
             st = e.stamp
             parts.append(f"{rel}\0{e.kind}\0{st[0]}\0{st[1]}\0{st[2]}\0{st[3]}\0{e.target}")
-            if coarse_after is not None and e.kind == "file":
+        return new_hash("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+    def racy_files(self) -> list[str]:
+        """Regular files changed within one timestamp tick before the walk (RACY_NS): their stamps
+        alone do not prove them unchanged later, so a stored report also keeps their content digest."""
+        if not self.walked_at:
+            return []  # a bare repository: the commit pins every blob
+        coarse_after = self.walked_at - RACY_NS
+        fine_after = self.walked_at - RACY_FINE_NS
+        out = []
+        for rel, e in self.entries.items():
+            if e.kind == "file":
+                st = e.stamp
                 after = coarse_after if _COARSE_CLOCK or st[0] % 1_000_000_000 == 0 else fine_after
                 if st[0] >= after or st[3] >= after:
-                    racy.append(rel)
-        h = new_hash("\n".join(parts).encode("utf-8", "surrogateescape"))
-        for rel in racy:
-            # Marked apart from the stamps: a key made with contents never equals one made without.
-            data = self._read_file(rel, entries[rel].size, _MAX_HASHED_BYTES)
-            h.update(b"\0racy\0" + rel.encode("utf-8", "surrogateescape") + b"\0")
-            h.update(new_hash(data).digest() if isinstance(data, bytes) else data.encode())
-        return h.hexdigest()
+                    out.append(rel)
+        return sorted(out)
+
+    def content_digest(self, rel: str) -> str:
+        """Digest of a file's bytes as they are now (or of why it cannot be read)."""
+        entry = self.entries.get(rel)
+        data = self._read_file(rel, entry.size if entry else 0, _MAX_HASHED_BYTES)
+        return new_hash(data).hexdigest() if isinstance(data, bytes) else "unreadable: " + data
 
 
 def open_tree(path: Path) -> Tree:

@@ -131,6 +131,10 @@ def fast_main(argv: list[str]) -> int | None:
         digest = cache.key(tree, None, None)
         _PREPARED[str(path)] = (tree, digest)
         hit = cache.load(digest, as_json, tree)
+        from ecs_field.logs import log_invocation_without_logging
+
+        if not log_invocation_without_logging(["lint", *argv]):
+            return None  # the log is due to rotate (or cannot be written): the normal path does it
         if hit is None:
             # The same work the normal path would do after argparse and the log (~10 ms) load.
             racy = cache.racy_digests(tree)

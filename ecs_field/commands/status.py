@@ -444,10 +444,8 @@ def answer_from_cache(argv: Sequence[str]) -> int | None:
         return None
     site, path_option, stale_after_s, as_json = parsed
     try:
-        import os
-
-        from ecs_field import __version__, paths
-        from ecs_field.redact import redact_argv
+        from ecs_field import paths
+        from ecs_field.logs import log_invocation_without_logging
         from ecs_field.sites.status import warm
 
         entry = warm.load(
@@ -455,33 +453,13 @@ def answer_from_cache(argv: Sequence[str]) -> int | None:
         )
         if entry is None:
             return None
-        log_file = paths.log_dir() / "ecs-field.log"
-        line = _log_line(f"ecs-field {__version__}: {redact_argv(list(argv))}")
-        try:
-            size = os.stat(log_file).st_size
-        except FileNotFoundError:
-            size = 0
-        if size + len(line.encode("utf-8")) >= _LOG_MAX_BYTES:
-            return None  # the full path rotates the log
-        with open(log_file, "a", encoding="utf-8") as handle:
-            handle.write(line)
+        if not log_invocation_without_logging(argv):
+            return None  # the full path rotates the log (or says why it cannot write it)
         return 0 if _print_warm(entry, stale_after_s, as_json=as_json) else None
     except BrokenPipeError:
         return 0
     except Exception:  # anything odd: the full path runs and reports it properly
         return None
-
-
-_LOG_MAX_BYTES = 2_000_000  # logs.setup_logging's RotatingFileHandler maxBytes
-
-
-def _log_line(message: str) -> str:
-    """One INFO line of ecs_field.cli as logs.setup_logging's handler formats it."""
-    import time
-
-    now = time.time()
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
-    return f"{stamp},{int((now - int(now)) * 1000):03d} INFO ecs_field.cli: {message}\n"
 
 
 def _cache_key(

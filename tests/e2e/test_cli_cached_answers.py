@@ -89,3 +89,15 @@ def test_repeat_status_is_answered_before_argparse(tmp_path: Path) -> None:
     assert third[1].splitlines()[0].split(" · ")[0] == first[1].splitlines()[0].split(" · ")[0]
     assert "argparse" not in third[2] and "yaml" not in third[2]
     assert fourth[1].lstrip().startswith("{")
+
+
+def test_every_run_is_logged_once_cached_or_not(site_repo: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for _ in range(3):
+        run(["lint", str(site_repo)], home)
+    for _ in range(3):
+        run(["status", "demo"], home)
+    lines = (home / "log" / "ecs-field.log").read_text().splitlines()
+    invocations = [line for line in lines if " INFO ecs_field.cli: ecs-field " in line]
+    assert sum(line.endswith(f": lint {site_repo}") for line in invocations) == 3
+    assert sum(line.endswith(": status demo") for line in invocations) == 3

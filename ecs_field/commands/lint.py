@@ -46,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     lint.add_argument(
         "--no-cache",
         action="store_true",
-        help="lint again even if this exact tree was linted before (reports are cached per commit)",
+        help="lint again even if this exact tree was linted before (a report is kept until a file, "
+        "the commit, the inventory or the app changes)",
     )
     lint.set_defaults(handler=run_lint)
 

@@ -305,7 +305,8 @@ def bench_lint_shapes(runs: int = 2) -> None:
         )
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if done.returncode not in (0, 1):
+        # exit 1 is "errors found"; a traceback also exits 1, but prints no report
+        if done.returncode not in (0, 1) or (done.returncode == 1 and not done.stdout):
             raise SystemExit(f"{argv[:4]} exited {done.returncode}: {done.stderr.decode()[-500:]}")
         return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
 
@@ -313,19 +314,36 @@ def bench_lint_shapes(runs: int = 2) -> None:
         root = HOME / f"shape-{make.__name__}"
         count = make(root)
         megabytes = sum(f.stat().st_size for f in root.rglob("*.yaml")) / 1e6
-        floors, lints = [], []
+        floors, lints, serials = [], [], []
         for i in range(runs):
             floors.append(run([sys.executable, "-c", LINT_FLOOR, str(root)], HOME))
             home = Path(tempfile.mkdtemp(prefix=f"shape-{i}-", dir=HOME))
             lints.append(run([sys.executable, "-m", "ecs_field", "lint", str(root), "--json"], home))
+            home = Path(tempfile.mkdtemp(prefix=f"shape-serial-{i}-", dir=HOME))
+            serials.append(run([sys.executable, "-c", LINT_SERIAL, "lint", str(root), "--json"], home))
         floor = (min(c for c, _ in floors), min(w for _, w in floors))
         lint_cpu, lint_wall = min(c for c, _ in lints), min(w for _, w in lints)
+        print(
+            f"  each run, wall: lint {', '.join(f'{w:.2f}' for _, w in lints)} s; "
+            f"lint in one process {', '.join(f'{w:.2f}' for _, w in serials)} s; "
+            f"floor {', '.join(f'{w:.2f}' for _, w in floors)} s"
+        )
         print(
             f"lint {megabytes:.1f} MB of {label} ({count:,} objects): cpu {lint_cpu:.2f} s, "
             f"wall {lint_wall:.2f} s (target < 5 s wall: {'OK' if lint_wall < 5 else 'MISSED'}); "
             f"floor cpu {floor[0]:.2f} s, wall {floor[1]:.2f} s; lint = {lint_cpu / floor[0]:.2f}x the floor"
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+# The same CLI with the parallel parse turned off (sites/lint/prefetch.py): what the pool gains.
+LINT_SERIAL = """
+import sys
+from ecs_field.sites.lint import prefetch
+prefetch.MIN_BYTES = 1 << 62
+from ecs_field.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 # -- 1b. lint, whole CLI, against the PyYAML C-loader floor (SITES-LINT) ------------------------------
@@ -518,8 +536,18 @@ def main() -> None:
     parser.add_argument(
         "--skip-shapes", action="store_true", help="skip lint on 20 MB of two shapes (~1 min)"
     )
+    parser.add_argument(
+        "--only-shapes", action="store_true", help="run only lint on 20 MB of two shapes (PARALLEL-LINT)"
+    )
+    parser.add_argument("--shape-runs", type=int, default=2, help="runs of each shape (best is kept)")
     args = parser.parse_args()
     benchlib.print_machine()
+    if args.only_shapes:
+        try:
+            bench_lint_shapes(args.shape_runs)
+        finally:
+            shutil.rmtree(HOME, ignore_errors=True)
+        return
     try:
         repo_path = HOME / "big-site"
         started = time.perf_counter()

@@ -33,6 +33,7 @@ from typing import Any
 
 from ecs_field.sites.findings import Finding
 from ecs_field.sites.lint.kustomize import Builder, find_kustomization, is_yaml_name, transform
+from ecs_field.sites.lint.prefetch import prefetch
 from ecs_field.sites.lint.rules.known import CLUSTER_SCOPED_KINDS
 from ecs_field.sites.lint.tree import Tree
 from ecs_field.sites.repo.manifests import (
@@ -118,11 +119,14 @@ class _Model:
         self.model = AppliedModel()
         self.builder = Builder(tree, self._load)
         self.by_owner: dict[tuple[str, str, str], AppliedSet] = {}  # (cluster, namespace, name)
+        self.prefetched: dict[str, FileContent] = {}
 
     def _load(self, rel: str) -> FileContent:
         content = self.model.contents.get(rel)
         if content is None:
-            content = parse_file(rel, self.tree.read(rel))
+            content = self.prefetched.pop(rel, None)
+            if content is None:
+                content = parse_file(rel, self.tree.read(rel))
             self.model.contents[rel] = content
             self.model.files_read.add(rel)
         return content
@@ -142,6 +146,11 @@ class _Model:
 
     def _all_flux_kustomizations(self) -> list[K8sObject]:
         found: list[K8sObject] = []
+        # Every YAML file is read here: a big tree's are parsed on all CPUs first (prefetch.py).
+        self.prefetched = prefetch(
+            ((rel, e.size) for rel, e in self.tree.entries.items() if e.kind == "file" and is_yaml_name(rel)),
+            self.tree.read,
+        )
         for rel, entry in self.tree.entries.items():
             if entry.kind == "file" and is_yaml_name(rel):
                 data = self._load(rel)

@@ -565,11 +565,21 @@ def parse_file(rel: str, data: bytes | safe_yaml.LoadIssue) -> FileContent:
                 Finding(_severity(issue.severity), issue.rule, rel, issue.line, "", issue.message, issue.hint)
             ],
         )
-    key = (rel, len(data), hash(data))
-    cached = _parsed.get(key)
+    cached = cached_content(rel, data)
     if cached is not None:
         return cached
-    loaded = safe_yaml.load_bytes(data)
+    return file_content(rel, data, safe_yaml.load_bytes(data))
+
+
+def cached_content(rel: str, data: bytes) -> FileContent | None:
+    """``parse_file``'s stored answer for these bytes, None when they were not parsed before."""
+    return _parsed.get((rel, len(data), hash(data)))
+
+
+def file_content(rel: str, data: bytes, loaded: safe_yaml.LoadResult) -> FileContent:
+    """``parse_file``'s answer for ``data`` once loaded (here or by lint's parse workers, prefetch.py),
+    kept in the same cache."""
+    key = (rel, len(data), hash(data))
     holder = _Holder()
     for document in loaded.documents:
         _collect(document, rel, holder)

@@ -70,10 +70,9 @@ def _git(program: str, building: Path, *args: str, env: dict[str, str] | None = 
             check=False,
         )
     except FileNotFoundError:
-        raise BadInput(
-            "git is not installed (or not on PATH)",
-            "Install Git (https://git-scm.com) and try again; site repositories need it.",
-        ) from None
+        from ecs_field.sites.repo.gitfind import git_missing
+
+        raise git_missing() from None
     if done.returncode != 0:
         raise BadInput(
             f"building the demo repository: git {args[0]} failed: {done.stderr.strip()[:300]}",

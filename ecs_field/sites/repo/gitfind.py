@@ -10,6 +10,16 @@ import shutil
 import sys
 from pathlib import Path
 
+from ecs_field.errors import BadInput
+
+
+def git_missing() -> BadInput:
+    """The one message for "no git here" (clone, pull, status and the Sites page all need it)."""
+    return BadInput(
+        "git is not installed (or not on PATH)",
+        "Install Git (https://git-scm.com) and try again; site repositories need it.",
+    )
+
 
 def bundled_git(app_dir: Path | None = None) -> Path | None:
     """The Git the Windows installer ships beside the app (``mingit/cmd/git.exe``), if any.

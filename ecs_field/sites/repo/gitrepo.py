@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 # Decides which git GitPython runs (a bundled MinGit when none is on PATH) and makes GitPython's
 # import quiet when there is none: imported for that effect, before `import git`.
-from ecs_field.sites.repo import gitfind  # noqa: F401  isort: skip
+from ecs_field.sites.repo import gitfind  # isort: skip
 
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
@@ -83,10 +83,7 @@ def _git_executable() -> str:
 
 def require_git() -> None:
     if not git_available():
-        raise BadInput(
-            "git is not installed (or not on PATH)",
-            "Install Git (https://git-scm.com) and try again; site repositories need it.",
-        )
+        raise gitfind.git_missing()
 
 
 def normalize_revision(rev: str) -> str:

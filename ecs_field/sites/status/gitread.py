@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ecs_field.errors import BadInput
+from ecs_field.sites.repo.gitfind import git_missing
 from ecs_field.sites.repo.gitlog import LOG_FORMAT as _LOG_FORMAT
 from ecs_field.sites.repo.gitlog import CommitInfo
 from ecs_field.sites.repo.gitlog import parse_log as _parse_log
@@ -168,10 +169,7 @@ class GitReader:
                 check=False,
             )
         except FileNotFoundError:
-            raise BadInput(
-                "git is not installed (or not on PATH)",
-                "Install Git (https://git-scm.com) and try again; site repositories need it.",
-            ) from None
+            raise git_missing() from None
         except (OSError, subprocess.SubprocessError) as exc:
             raise BadInput(f"{self.path}: git could not run ({exc})") from None
 

@@ -339,8 +339,9 @@ def bench_lint_shapes(runs: int = 2) -> None:
 # The same CLI with the parallel parse turned off (sites/lint/prefetch.py): what the pool gains.
 LINT_SERIAL = """
 import sys
-from ecs_field.sites.lint import prefetch
+from ecs_field.sites.lint import linter, prefetch
 prefetch.MIN_BYTES = 1 << 62
+linter.FORK_MIN_OBJECTS = 1 << 62
 from ecs_field.cli import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -9,13 +9,14 @@ import multiprocessing
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecs_field.commands.lint import _lint_text
-from ecs_field.sites.lint import prefetch
+from ecs_field.sites.lint import forked, linter, prefetch
 from ecs_field.sites.repo import manifests, safe_yaml
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sites"
@@ -53,6 +54,7 @@ def report(root: Path, subpath: str | None = None) -> tuple[str, str]:
 def serial_report(root: Path, monkeypatch: pytest.MonkeyPatch, subpath: str | None = None) -> tuple[str, str]:
     with monkeypatch.context() as m:
         m.setattr(prefetch, "MIN_BYTES", 10**15)
+        m.setattr(linter, "FORK_MIN_OBJECTS", 10**15)
         return report(root, subpath)
 
 
@@ -91,6 +93,7 @@ def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     """A pool even for a small tree, with two workers even on a one-CPU machine."""
     monkeypatch.setattr(prefetch, "MIN_BYTES", 1)
     monkeypatch.setattr(prefetch, "usable_cpus", lambda: 3)
+    monkeypatch.setattr(linter, "FORK_MIN_OBJECTS", 1)  # schema validation in a forked child too
 
 
 # -- the same report -------------------------------------------------------------------------------
@@ -299,3 +302,108 @@ def test_fork_only_from_a_single_threaded_process(monkeypatch: pytest.MonkeyPatc
     finally:
         stop.set()
         other.join()
+
+
+# -- rule families in a forked child (forked.py) -----------------------------------------------------
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork: Linux and macOS only")
+
+
+@pytest.fixture
+def answers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What each forked child sent back (None: it failed and its families ran here)."""
+    seen: list[object] = []
+    real = forked._finish
+
+    def finish(child: tuple[int, int]) -> object:
+        seen.append(real(child))
+        return seen[-1]
+
+    monkeypatch.setattr(forked, "_finish", finish)
+    return seen
+
+
+@needs_fork
+@pytest.mark.usefixtures("parallel")
+def test_forked_schema_family_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: list[object]
+) -> None:
+    if not forked.usable():
+        pytest.skip("a thread is running in this test process")
+    root = generated_repo(tmp_path)
+    serial = serial_report(root, monkeypatch)
+    assert answers == []
+    text, as_json = report(root)
+    assert (text, as_json) == serial
+    assert len(answers) == 2 and all(isinstance(a, list) and a for a in answers)  # text and --json
+    assert "schema-type" in text
+
+
+def _child_dies(ctx: Any, parent: int = os.getpid()) -> list[object]:
+    if os.getpid() != parent:
+        os._exit(9)
+    return list(RULES_SCHEMAS(ctx))
+
+
+def _child_raises(ctx: Any, parent: int = os.getpid()) -> list[object]:
+    if os.getpid() != parent:
+        raise MemoryError("child out of memory")
+    return list(RULES_SCHEMAS(ctx))
+
+
+RULES_SCHEMAS = linter.RULE_FAMILIES["schemas"]
+
+
+@needs_fork
+@pytest.mark.usefixtures("parallel")
+@pytest.mark.parametrize("family", [_child_dies, _child_raises])
+def test_failing_child_runs_its_family_here(
+    family: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: list[object]
+) -> None:
+    if not forked.usable():
+        pytest.skip("a thread is running in this test process")
+    root = generated_repo(tmp_path)
+    serial = serial_report(root, monkeypatch)
+    monkeypatch.setitem(linter.RULE_FAMILIES, "schemas", family)
+    assert report(root) == serial
+    assert answers == [None, None]
+
+
+@needs_fork
+@pytest.mark.usefixtures("parallel")
+def test_ctrl_c_kills_the_forked_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not forked.usable():
+        pytest.skip("a thread is running in this test process")
+    root = generated_repo(tmp_path)
+    children: list[int] = []
+    real_start = forked._start
+
+    def start(ctx: Any, families: list[forked.Family]) -> tuple[int, int] | None:
+        child = real_start(ctx, families)
+        assert child is not None
+        children.append(child[0])
+        return child
+
+    def slow(ctx: object) -> list[object]:
+        time.sleep(120)
+        return []
+
+    def interrupted(ctx: object) -> list[object]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(forked, "_start", start)
+    monkeypatch.setitem(linter.RULE_FAMILIES, "schemas", slow)
+    monkeypatch.setitem(linter.RULE_FAMILIES, "structure", interrupted)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        report(root)
+    assert time.monotonic() - started < 20
+    assert len(children) == 1
+    with pytest.raises(ChildProcessError):  # killed and reaped: no zombie left behind
+        os.waitpid(children[0], os.WNOHANG)
+
+
+def test_below_the_object_count_no_fork(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "_start", lambda *_: pytest.fail("forked for a small tree"))
+    text, _ = report(generated_repo(tmp_path))
+    assert "schema-type" in text

@@ -109,6 +109,14 @@ def lint(
         return _lint(root, subpath, inventory, tree)
     finally:
         if was_enabled:
+            if gc.get_freeze_count() == 0:
+                # What lint allocated is still counted as young: the first allocation after enable()
+                # would walk all of it (~1 s after 20 MB of tiny manifests, a few ms after 2,000).
+                # freeze() then unfreeze() moves it to the oldest generation in one step, where it
+                # is collected like any long-lived data. Not when the process froze objects itself
+                # (the GUI at start): unfreeze() would hand those back to the collector.
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
@@ -123,8 +131,7 @@ def _lint(root: Path, subpath: str | None, inventory: Inventory | None, tree: Tr
     ctx = LintContext(ms, inventory)
     found: set[Finding] = set(model.findings)
     found.update(tree_findings(tree, path, model))
-    for check in RULE_FAMILIES.values():
-        found.update(check(ctx))
+    found.update(_run_rules(ctx, len(ms.objects)))
     return LintReport(
         root=str(root),
         findings=sorted({_clip(f) for f in found}, key=Finding.sort_key),
@@ -133,6 +140,26 @@ def _lint(root: Path, subpath: str | None, inventory: Inventory | None, tree: Tr
         inventory_used=inventory is not None,
         applied=[s.to_dict() for s in model.sets],
     )
+
+
+# Families run in a forked child when the tree is big (forked.py): the slowest, schema validation
+# there; the others here meanwhile. Each is a function of the context alone.
+FORKED_FAMILIES = ("schemas",)
+FORK_MIN_OBJECTS = 20_000  # below this the fork and its page copies cost more than they save
+
+
+def _run_rules(ctx: LintContext, objects: int) -> set[Finding]:
+    if objects >= FORK_MIN_OBJECTS:
+        from ecs_field.sites.lint import forked  # a big tree only: pickle and the rest not imported
+
+        if forked.usable():
+            there = [RULE_FAMILIES[name] for name in FORKED_FAMILIES]
+            here = [check for name, check in RULE_FAMILIES.items() if name not in FORKED_FAMILIES]
+            return forked.run_families(ctx, here, there)
+    found: set[Finding] = set()
+    for check in RULE_FAMILIES.values():
+        found.update(check(ctx))
+    return found
 
 
 _MAX_TEXT = 400

@@ -69,7 +69,8 @@ def prefetch(files: Iterable[tuple[str, int]], read: Reader) -> dict[str, FileCo
 
 
 def _workers(files: int) -> int:
-    workers = min(usable_cpus() - 1, files - 1)
+    # 32 at most: more would each get little (and Windows refuses a pool of over 61)
+    workers = min(usable_cpus() - 1, files - 1, 32)
     return workers if MAX_WORKERS is None else min(workers, MAX_WORKERS)
 
 

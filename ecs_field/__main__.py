@@ -1,5 +1,5 @@
 import sys
 
-from ecs_field.cli import main
+from ecs_field.cli import run
 
-sys.exit(main())
+sys.exit(run())

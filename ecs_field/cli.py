@@ -112,6 +112,15 @@ def _command_position(args: Sequence[str]) -> int | None:
     return None
 
 
+def run() -> int:
+    """The command-line entry (console script, ``python -m ecs_field``, the packaged app): main() in
+    a process of its own, which a finished command may end without the interpreter's teardown."""
+    from ecs_field import process_exit
+
+    process_exit.mark_whole_process()
+    return main()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list == ["--version"]:  # the fastest answer: nothing else imported

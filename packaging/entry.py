@@ -2,7 +2,7 @@
 
 import sys
 
-from ecs_field.cli import main
+from ecs_field.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

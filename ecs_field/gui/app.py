@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import faulthandler
 import gc
 import logging
@@ -168,18 +167,13 @@ def exit_without_teardown(code: int) -> int:
     done while a pool job or another (non-daemon) Python thread still runs (the normal exit would
     wait for it) or under coverage (which saves its data in an exit hook).
     """
-    import threading
-
     from PySide6.QtCore import QThreadPool
 
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if QThreadPool.globalInstance().activeThreadCount() or others or "coverage" in sys.modules:
+    from ecs_field.process_exit import end_now
+
+    if QThreadPool.globalInstance().activeThreadCount():
         return code
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # closed or broken pipe: nothing more to say
-            stream.flush()
-    os._exit(code)
+    return end_now(code, whole_process_only=False)
 
 
 def run_self_test() -> int:

@@ -7,6 +7,7 @@ or an unknown option take the normal path and still give the same answer.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -101,3 +102,22 @@ def test_every_run_is_logged_once_cached_or_not(site_repo: Path, tmp_path: Path)
     invocations = [line for line in lines if " INFO ecs_field.cli: ecs-field " in line]
     assert sum(line.endswith(f": lint {site_repo}") for line in invocations) == 3
     assert sum(line.endswith(": status demo") for line in invocations) == 3
+
+
+def test_a_full_lint_ended_without_teardown_keeps_its_output_and_code(
+    site_repo: Path, tmp_path: Path
+) -> None:
+    """`python -m ecs_field lint` (cli.run) ends the process right after a full lint's report: the
+    whole report, the exit code, the log line and the cache entry are all there."""
+    env = {**os.environ, "ECS_FIELD_HOME": str(tmp_path / "home")}
+    many = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n" for i in range(300))
+    (site_repo / "many.yaml").write_text(many + "---\n" + CONFIGMAP_B.replace("name: b", "name: a"))
+    command = [sys.executable, "-m", "ecs_field", "lint", str(site_repo), "--json"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert first.returncode == 1, first.stderr
+    document = json.loads(first.stdout)  # complete: nothing lost in a buffer
+    assert document["counts"]["error"] >= 2
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert (again.returncode, again.stdout) == (1, first.stdout)  # answered from the kept entry
+    log = (tmp_path / "home" / "log" / "ecs-field.log").read_text()
+    assert log.count(f": lint {site_repo} --json") == 2

@@ -111,7 +111,19 @@ def _is_under(path: str, mount: str) -> bool:
     return path == mount.rstrip("/\\") or path.startswith(mount)
 
 
-def devices_holding(path: Path, drives: list[Drive]) -> set[str]:
+def mount_table() -> list[tuple[str, str]]:
+    """(mount point, device) of every mounted file system, innermost first; [] when unavailable.
+
+    For callers that ask ``devices_holding`` about several paths at once (one read of the table).
+    """
+    try:
+        return _mount_table()
+    except Exception as exc:  # psutil may fail on exotic systems; sysfs answers on Linux
+        log.info("mount table unavailable: %s", exc)
+        return []
+
+
+def devices_holding(path: Path, drives: list[Drive], table: list[tuple[str, str]] | None = None) -> set[str]:
     """Paths of the drives (from ``drives``) that hold ``path``.
 
     On Linux the kernel's view (sysfs: partitions, device-mapper, RAID, loop backing files)
@@ -129,11 +141,8 @@ def devices_holding(path: Path, drives: list[Drive]) -> set[str]:
 
         kernel = linux.devices_holding(Path(resolved))
         found |= {d.path for d in drives if d.path in kernel}
-    try:
-        table = _mount_table()
-    except Exception as exc:  # psutil may fail on exotic systems; sysfs answered already
-        log.info("mount table unavailable: %s", exc)
-        table = []
+    if table is None:
+        table = mount_table()
     for mount, device in table:
         if _is_under(resolved, mount):
             for drive in drives:

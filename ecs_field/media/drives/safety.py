@@ -164,13 +164,14 @@ def apply_verdict(drives: list[Drive]) -> None:
 
 def annotate(drives: list[Drive]) -> None:
     """Mark system drives (mount points, protected places, swap) and apply the verdict."""
-    from ecs_field.media.drives import devices_holding
+    from ecs_field.media.drives import devices_holding, mount_table
 
     mark_by_mounts(drives)
+    table = mount_table()  # read once for all the protected places
     for place, what in protected_places():
         if not place.exists():
             continue
-        for path in devices_holding(place, drives):
+        for path in devices_holding(place, drives, table):
             for drive in drives:
                 reason = f"holds {what}"
                 if drive.path == path and reason not in drive.protected:

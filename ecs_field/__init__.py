@@ -1,3 +1,3 @@
 """ECS Field Kit: hardware checks, boot media and site state for VMware Edge Compute Stack."""
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"

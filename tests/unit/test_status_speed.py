@@ -20,7 +20,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ecs_field import paths
+from ecs_field import __version__, paths
 from ecs_field.commands import status as status_command
 from ecs_field.sites.registry import Registry, Site
 from ecs_field.sites.status import clock, sync, warm, watch
@@ -180,7 +180,7 @@ def test_the_warm_run_writes_the_fleet_summary_and_the_log_line(
     written = json.loads(summary.read_text())
     assert written["sync"] == "in-sync" and written["site"] == "site" and written["computed_at"]
     added = log.read_text()[len(before) :]
-    assert added.endswith(" INFO ecs_field.cli: ecs-field 0.2.0: status site\n")
+    assert added.endswith(f" INFO ecs_field.cli: ecs-field {__version__}: status site\n")
 
 
 # -- every change misses ------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from ecs_field.sites.registry import Registry, Site
 from ecs_field.sites.status import clock, sync, warm, watch
 from ecs_field.sites.status.snapshot import format_time
 from tests.clirun import run_cli
-from tests.unit.sites.repo_builder import VM_DB, VM_WEB, commit_files, make_repo, run_git
+from tests.unit.sites.repo_builder import VM_DB, VM_WEB, commit_files, flux_vm_snapshot, make_repo, run_git
 
 NOW = dt.datetime(2026, 12, 4, 12, 0, 0, 250_000, tzinfo=dt.timezone.utc)
 
@@ -56,29 +56,7 @@ def warm_run(*args: str) -> subprocess.CompletedProcess[str] | None:
 
 
 def snapshot_doc(head: str, *, power: str = "poweredOn", taken: dt.datetime = NOW) -> dict[str, object]:
-    return {
-        "schema": "ecs-field/snapshot@1",
-        "taken_at": format_time(taken),
-        "source": "test",
-        "listed_kinds": ["Kustomization", "VirtualMachine"],
-        "items": [
-            {
-                "kind": "Kustomization",
-                "metadata": {"name": "flux-system", "namespace": "flux-system"},
-                "spec": {"path": "./"},
-                "status": {
-                    "lastAppliedRevision": f"main@sha1:{head}",
-                    "conditions": [{"type": "Ready", "status": "True"}],
-                },
-            },
-            {
-                "kind": "VirtualMachine",
-                "metadata": {"name": "web", "namespace": "apps"},
-                "spec": {"powerState": "poweredOn"},
-                "status": {"powerState": power},
-            },
-        ],
-    }
+    return flux_vm_snapshot(head, format_time(taken), power=power)
 
 
 def import_snapshot(tmp_path: Path, head: str, **kw: object) -> None:

@@ -128,3 +128,30 @@ metadata:
   namespace: apps
 data: {a: b}
 """
+
+
+def flux_vm_snapshot(head: str, taken_at: str, *, power: str = "poweredOn") -> dict[str, object]:
+    """A host snapshot: Flux applied ``head``; one VM "web" wanted on, observed ``power``."""
+    return {
+        "schema": "ecs-field/snapshot@1",
+        "taken_at": taken_at,
+        "source": "test",
+        "listed_kinds": ["Kustomization", "VirtualMachine"],
+        "items": [
+            {
+                "kind": "Kustomization",
+                "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                "spec": {"path": "./"},
+                "status": {
+                    "lastAppliedRevision": f"main@sha1:{head}",
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                },
+            },
+            {
+                "kind": "VirtualMachine",
+                "metadata": {"name": "web", "namespace": "apps"},
+                "spec": {"powerState": "poweredOn"},
+                "status": {"powerState": power},
+            },
+        ],
+    }

@@ -19,7 +19,7 @@ from ecs_field.sites.status import desired
 from ecs_field.sites.status.gitread import GitReader
 from ecs_field.sites.status.snapshot import format_time, utc_now
 from tests.clirun import run_cli
-from tests.unit.sites.repo_builder import commit_files, make_repo, run_git
+from tests.unit.sites.repo_builder import commit_files, flux_vm_snapshot, make_repo, run_git
 
 TRICKY = {
     "multi.yaml": (
@@ -139,29 +139,7 @@ def _status_site(tmp_path: Path) -> tuple[Path, str]:
 
 
 def _import(tmp_path: Path, head: str, power: str) -> None:
-    snapshot = {
-        "schema": "ecs-field/snapshot@1",
-        "taken_at": format_time(utc_now()),
-        "source": "t",
-        "listed_kinds": ["Kustomization", "VirtualMachine"],
-        "items": [
-            {
-                "kind": "Kustomization",
-                "metadata": {"name": "flux-system", "namespace": "flux-system"},
-                "spec": {"path": "./"},
-                "status": {
-                    "lastAppliedRevision": f"main@sha1:{head}",
-                    "conditions": [{"type": "Ready", "status": "True"}],
-                },
-            },
-            {
-                "kind": "VirtualMachine",
-                "metadata": {"name": "web", "namespace": "apps"},
-                "spec": {"powerState": "poweredOn"},
-                "status": {"powerState": power},
-            },
-        ],
-    }
+    snapshot = flux_vm_snapshot(head, format_time(utc_now()), power=power)
     (tmp_path / "s.json").write_text(json.dumps(snapshot))
     assert run_cli("snapshot", "import", "cached", str(tmp_path / "s.json")).returncode == 0
 

@@ -93,16 +93,21 @@ def _finish(job: tuple[str, object, object]) -> None:
     on_success(result)  # type: ignore[operator]
 
 
-def test_an_older_list_refresh_finishing_last_keeps_the_selection(
-    qtbot: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _demo_page_with_held_jobs(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[Any]]:
+    """A Sites page over the demo site whose background jobs wait until the test finishes them."""
     from ecs_field.gui.pages.sites import SitesPage
     from ecs_field.sites.demo import ensure_demo_site
 
     ensure_demo_site()
     page = SitesPage()
     qtbot.addWidget(page)
-    held = _held_jobs(page, monkeypatch)
+    return page, _held_jobs(page, monkeypatch)
+
+
+def test_an_older_list_refresh_finishing_last_keeps_the_selection(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page, held = _demo_page_with_held_jobs(qtbot, monkeypatch)
     page.refresh_list()  # the page's first open: nothing selected yet
     page.refresh_list(select="demo")  # self-test's refresh, asked a moment later
     first, second = held
@@ -119,13 +124,7 @@ def test_an_older_list_refresh_finishing_last_keeps_the_selection(
 def test_a_refresh_during_a_load_does_not_start_a_second_load(
     qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ecs_field.gui.pages.sites import SitesPage
-    from ecs_field.sites.demo import ensure_demo_site
-
-    ensure_demo_site()
-    page = SitesPage()
-    qtbot.addWidget(page)
-    held = _held_jobs(page, monkeypatch)
+    page, held = _demo_page_with_held_jobs(qtbot, monkeypatch)
     page.refresh_list()
     _finish(held[0])
     assert [job[0] for job in held] == ["site list", "load site demo"]

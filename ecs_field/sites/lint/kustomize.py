@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ecs_field.sites.findings import Finding
+from ecs_field.sites.findings import Finding, Severity
 from ecs_field.sites.lint.rules.known import CLUSTER_SCOPED_KINDS
 from ecs_field.sites.lint.tree import Tree
 from ecs_field.sites.repo import safe_yaml
@@ -82,6 +82,12 @@ class Build:
     files: set[str] = field(default_factory=set)  # every file read (resources, kustomizations, patches)
     findings: list[Finding] = field(default_factory=list)
     kustomization: str = ""  # the kustomization file at the top, "" when Flux generates one
+
+    def report(  # noqa: PLR0917 - a finding's fields, in Finding's order
+        self, severity: Severity, rule: str, file: str, line: int, message: str, hint: str = ""
+    ) -> None:
+        """A finding about the kustomization ``file`` itself (no object)."""
+        self.findings.append(Finding(severity, rule, file, line, "", message, hint))
 
 
 def find_kustomization(tree: Tree, folder: str) -> str:
@@ -168,15 +174,12 @@ class Builder:
         spec = doc.value if doc is not None else None
         if not isinstance(spec, dict):
             if doc is not None or not content.findings:
-                out.findings.append(
-                    Finding(
-                        "error",
-                        "kustomization-invalid",
-                        kfile,
-                        doc.line if doc else 0,
-                        "",
-                        "kustomization file is not a mapping; kustomize cannot build this folder",
-                    )
+                out.report(
+                    "error",
+                    "kustomization-invalid",
+                    kfile,
+                    doc.line if doc else 0,
+                    "kustomization file is not a mapping; kustomize cannot build this folder",
                 )
             return out
 
@@ -185,57 +188,43 @@ class Builder:
 
         for key in spec:
             if key not in KNOWN_FIELDS:
-                out.findings.append(
-                    Finding(
-                        "error",
-                        "kustomization-field",
-                        kfile,
-                        line(key),
-                        "",
-                        f"unknown field {key!r} in the kustomization file; kustomize refuses to build",
-                        "Check the spelling against the kustomize reference "
-                        "(resources, namespace, patches, ...).",
-                    )
+                out.report(
+                    "error",
+                    "kustomization-field",
+                    kfile,
+                    line(key),
+                    f"unknown field {key!r} in the kustomization file; kustomize refuses to build",
+                    "Check the spelling against the kustomize reference "
+                    "(resources, namespace, patches, ...).",
                 )
         for section in ("resources", "bases", "components"):
             entries = spec.get(section)
             if entries is None:
                 continue
             if not isinstance(entries, list):
-                out.findings.append(
-                    Finding(
-                        "error", "kustomization-field", kfile, line(section), "", f"{section} must be a list"
-                    )
-                )
+                out.report("error", "kustomization-field", kfile, line(section), f"{section} must be a list")
                 continue
             for index, ref in enumerate(entries):
                 self._resource(out, folder, kfile, section, index, ref, line(section, index), stack)
         self._referenced_files(out, folder, kfile, spec, line)
         self._generators(out, folder, kfile, spec, line)
         if spec.get("helmCharts") or spec.get("helmChartInflationGenerator"):
-            out.findings.append(
-                Finding(
-                    "error",
-                    "kustomization-helm",
-                    kfile,
-                    line("helmCharts"),
-                    "",
-                    "helmCharts needs `kustomize build --enable-helm`, which Flux does not use; "
-                    "the build fails",
-                    "Use a Flux HelmRelease for the chart instead.",
-                )
+            out.report(
+                "error",
+                "kustomization-helm",
+                kfile,
+                line("helmCharts"),
+                "helmCharts needs `kustomize build --enable-helm`, which Flux does not use; the build fails",
+                "Use a Flux HelmRelease for the chart instead.",
             )
         for section in ("generators", "transformers", "validators", "replacements", "vars", "crds"):
             if spec.get(section):
-                out.findings.append(
-                    Finding(
-                        "info",
-                        "kustomization-not-checked",
-                        kfile,
-                        line(section),
-                        "",
-                        f"{section} are not evaluated by ecs-field lint; objects are checked as written",
-                    )
+                out.report(
+                    "info",
+                    "kustomization-not-checked",
+                    kfile,
+                    line(section),
+                    f"{section} are not evaluated by ecs-field lint; objects are checked as written",
                 )
         self._transform(out, spec, kfile, line)
         return out
@@ -252,88 +241,68 @@ class Builder:
         stack: tuple[str, ...],
     ) -> None:
         if not isinstance(ref, str) or not ref.strip():
-            out.findings.append(
-                Finding("error", "kustomization-field", kfile, at, "", f"{section}[{index}] must be a path")
-            )
+            out.report("error", "kustomization-field", kfile, at, f"{section}[{index}] must be a path")
             return
         if _REMOTE.search(ref):
-            out.findings.append(
-                Finding(
-                    "info",
-                    "kustomization-remote",
-                    kfile,
-                    at,
-                    "",
-                    f"remote resource {ref!r} is not fetched; its objects are not checked",
-                )
+            out.report(
+                "info",
+                "kustomization-remote",
+                kfile,
+                at,
+                f"remote resource {ref!r} is not fetched; its objects are not checked",
             )
             return
         target = join(folder, ref)
         if target is None:
-            out.findings.append(
-                Finding(
-                    "error",
-                    "kustomization-resource",
-                    kfile,
-                    at,
-                    "",
-                    f"resource {ref!r} leaves the repository; Flux cannot read it",
-                    "Flux builds from the repository only; keep resources inside it.",
-                )
+            out.report(
+                "error",
+                "kustomization-resource",
+                kfile,
+                at,
+                f"resource {ref!r} leaves the repository; Flux cannot read it",
+                "Flux builds from the repository only; keep resources inside it.",
             )
             return
         if self.tree.is_dir(target):
             if target in stack:
-                out.findings.append(
-                    Finding(
-                        "error",
-                        "kustomization-cycle",
-                        kfile,
-                        at,
-                        "",
-                        f"resource {ref!r} includes a folder that includes this one (cycle)",
-                    )
+                out.report(
+                    "error",
+                    "kustomization-cycle",
+                    kfile,
+                    at,
+                    f"resource {ref!r} includes a folder that includes this one (cycle)",
                 )
                 return
             if not find_kustomization(self.tree, target):
-                out.findings.append(
-                    Finding(
-                        "error",
-                        "kustomization-resource",
-                        kfile,
-                        at,
-                        "",
-                        f"folder {ref!r} has no kustomization.yaml; kustomize refuses a folder without one",
-                        "Add a kustomization.yaml listing its files, or list the files themselves.",
-                    )
+                out.report(
+                    "error",
+                    "kustomization-resource",
+                    kfile,
+                    at,
+                    f"folder {ref!r} has no kustomization.yaml; kustomize refuses a folder without one",
+                    "Add a kustomization.yaml listing its files, or list the files themselves.",
                 )
                 return
             self._merge(out, self._build(target, False, stack))
             return
         entry = self.tree.entries.get(target)
         if entry is None:
-            out.findings.append(
-                Finding(
-                    "error",
-                    "kustomization-resource",
-                    kfile,
-                    at,
-                    "",
-                    f"resource {ref!r} does not exist; kustomize build fails, so Flux applies nothing here",
-                    "Fix the path, or remove the entry.",
-                )
+            out.report(
+                "error",
+                "kustomization-resource",
+                kfile,
+                at,
+                f"resource {ref!r} does not exist; kustomize build fails, so Flux applies nothing here",
+                "Fix the path, or remove the entry.",
             )
             return
         if entry.kind == "symlink" and not entry.inside:
-            out.findings.append(
-                Finding(
-                    "error",
-                    "kustomization-resource",
-                    kfile,
-                    at,
-                    "",
-                    f"resource {ref!r} is a symlink out of the repository; not read",
-                )
+            out.report(
+                "error",
+                "kustomization-resource",
+                kfile,
+                at,
+                f"resource {ref!r} is a symlink out of the repository; not read",
             )
             return
         self._add_file(out, target, generated=False)
@@ -370,29 +339,23 @@ class Builder:
         for ref, path in refs:
             target = join(folder, ref)
             if target is None or target not in self.tree.entries:
-                out.findings.append(
-                    Finding(
-                        "error",
-                        "kustomization-patch",
-                        kfile,
-                        line(*path),
-                        "",
-                        f"patch file {ref!r} does not exist; kustomize build fails",
-                    )
+                out.report(
+                    "error",
+                    "kustomization-patch",
+                    kfile,
+                    line(*path),
+                    f"patch file {ref!r} does not exist; kustomize build fails",
                 )
             else:
                 out.files.add(target)
         if any(spec.get(s) for s in ("patches", "patchesStrategicMerge", "patchesJson6902")):
             section = next(s for s in ("patches", "patchesStrategicMerge", "patchesJson6902") if spec.get(s))
-            out.findings.append(
-                Finding(
-                    "info",
-                    "kustomization-patches",
-                    kfile,
-                    line(section),
-                    "",
-                    "patches are not applied by ecs-field lint: patched fields are checked as written",
-                )
+            out.report(
+                "info",
+                "kustomization-patches",
+                kfile,
+                line(section),
+                "patches are not applied by ecs-field lint: patched fields are checked as written",
             )
 
     def _generators(
@@ -414,16 +377,13 @@ class Builder:
                         key, _, ref = item.rpartition("=") if "=" in item else ("", "", item)
                         target = join(folder, ref)
                         if target is None or target not in self.tree.entries:
-                            out.findings.append(
-                                Finding(
-                                    "error",
-                                    "kustomization-generator",
-                                    kfile,
-                                    line(section, index, sub, j),
-                                    "",
-                                    f"{section} {gen['name']}: file {ref!r} does not exist; "
-                                    "kustomize build fails",
-                                )
+                            out.report(
+                                "error",
+                                "kustomization-generator",
+                                kfile,
+                                line(section, index, sub, j),
+                                f"{section} {gen['name']}: file {ref!r} does not exist; "
+                                "kustomize build fails",
                             )
                             continue
                         out.files.add(target)

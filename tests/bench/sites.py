@@ -287,28 +287,39 @@ def crd_bundles(root: Path, megabytes: float = 20.0) -> int:
     return count
 
 
+def _child_env() -> dict[str, str]:
+    """The environment of a measured child: bytecode allowed (kept under the bench folder), as in
+    an installed app."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(HOME / "pycache")
+    return env
+
+
+def _run_child(env: dict[str, str], argv: list[str], home: Path) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one child process with its own ECS_FIELD_HOME."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(argv, env={**env, "ECS_FIELD_HOME": str(home)}, capture_output=True, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # exit 1 is "errors found"; a traceback also exits 1, but prints no report
+    if done.returncode not in (0, 1) or (done.returncode == 1 and not done.stdout):
+        raise SystemExit(f"{argv[:4]} exited {done.returncode}: {done.stderr.decode()[-500:]}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
+
+
 def bench_lint_shapes(runs: int = 2) -> None:
     """`ecs-field lint` (new process, empty cache) on 20 MB of tiny ConfigMaps and on 20 MB of CRD
     bundles: seconds (CPU and wall) against the floor of the same shape (a process parsing every
     file with CSafeLoader). Target: under 5 s wall."""
-    import resource
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(HOME / "pycache")
+    env = _child_env()
 
     def run(argv: list[str], home: Path) -> tuple[float, float]:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        done = subprocess.run(
-            argv, env={**env, "ECS_FIELD_HOME": str(home)}, capture_output=True, check=False
-        )
-        wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        # exit 1 is "errors found"; a traceback also exits 1, but prints no report
-        if done.returncode not in (0, 1) or (done.returncode == 1 and not done.stdout):
-            raise SystemExit(f"{argv[:4]} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
+        return _run_child(env, argv, home)
 
     for label, make in (("tiny ConfigMaps", tiny_config_maps), ("CRD bundles", crd_bundles)):
         root = HOME / f"shape-{make.__name__}"
@@ -348,17 +359,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 # -- 1b. lint, whole CLI, against the PyYAML C-loader floor (SITES-LINT) ------------------------------
-LINT_FLOOR = """
-import sys, os, yaml
-loader = yaml.CSafeLoader
-for folder, dirs, names in os.walk(sys.argv[1]):
-    dirs[:] = [d for d in dirs if not d.startswith(".")]
-    for name in names:
-        if name.endswith((".yaml", ".yml")):
-            with open(os.path.join(folder, name), "rb") as handle:
-                for _ in yaml.load_all(handle, Loader=loader):
-                    pass
-"""
+LINT_FLOOR = benchlib.YAML_FLOOR
 
 
 def bench_lint_cli(repo_path: Path, runs: int = 5) -> dict[str, float]:
@@ -369,24 +370,12 @@ def bench_lint_cli(repo_path: Path, runs: int = 5) -> dict[str, float]:
     loaded machine) and as wall time. Bytecode is allowed (kept under the bench folder), as in an
     installed app; one unmeasured run of each compiles it first.
     """
-    import resource
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(HOME / "pycache")
+    env = _child_env()
 
     def run(argv: list[str], home: Path) -> tuple[float, float]:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        done = subprocess.run(
-            argv, env={**env, "ECS_FIELD_HOME": str(home)}, capture_output=True, check=False
-        )
-        wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"{argv[:4]} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        return cpu, wall
+        return _run_child(env, argv, home)
 
     def best(samples: list[tuple[float, float]]) -> tuple[float, float]:
         return min(c for c, _ in samples), min(w for _, w in samples)

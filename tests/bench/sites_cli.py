@@ -30,17 +30,7 @@ from typing import Any
 
 import benchlib  # puts the checkout on sys.path
 
-FLOOR = """
-import sys, os, yaml
-loader = yaml.CSafeLoader
-for folder, dirs, names in os.walk(sys.argv[1]):
-    dirs[:] = [d for d in dirs if not d.startswith(".")]
-    for name in names:
-        if name.endswith((".yaml", ".yml")):
-            with open(os.path.join(folder, name), "rb") as handle:
-                for _ in yaml.load_all(handle, Loader=loader):
-                    pass
-"""
+FLOOR = benchlib.YAML_FLOOR
 
 
 @contextmanager
